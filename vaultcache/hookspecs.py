@@ -1,0 +1,103 @@
+"""The hook specifications: the contract between vaultcache and its plugins.
+
+A plugin is a module (or object) with functions marked ``@vaultcache.hookimpl``, published
+under the entry-point group ``vaultcache``::
+
+    [project.entry-points.vaultcache]
+    brotli = "vaultcache_brotli.plugin"
+
+Every hook here is a *collection* hook: it receives a registrar and calls ``registry.add(...)``
+for each name it provides. The host validates each name and records which distribution added
+it, so two packages that claim one name produce an error naming both, never a silent override.
+Built-in stages, backends and key sources are registered through these same hooks, before any
+installed plugin. Hooks return nothing; their return values are ignored.
+
+The docs page ``docs/hooks.md`` is generated from these docstrings
+(``python -m vaultcache.docs_hooks``) and a test keeps it in step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from vaultcache.registry import BackendRegistrar, KeySourceRegistrar, StageRegistrar
+
+__all__ = [
+    "PLUGIN_API",
+    "hookimpl",
+    "hookspec",
+    "vaultcache_register_backends",
+    "vaultcache_register_key_sources",
+    "vaultcache_register_stages",
+]
+
+PROJECT_NAME = "vaultcache"
+
+#: Version of this hook contract. It changes only when a hook's name, parameters or meaning
+#: change incompatibly.
+PLUGIN_API = 1
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def vaultcache_register_stages(registry: StageRegistrar) -> None:
+    """Register serializer stages, usable by name in spec strings such as ``signed+zstd+aesgcm``.
+
+    Called once per plugin, the first time any stage is looked up (never at
+    ``import vaultcache``). Call ``registry.add(name, factory, kind=..., description=...)``
+    for each stage:
+
+    - ``name``: lower-case letters, digits, ``-`` and ``_``, starting with a letter; spec
+      strings match it case-insensitively.
+    - ``factory(options, keys)``: returns an object with ``dumps(bytes) -> bytes`` and
+      ``loads(bytes) -> bytes`` (a ``format`` stage turns the cached object into bytes
+      instead). ``options`` is a dict of this stage's options from the config file or
+      keyword arguments (reject unknown ones with ``vaultcache.ConfigError``); ``keys`` is the
+      ``vaultcache.KeyRing`` for stages whose kind is ``signing`` or ``encryption``, else None.
+    - ``kind``: one of ``format``, ``compression``, ``signing``, ``encryption``. The spec
+      builder uses it to refuse unsafe orders: signing and encryption authenticate,
+      compression must come before encryption, at most one encryption stage.
+    - ``description``: one line, shown by ``vaultcache plugins``.
+    - ``requires`` / ``extra`` (optional): modules the stage imports and the pip extra that
+      provides them; the stage is listed even when they are missing, and using it raises
+      ``vaultcache.MissingDependencyError`` naming the extra.
+    - ``requires_authentication`` (optional, formats): True when decoding untrusted bytes
+      could run code (as ``pickle`` can); the spec builder then refuses the stage unless a
+      signing or encryption stage follows it.
+
+    A stage's ``loads`` must raise ``vaultcache.IntegrityError`` or ``vaultcache.DecodeError``
+    for input it cannot accept, and must bound any decompression it does.
+    """
+
+
+@hookspec
+def vaultcache_register_backends(registry: BackendRegistrar) -> None:
+    """Register storage backends, usable by name as ``CachedSession(backend=name)``.
+
+    Called once per plugin, the first time any backend is looked up. Call
+    ``registry.add(name, factory, description=...)`` for each backend, where
+    ``factory(cache_name, options)`` returns a ``vaultcache.backends.BaseCache``.
+    ``cache_name`` is what the user passed as the cache name (a name or a path, as the
+    backend interprets it); ``options`` are the remaining backend keyword arguments or the
+    ``[backend]`` table of the config file. Naming rules, ``requires`` and ``extra`` are as
+    for stages.
+    """
+
+
+@hookspec
+def vaultcache_register_key_sources(registry: KeySourceRegistrar) -> None:
+    """Register key sources: places a ``vaultcache.KeyRing`` can be loaded from.
+
+    Called once per plugin, the first time any key source is looked up. Call
+    ``registry.add(name, factory, description=...)`` for each source, where
+    ``factory(options)`` returns an object with ``load() -> list[str] | None``: the keys as
+    text, primary first, or None when this source holds no keys. A source that finds keys it
+    considers unsafe raises ``vaultcache.KeyRingError``. Key sources from plugins are used
+    only when the configuration names them; the built-in chain (``env``, ``file``,
+    ``data-dir``) is the default.
+    """

@@ -1,0 +1,183 @@
+"""Compression stages: ``zstd`` (recommended), ``gzip``, ``zlib``, ``bz2``, ``lzma``.
+
+Decompression is always bounded by the stage's ``max_size`` option, so a compression bomb
+fails fast with SizeLimitError and bounded memory, authenticated or not. zstd needs care:
+``ZstdDecompressor.decompress`` sizes its output from the size a frame *declares* and ignores
+``max_output_size`` for such frames, so the declared size is checked against the bound first,
+and frames that declare no size (never written by this stage) are refused.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import threading
+import zlib
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+import zstandard
+
+from vaultcache.errors import DecodeError, SizeLimitError
+from vaultcache.hookspecs import hookimpl
+from vaultcache.registry import StageRegistrar
+from vaultcache.serializers.stages.options import int_option, parse_options
+
+__all__ = ["DEFAULT_MAX_SIZE", "CompressionStage", "ZstdStage"]
+
+#: Largest decompressed entry accepted by default: 256 MiB.
+DEFAULT_MAX_SIZE = 256 * 1024 * 1024
+_MAX_SIZE_LIMIT = 1 << 40
+
+
+def _max_size_option() -> Any:
+    return int_option(DEFAULT_MAX_SIZE, 1, _MAX_SIZE_LIMIT)
+
+
+class ZstdStage:
+    """Zstandard; every frame records its content size, which bounds decompression."""
+
+    name = "zstd"
+    kind = "compression"
+    is_binary = True
+
+    @attrs.frozen
+    class Options:
+        """Options of the zstd stage."""
+
+        level: int = int_option(3, -7, zstandard.MAX_COMPRESSION_LEVEL)
+        max_size: int = _max_size_option()
+
+    def __init__(self, level: int = 3, max_size: int = DEFAULT_MAX_SIZE) -> None:
+        self.level = level
+        self.max_size = max_size
+        # zstandard contexts are not thread-safe; each thread gets its own pair.
+        self._local = threading.local()
+
+    def _contexts(self) -> tuple[Any, Any]:
+        contexts = getattr(self._local, "contexts", None)
+        if contexts is None:
+            contexts = self._local.contexts = (
+                zstandard.ZstdCompressor(level=self.level, write_content_size=True),
+                zstandard.ZstdDecompressor(),
+            )
+        return contexts  # type: ignore[no-any-return]
+
+    def dumps(self, data: bytes) -> bytes:
+        """Compress into one frame that declares its content size."""
+        return self._contexts()[0].compress(data)  # type: ignore[no-any-return]
+
+    def loads(self, data: bytes) -> bytes:
+        """Decompress one frame, refusing frames larger than max_size or of unknown size."""
+        try:
+            size = zstandard.frame_content_size(data)
+        except zstandard.ZstdError:
+            raise DecodeError("stage 'zstd': not a zstd frame", stage=self.name) from None
+        if size == -1:
+            raise DecodeError("stage 'zstd': frame does not declare its size", stage=self.name)
+        if size > self.max_size:
+            raise SizeLimitError(self.name, self.max_size)
+        try:
+            return self._contexts()[1].decompress(data)  # type: ignore[no-any-return]
+        except zstandard.ZstdError:
+            raise DecodeError("stage 'zstd': corrupt or truncated frame", stage=self.name) from None
+
+
+class _Decompressor(Protocol):
+    eof: bool
+    unused_data: bytes
+
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+
+class CompressionStage:
+    """A stdlib codec with bounded decompression: reads at most max_size + 1 bytes of output."""
+
+    kind = "compression"
+    is_binary = True
+
+    @attrs.frozen
+    class Options:
+        """Options of the gzip, zlib, bz2 and lzma stages."""
+
+        level: int = int_option(6, 0, 9)
+        max_size: int = _max_size_option()
+
+    def __init__(
+        self,
+        name: str,
+        compress: Callable[[bytes, int], bytes],
+        decompressor: Callable[[], _Decompressor],
+        level: int = 6,
+        max_size: int = DEFAULT_MAX_SIZE,
+    ) -> None:
+        self.name = name
+        self._compress = compress
+        self._decompressor = decompressor
+        self.level = level
+        self.max_size = max_size
+
+    def dumps(self, data: bytes) -> bytes:
+        """Compress at the configured level."""
+        return self._compress(data, self.level)
+
+    def loads(self, data: bytes) -> bytes:
+        """Decompress one complete stream of at most max_size bytes."""
+        decompressor = self._decompressor()
+        try:
+            output = decompressor.decompress(data, self.max_size + 1)
+        except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+            raise DecodeError(f"stage {self.name!r}: corrupt stream", stage=self.name) from None
+        if len(output) > self.max_size:
+            raise SizeLimitError(self.name, self.max_size)
+        if not decompressor.eof or decompressor.unused_data:
+            raise DecodeError(
+                f"stage {self.name!r}: truncated stream or trailing data", stage=self.name
+            )
+        return output
+
+
+def _gzip(data: bytes, level: int) -> bytes:
+    return gzip.compress(data, compresslevel=level, mtime=0)
+
+
+_CODECS: dict[str, tuple[Callable[[bytes, int], bytes], Callable[[], _Decompressor], str]] = {
+    "gzip": (_gzip, lambda: zlib.decompressobj(wbits=31), "gzip (deflate), for compatibility"),
+    "zlib": (zlib.compress, zlib.decompressobj, "zlib (deflate)"),
+    "bz2": (bz2.compress, bz2.BZ2Decompressor, "bzip2: small output, slow"),
+    "lzma": (
+        lambda data, level: lzma.compress(data, preset=level),
+        lzma.LZMADecompressor,
+        "LZMA/xz: smallest output, slowest",
+    ),
+}
+
+
+def _zstd_factory(options: dict[str, Any], keys: object) -> ZstdStage:
+    parsed = parse_options("zstd", options, ZstdStage.Options)
+    return ZstdStage(level=parsed.level, max_size=parsed.max_size)
+
+
+def _stdlib_factory(name: str) -> Callable[[dict[str, Any], object], CompressionStage]:
+    compress, decompressor, _ = _CODECS[name]
+
+    def factory(options: dict[str, Any], keys: object) -> CompressionStage:
+        parsed = parse_options(name, options, CompressionStage.Options)
+        return CompressionStage(name, compress, decompressor, parsed.level, parsed.max_size)
+
+    return factory
+
+
+@hookimpl
+def vaultcache_register_stages(registry: StageRegistrar) -> None:
+    """Register the built-in compression stages."""
+    registry.add(
+        "zstd",
+        _zstd_factory,
+        kind="compression",
+        description="Zstandard: fast, good ratio (recommended)",
+    )
+    for name, (_, _, description) in _CODECS.items():
+        registry.add(name, _stdlib_factory(name), kind="compression", description=description)
