@@ -16,7 +16,7 @@ the fix; they never contain key material or cached payload bytes.
     │   └── PluginLoadError         a plugin failed to import or register
     ├── KeyRingError                no usable key, or an unsafe key file
     └── EntryError                  a stored entry cannot be read; the cache treats it as a miss
-        ├── IntegrityError          failed to authenticate: tampered, truncated, swapped, unknown key
+        ├── IntegrityError          not authentic: tampered, truncated, swapped, unknown key
         └── DecodeError             authentic (or unauthenticated) bytes that do not decode
             └── SizeLimitError      decompressed output would exceed the configured bound
 """
@@ -80,8 +80,7 @@ class MissingDependencyError(VaultCacheError, ImportError):
         self.feature = feature
         self.extra = extra
         super().__init__(
-            f"{feature} needs the optional extra {extra!r}: "
-            f"pip install 'vaultcache[{extra}]'"
+            f"{feature} needs the optional extra {extra!r}: pip install 'vaultcache[{extra}]'"
         )
 
 

@@ -21,6 +21,7 @@ import attrs
 import pluggy
 
 from vaultcache import hookspecs
+from vaultcache._version import __version__
 from vaultcache.errors import (
     MissingDependencyError,
     PluginConflictError,
@@ -122,6 +123,7 @@ class _Registrar:
         self,
         name: str,
         factory: Callable[..., Any],
+        *,
         kind: str,
         description: str,
         requires: tuple[str, ...],
@@ -172,7 +174,15 @@ class StageRegistrar(_Registrar):
             raise PluginError(
                 f"stage {name!r}: kind {kind!r} is not one of {', '.join(STAGE_KINDS)}"
             )
-        self._add(name, factory, kind, description, requires, extra, requires_authentication)
+        self._add(
+            name,
+            factory,
+            kind=kind,
+            description=description,
+            requires=requires,
+            extra=extra,
+            requires_authentication=requires_authentication,
+        )
 
 
 class BackendRegistrar(_Registrar):
@@ -190,7 +200,9 @@ class BackendRegistrar(_Registrar):
         extra: str | None = None,
     ) -> None:
         """Register a backend; ``factory(cache_name, options)`` returns a BaseCache."""
-        self._add(name, factory, "backend", description, requires, extra)
+        self._add(
+            name, factory, kind="backend", description=description, requires=requires, extra=extra
+        )
 
 
 class KeySourceRegistrar(_Registrar):
@@ -208,7 +220,14 @@ class KeySourceRegistrar(_Registrar):
         extra: str | None = None,
     ) -> None:
         """Register a key source; ``factory(options)`` returns an object with ``load()``."""
-        self._add(name, factory, "key source", description, requires, extra)
+        self._add(
+            name,
+            factory,
+            kind="key source",
+            description=description,
+            requires=requires,
+            extra=extra,
+        )
 
 
 _REGISTRARS: dict[Category, type[_Registrar]] = {
@@ -240,7 +259,7 @@ class PluginRegistry:
         with self._lock:
             if self._loaded:
                 return
-            builtin = Provider("vaultcache", _own_version())
+            builtin = Provider("vaultcache", __version__)
             for module_name in BUILTIN_PLUGINS:
                 self._add_plugin(importlib.import_module(module_name), builtin)
             if self._use_entry_points:
@@ -387,19 +406,13 @@ def _dist_name(entry_point: importlib.metadata.EntryPoint) -> str:
     return entry_point.dist.name if entry_point.dist else entry_point.module.split(".")[0]
 
 
-def _own_version() -> str | None:
-    from vaultcache import __version__
-
-    return __version__
-
-
 _default_registry: PluginRegistry | None = None
 _default_lock = threading.Lock()
 
 
 def get_registry() -> PluginRegistry:
     """The process-wide registry (built on first use, loading plugins lazily)."""
-    global _default_registry
+    global _default_registry  # noqa: PLW0603 - one registry per process, built lazily
     if _default_registry is None:
         with _default_lock:
             if _default_registry is None:

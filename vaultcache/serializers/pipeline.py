@@ -79,7 +79,9 @@ class SerializerPipeline:
         if not stages:
             raise TypeError("a SerializerPipeline needs at least one stage")
         for position, stage in enumerate(stages, start=1):
-            if not (callable(getattr(stage, "dumps", None)) and callable(getattr(stage, "loads", None))):
+            if not (
+                callable(getattr(stage, "dumps", None)) and callable(getattr(stage, "loads", None))
+            ):
                 raise TypeError(
                     f"stage #{position} ({stage!r}) has no dumps/loads methods; wrap it as "
                     "Stage(obj, dumps='method_name', loads='method_name')"
@@ -93,9 +95,7 @@ class SerializerPipeline:
         self.name = name or self.spec
         self.is_binary = is_binary if is_binary is not None else _ends_binary(self.stages[-1])
         self._dumps = tuple(stage.dumps for stage in self.stages)
-        self._loads = tuple(
-            (stage_name(stage), stage.loads) for stage in reversed(self.stages)
-        )
+        self._loads = tuple((stage_name(stage), stage.loads) for stage in reversed(self.stages))
 
     def dumps(self, value: Any) -> Any:
         """Run every stage's ``dumps``, first to last."""
@@ -111,7 +111,8 @@ class SerializerPipeline:
         """
         name = ""
         try:
-            for name, step in self._loads:
+            for stage, step in self._loads:
+                name = stage
                 value = step(value)
         except EntryError:
             raise

@@ -63,7 +63,7 @@ class ZstdStage:
                 zstandard.ZstdCompressor(level=self.level, write_content_size=True),
                 zstandard.ZstdDecompressor(),
             )
-        return contexts  # type: ignore[no-any-return]
+        return contexts
 
     def dumps(self, data: bytes) -> bytes:
         """Compress into one frame that declares its content size."""
@@ -86,8 +86,11 @@ class ZstdStage:
 
 
 class _Decompressor(Protocol):
-    eof: bool
-    unused_data: bytes
+    @property
+    def eof(self) -> bool: ...
+
+    @property
+    def unused_data(self) -> bytes: ...
 
     def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
 

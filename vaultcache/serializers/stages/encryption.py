@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from vaultcache.errors import IntegrityError
@@ -76,10 +76,11 @@ class AESGCMStage:
 
 
 class FernetStage:
-    """Fernet tokens under the key ring; the envelope header is checked inside the token.
+    """Fernet tokens under a MultiFernet built primary-first from the key ring.
 
-    The envelope's key id picks the one key to try, so a retired key is never attempted and
-    no entry costs one trial decryption per key in the ring.
+    MultiFernet encrypts with the first key of its list, which is the ring's primary. The
+    envelope goes in front (so readers and rotation see the key id without decrypting) and
+    again inside the token, where it is authenticated and compared on reading.
     """
 
     name = "fernet"
@@ -89,30 +90,24 @@ class FernetStage:
     def __init__(self, keys: KeyRing, *, envelope: Envelope | None = None) -> None:
         self._keys = keys
         self._envelope = envelope or Envelope(self.name, ord("f"), keys)
-        self._fernets: dict[bytes, Fernet] = {}
+        self._fernet = MultiFernet(
+            [Fernet(base64.urlsafe_b64encode(key.subkey(self.name))) for key in keys]
+        )
 
     def bind(self, fingerprint: bytes) -> FernetStage:
         """A copy of this stage bound to a pipeline's fingerprint."""
         return FernetStage(self._keys, envelope=self._envelope.bound(fingerprint))
 
-    def _fernet(self, key: Key) -> Fernet:
-        fernet = self._fernets.get(key.id)
-        if fernet is None:
-            subkey = base64.urlsafe_b64encode(key.subkey(self.name))
-            fernet = self._fernets[key.id] = Fernet(subkey)
-        return fernet
-
     def dumps(self, data: bytes) -> bytes:
         """Encrypt header + data under the primary key; the header also goes in front."""
-        key = self._keys.primary
-        header = self._envelope.header(key)
-        return header + self._fernet(key).encrypt(header + data)
+        header = self._envelope.header(self._keys.primary)
+        return header + self._fernet.encrypt(header + data)
 
     def loads(self, data: bytes) -> bytes:
         """Decrypt, then check the inner header matches the outer one."""
-        header, key = self._envelope.open(data)
+        header, _ = self._envelope.open(data)
         try:
-            plain = self._fernet(key).decrypt(bytes(data[HEADER_SIZE:]))
+            plain = self._fernet.decrypt(bytes(data[HEADER_SIZE:]))
         except InvalidToken:
             raise IntegrityError(self.name) from None
         if not hmac.compare_digest(plain[:HEADER_SIZE], header):

@@ -18,9 +18,7 @@ T = TypeVar("T")
 def reject_options(stage: str, options: Mapping[str, Any]) -> None:
     """Raise ConfigError if a stage that takes no options is given any."""
     for name in options:
-        raise ConfigError(
-            f"stage {stage!r} takes no options", key=f"serializer.{stage}.{name}"
-        )
+        raise ConfigError(f"stage {stage!r} takes no options", key=f"serializer.{stage}.{name}")
 
 
 def int_option(default: int, low: int, high: int) -> Any:
@@ -30,7 +28,7 @@ def int_option(default: int, low: int, high: int) -> Any:
 
 def parse_options(stage: str, options: Mapping[str, Any], cls: type[T]) -> T:
     """Build the attrs options class `cls` from `options`, checking names and ranges."""
-    fields = {field.name: field for field in attrs.fields(cls)}  # type: ignore[misc]
+    fields = {field.name: field for field in attrs.fields(cls)}  # type: ignore[arg-type]
     for name, value in options.items():
         field = fields.get(name)
         if field is None:

@@ -1,0 +1,119 @@
+"""CachedResponse: a ``requests.Response`` rebuilt from the cache, with cache metadata."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import attrs
+import requests
+from requests.structures import CaseInsensitiveDict
+
+from vaultcache.models.request import CachedRequest, _headers
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC (what every stored timestamp uses)."""
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+@attrs.define(slots=False, eq=False, repr=False, init=True)
+class CachedResponse(requests.Response):
+    """A response read from (or ready for) the cache; behaves as a ``requests.Response``.
+
+    ``created_at`` and ``expires`` are timezone-aware UTC; ``expires`` None means never.
+    """
+
+    url: str = ""
+    status_code: int = 0
+    reason: str = ""
+    headers: CaseInsensitiveDict[str] = attrs.field(factory=CaseInsensitiveDict, converter=_headers)
+    _content: bytes = b""
+    encoding: str | None = None
+    elapsed: timedelta = attrs.field(factory=timedelta)
+    created_at: datetime = attrs.field(factory=utcnow, converter=_aware)
+    expires: datetime | None = attrs.field(default=None, converter=_aware)
+    request: CachedRequest = attrs.field(factory=CachedRequest)  # type: ignore[assignment]
+    history: list[CachedResponse] = attrs.field(factory=list)  # type: ignore[assignment]
+    cache_key: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        # What requests.Response.__init__ would have set, beyond the fields above.
+        self._content_consumed = True
+        self._next = None
+        self.raw = None
+        self.cookies = requests.cookies.RequestsCookieJar()
+        self.from_cache = True
+        self.revalidated = False
+
+    @classmethod
+    def from_response(
+        cls,
+        response: requests.Response,
+        *,
+        cache_key: str = "",
+        expires: datetime | None = None,
+        created_at: datetime | None = None,
+    ) -> CachedResponse:
+        """Copy a response that has been fully read; its body must already be in memory."""
+        request = response.request
+        return cls(
+            url=response.url or "",
+            status_code=response.status_code,
+            reason=response.reason or "",
+            headers=CaseInsensitiveDict(dict(response.headers)),
+            content=response.content or b"",
+            encoding=response.encoding,
+            elapsed=response.elapsed,
+            created_at=created_at or utcnow(),
+            expires=expires,
+            request=CachedRequest.from_request(request) if request else CachedRequest(),
+            history=[cls.from_response(r, cache_key=cache_key) for r in response.history],
+            cache_key=cache_key,
+        )
+
+    @property
+    def is_expired(self) -> bool:
+        """True once ``expires`` has passed."""
+        return self.expires is not None and self.expires <= utcnow()
+
+    @property
+    def size(self) -> int:
+        """Body size in bytes."""
+        return len(self._content)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CachedResponse):
+            return NotImplemented
+        return all(
+            getattr(self, field.name) == getattr(other, field.name)
+            for field in attrs.fields(CachedResponse)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in attrs.fields(CachedResponse)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self.__attrs_post_init__()
+
+    def __str__(self) -> str:
+        expires = self.expires.isoformat() if self.expires else "never"
+        state = "expired" if self.is_expired else "fresh"
+        return (
+            f"request: {self.request.method}, response: {self.status_code} "
+            f"({self.size} bytes), created: {self.created_at.isoformat()}, "
+            f"expires: {expires} ({state})"
+        )
+
+    def __repr__(self) -> str:
+        return f"<CachedResponse [{self.status_code}] {self.request.method} {self.url}>"

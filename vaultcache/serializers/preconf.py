@@ -1,0 +1,240 @@
+"""Preconfigured cattrs converters: CachedResponse <-> plain data each encoding can hold.
+
+Each converter is also a stage (``dumps``/``loads``), so it can open a hand-built pipeline::
+
+    SerializerPipeline([json_converter, json, utf8_encoder, Stage(gzip, "compress", "decompress")])
+
+The stored layout is written out field by field below rather than derived from the class, so
+it stays the same across releases whatever the model grows internally. Encodings differ only
+in leaves: ``bytes`` stay bytes where the encoding has them (msgpack, pickle, bson, yaml) and
+become base64 text in JSON and TOML; times are ISO 8601 text; durations are float seconds;
+TOML, which has no null, leaves out fields that are None.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import cattrs
+from requests.structures import CaseInsensitiveDict
+
+from vaultcache.models import CachedRequest, CachedResponse
+from vaultcache.serializers.pipeline import Stage
+
+__all__ = [
+    "CattrStage",
+    "bson_converter",
+    "json_converter",
+    "make_converter",
+    "msgpack_converter",
+    "pickle_converter",
+    "toml_converter",
+    "utf8_encoder",
+    "yaml_converter",
+]
+
+#: Deepest redirect history accepted when reading an entry.
+MAX_HISTORY = 30
+
+
+class CattrStage:
+    """First stage of a pipeline: unstructure a CachedResponse on dumps, structure on loads.
+
+    Values that are not CachedResponses pass through ``dumps`` unchanged; on ``loads``, any
+    mapping is structured into a CachedResponse.
+    """
+
+    is_binary = False
+
+    def __init__(self, converter: cattrs.Converter, name: str) -> None:
+        self.converter = converter
+        self.name = name
+
+    def dumps(self, value: Any) -> Any:
+        """A CachedResponse as plain data; anything else unchanged."""
+        if isinstance(value, CachedResponse):
+            return self.converter.unstructure(value)
+        return value
+
+    def loads(self, value: Any) -> Any:
+        """Plain data back into a CachedResponse; anything that is not a mapping unchanged."""
+        if isinstance(value, Mapping):
+            return self.converter.structure(value, CachedResponse)
+        return value
+
+    def __repr__(self) -> str:
+        return f"CattrStage({self.name})"
+
+
+def make_converter(*, binary: bool = True, omit_none: bool = False) -> cattrs.Converter:
+    """A converter for the cached models; `binary` keeps bytes native, else base64 text."""
+    converter = cattrs.Converter()
+    if binary:
+        converter.register_structure_hook(bytes, _structure_bytes)
+    else:
+        converter.register_unstructure_hook(bytes, _b64encode)
+        converter.register_structure_hook(bytes, _b64decode)
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(timedelta, timedelta.total_seconds)
+    converter.register_structure_hook(timedelta, _structure_timedelta)
+    # The *_func forms match the class exactly and skip cattrs' type-hint resolution, which
+    # cannot see the hints CachedResponse inherits from requests.Response.
+    converter.register_unstructure_hook_func(
+        _is(CachedRequest), _request_unstructurer(converter, omit_none)
+    )
+    converter.register_structure_hook_func(_is(CachedRequest), _request_structurer(converter))
+    converter.register_unstructure_hook_func(
+        _is(CachedResponse), _response_unstructurer(converter, omit_none)
+    )
+    converter.register_structure_hook_func(_is(CachedResponse), _response_structurer(converter))
+    return converter
+
+
+def _is(cls: type) -> Callable[[Any], bool]:
+    return lambda candidate: candidate is cls
+
+
+def _request_unstructurer(
+    converter: cattrs.Converter, omit_none: bool
+) -> Callable[[CachedRequest], dict[str, Any]]:
+    def unstructure(request: CachedRequest) -> dict[str, Any]:
+        data = {
+            "method": request.method,
+            "url": request.url,
+            "headers": dict(request.headers),
+            "body": converter.unstructure(request.body),
+        }
+        return _drop_none(data) if omit_none else data
+
+    return unstructure
+
+
+def _request_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], CachedRequest]:
+    def structure(data: Any, _: Any) -> CachedRequest:
+        data = _mapping(data, "request")
+        body = data.get("body")
+        return CachedRequest(
+            method=_text(data.get("method", "GET"), "request.method"),
+            url=_text(data.get("url", ""), "request.url"),
+            headers=_structure_headers(data.get("headers", {})),
+            body=None if body is None else converter.structure(body, bytes),
+        )
+
+    return structure
+
+
+def _response_unstructurer(
+    converter: cattrs.Converter, omit_none: bool
+) -> Callable[[CachedResponse], dict[str, Any]]:
+    def unstructure(response: CachedResponse) -> dict[str, Any]:
+        data = {
+            "url": response.url,
+            "status_code": response.status_code,
+            "reason": response.reason,
+            "headers": dict(response.headers),
+            "content": converter.unstructure(response.content),
+            "encoding": response.encoding,
+            "elapsed": converter.unstructure(response.elapsed),
+            "created_at": converter.unstructure(response.created_at),
+            "expires": converter.unstructure(response.expires),
+            "request": converter.unstructure(response.request),
+            "history": [unstructure(item) for item in response.history],
+            "cache_key": response.cache_key,
+        }
+        return _drop_none(data) if omit_none else data
+
+    return unstructure
+
+
+def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], CachedResponse]:
+    def structure(data: Any, _: Any, depth: int = 0) -> CachedResponse:
+        data = _mapping(data, "response")
+        history = data.get("history", [])
+        if not isinstance(history, list) or len(history) > MAX_HISTORY or depth > 1:
+            raise ValueError("response history is malformed")
+        status_code = data.get("status_code")
+        if isinstance(status_code, bool) or not isinstance(status_code, int):
+            raise ValueError("status_code must be an integer")
+        expires = data.get("expires")
+        encoding = data.get("encoding")
+        return CachedResponse(
+            url=_text(data.get("url", ""), "url"),
+            status_code=status_code,
+            reason=_text(data.get("reason", ""), "reason"),
+            headers=_structure_headers(data.get("headers", {})),
+            content=converter.structure(data.get("content", b""), bytes),
+            encoding=None if encoding is None else _text(encoding, "encoding"),
+            elapsed=converter.structure(data.get("elapsed", 0), timedelta),
+            created_at=converter.structure(data["created_at"], datetime),
+            expires=None if expires is None else converter.structure(expires, datetime),
+            request=converter.structure(data.get("request", {}), CachedRequest),
+            history=[structure(item, None, depth + 1) for item in history],
+            cache_key=_text(data.get("cache_key", ""), "cache_key"),
+        )
+
+    return structure
+
+
+def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a mapping")
+    return value
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be text")
+    return value
+
+
+def _structure_headers(value: Any) -> CaseInsensitiveDict[str]:
+    headers = _mapping(value, "headers")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+        raise TypeError("header names and values must be text")
+    return CaseInsensitiveDict(headers)
+
+
+def _structure_bytes(value: Any, _: Any) -> bytes:
+    if not isinstance(value, bytes | bytearray):
+        raise TypeError("expected bytes")
+    return bytes(value)
+
+
+def _b64encode(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _b64decode(value: Any, _: Any) -> bytes:
+    try:
+        return base64.b64decode(_text(value, "body"), validate=True)
+    except binascii.Error:
+        raise ValueError("body is not valid base64") from None
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    return datetime.fromisoformat(_text(value, "timestamp"))
+
+
+def _structure_timedelta(value: Any, _: Any) -> timedelta:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("duration must be a number")
+    return timedelta(seconds=value)
+
+
+json_converter = CattrStage(make_converter(binary=False), "json_converter")
+msgpack_converter = CattrStage(make_converter(), "msgpack_converter")
+yaml_converter = CattrStage(make_converter(), "yaml_converter")
+bson_converter = CattrStage(make_converter(), "bson_converter")
+toml_converter = CattrStage(make_converter(binary=False, omit_none=True), "toml_converter")
+pickle_converter = CattrStage(make_converter(), "pickle_converter")
+#: str <-> UTF-8 bytes, for text encodings (json, yaml, toml) ahead of a bytes stage.
+utf8_encoder = Stage(dumps=str.encode, loads=bytes.decode, name="utf8", is_binary=True)
