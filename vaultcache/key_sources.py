@@ -177,7 +177,7 @@ def _create_key_file(path: Path) -> None:
             os.link(temporary, path)  # fails if another process created it first
         except FileExistsError:
             return
-        logger.warning("vaultcache created a new key file at %s; back it up", path)
+        logger.warning("created a new key file at %s; back it up", path)
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)

@@ -1,0 +1,7 @@
+"""``python -m vaultcache.cli``."""
+
+import sys
+
+from vaultcache.cli.main import main
+
+sys.exit(main())
