@@ -79,6 +79,8 @@ class Key:
 
     def subkey(self, purpose: str, length: int = KEY_SIZE) -> bytes:
         """A secret derived for one purpose (``"aesgcm"``, ``"signed"``...), cached."""
+        if purpose == "key-id":  # derived like the public id: it would be no secret
+            raise ValueError("subkey purpose 'key-id' is reserved for the public key id")
         cache_key = (purpose, length)
         derived = self._subkeys.get(cache_key)
         if derived is None:

@@ -52,6 +52,7 @@ BUILTIN_PLUGINS = (
     "vaultcache.serializers.stages.signing",
     "vaultcache.serializers.stages.encryption",
     "vaultcache.key_sources",
+    "vaultcache.backends.plugin",
 )
 
 Category = Literal["stage", "backend", "key source"]
@@ -281,7 +282,11 @@ class PluginRegistry:
             self._add_plugin(plugin, provider)
 
     def _add_plugin(self, plugin: object, provider: Provider) -> None:
-        plugin_name = f"{provider.distribution}:{provider.entry_point or id(plugin)}"
+        if self._pm.is_registered(plugin):
+            self._fail(provider, "the plugin object is already registered")
+            return
+        # id() keeps pluggy's names unique when one distribution registers several objects.
+        plugin_name = f"{provider.distribution}:{provider.entry_point or '-'}:{id(plugin)}"
         try:
             self._pm.register(plugin, name=plugin_name)
             self._pm.check_pending()

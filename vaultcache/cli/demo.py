@@ -40,7 +40,7 @@ class _DemoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - base signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep the demo's output readable."""
 
 
@@ -71,8 +71,10 @@ def _run(args: argparse.Namespace) -> int:
         response = requests.get(f"{base_url}/accounts", timeout=10)
         fetch_ms = (time.perf_counter() - started) * 1000
     cached = CachedResponse.from_response(response)
-    print(f"fetched   {response.url}: {response.status_code}, {len(response.content)} bytes "
-          f"in {fetch_ms:.1f} ms")
+    print(
+        f"fetched   {response.url}: {response.status_code}, {len(response.content)} bytes "
+        f"in {fetch_ms:.1f} ms"
+    )
 
     started = time.perf_counter()
     stored = pipeline.dumps(cached)
@@ -86,8 +88,10 @@ def _run(args: argparse.Namespace) -> int:
     restored = pipeline.loads(stored)
     loads_ms = (time.perf_counter() - started) * 1000
     intact = restored == cached
-    print(f"read back {len(restored.content)} bytes in {loads_ms:.2f} ms; "
-          f"identical: {'yes' if intact else 'NO'}")
+    print(
+        f"read back {len(restored.content)} bytes in {loads_ms:.2f} ms; "
+        f"identical: {'yes' if intact else 'NO'}"
+    )
 
     tampered = bytearray(stored)
     tampered[len(tampered) // 2] ^= 0x01

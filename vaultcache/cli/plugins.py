@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from typing import Any
 
 from vaultcache.registry import PluginRegistry, get_registry
@@ -43,11 +44,13 @@ def render(registry: PluginRegistry) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]
     return [
-        "  " + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
-        + "  " + row[-1]
+        "  "
+        + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+        + "  "
+        + row[-1]
         for row in rows
     ]
 

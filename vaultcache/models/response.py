@@ -9,12 +9,9 @@ import attrs
 import requests
 from requests.structures import CaseInsensitiveDict
 
+from vaultcache import clock
+from vaultcache.models.raw import CachedRaw
 from vaultcache.models.request import CachedRequest, _headers
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC (what every stored timestamp uses)."""
-    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -37,7 +34,10 @@ class CachedResponse(requests.Response):
     _content: bytes = b""
     encoding: str | None = None
     elapsed: timedelta = attrs.field(factory=timedelta)
-    created_at: datetime = attrs.field(factory=utcnow, converter=_aware)
+    created_at: datetime = attrs.field(
+        factory=lambda: clock.now(),  # noqa: PLW0108 - looked up per call, so tests can patch it
+        converter=_aware,
+    )
     expires: datetime | None = attrs.field(default=None, converter=_aware)
     request: CachedRequest = attrs.field(factory=CachedRequest)  # type: ignore[assignment]
     history: list[CachedResponse] = attrs.field(factory=list)  # type: ignore[assignment]
@@ -47,7 +47,7 @@ class CachedResponse(requests.Response):
         # What requests.Response.__init__ would have set, beyond the fields above.
         self._content_consumed = True
         self._next = None
-        self.raw = None
+        self.raw = CachedRaw(self._content, status=self.status_code, reason=self.reason)
         self.cookies = requests.cookies.RequestsCookieJar()
         self.from_cache = True
         self.revalidated = False
@@ -60,18 +60,19 @@ class CachedResponse(requests.Response):
         cache_key: str = "",
         expires: datetime | None = None,
         created_at: datetime | None = None,
+        content: bytes | None = None,
     ) -> CachedResponse:
-        """Copy a response that has been fully read; its body must already be in memory."""
+        """Copy a response; `content` is its body when it was streamed, else it is read."""
         request = response.request
         return cls(
             url=response.url or "",
             status_code=response.status_code,
             reason=response.reason or "",
             headers=CaseInsensitiveDict(dict(response.headers)),
-            content=response.content or b"",
+            content=(response.content or b"") if content is None else content,
             encoding=response.encoding,
             elapsed=response.elapsed,
-            created_at=created_at or utcnow(),
+            created_at=created_at or clock.now(),
             expires=expires,
             request=CachedRequest.from_request(request) if request else CachedRequest(),
             history=[cls.from_response(r, cache_key=cache_key) for r in response.history],
@@ -81,7 +82,7 @@ class CachedResponse(requests.Response):
     @property
     def is_expired(self) -> bool:
         """True once ``expires`` has passed."""
-        return self.expires is not None and self.expires <= utcnow()
+        return self.expires is not None and self.expires <= clock.now()
 
     @property
     def size(self) -> int:

@@ -21,7 +21,7 @@ from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, Registration, get_registry
 from vaultcache.serializers.pipeline import SerializerPipeline
 
-__all__ = ["DEFAULT_FORMAT", "build_pipeline", "parse_spec"]
+__all__ = ["DEFAULT_FORMAT", "build_pipeline", "parse_spec", "spec_needs_keys"]
 
 DEFAULT_FORMAT = "msgpack"
 
@@ -62,9 +62,15 @@ def build_pipeline(
     _check(spec, registrations)
     options = {name.lower(): value for name, value in (options or {}).items()}
     _check_options(spec, options, registrations)
-    ring = _key_ring(keys) if any(r.needs_keys for r in registrations) else None
+    ring = _key_ring(keys, registry) if any(r.needs_keys for r in registrations) else None
     stages = [registry.build_stage(r.name, options.get(r.name, {}), ring) for r in registrations]
     return SerializerPipeline(stages)
+
+
+def spec_needs_keys(spec: str, *, registry: PluginRegistry | None = None) -> bool:
+    """True when a stage of `spec` signs or encrypts (so a KeyRing must be found)."""
+    registry = registry or get_registry()
+    return any(_look_up(registry, spec, name).needs_keys for name in parse_spec(spec))
 
 
 def _look_up(registry: PluginRegistry, spec: str, name: str) -> Registration:
@@ -111,5 +117,5 @@ def _check_options(spec: str, options: Mapping[str, Any], stages: list[Registrat
             raise SpecError(spec, f"options for stage {name!r} must be a table of settings")
 
 
-def _key_ring(keys: KeysArgument) -> KeyRing:
-    return load_key_ring(keys)
+def _key_ring(keys: KeysArgument, registry: PluginRegistry) -> KeyRing:
+    return load_key_ring(keys, registry=registry)

@@ -131,7 +131,11 @@ def _request_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Cac
 def _response_unstructurer(
     converter: cattrs.Converter, omit_none: bool
 ) -> Callable[[CachedResponse], dict[str, Any]]:
-    def unstructure(response: CachedResponse) -> dict[str, Any]:
+    def unstructure(response: CachedResponse, nested: bool = False) -> dict[str, Any]:
+        # Redirects are stored one level deep, as the structurer accepts them. requests gives
+        # each redirect the redirects before it as its own history, which only repeats the
+        # outer list, so a redirect's own history is left out rather than written unreadable.
+        history = [] if nested else [unstructure(item, nested=True) for item in response.history]
         data = {
             "url": response.url,
             "status_code": response.status_code,
@@ -143,7 +147,7 @@ def _response_unstructurer(
             "created_at": converter.unstructure(response.created_at),
             "expires": converter.unstructure(response.expires),
             "request": converter.unstructure(response.request),
-            "history": [unstructure(item) for item in response.history],
+            "history": history,
             "cache_key": response.cache_key,
         }
         return _drop_none(data) if omit_none else data

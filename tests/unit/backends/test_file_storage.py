@@ -1,0 +1,186 @@
+"""FileStorage: the contract, file names, tampered and damaged files, crash leftovers."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vaultcache.backends.base import BackendError
+from vaultcache.backends.filesystem import FileStorage
+from vaultcache.errors import ConfigError
+from vaultcache.testing import ODD_KEYS, StorageContract, StorageFactory
+
+
+class TestFileStorage(StorageContract):
+    persistent = True
+    multiprocess = True
+    thread_rounds = 50  # every write is fsynced
+
+    def storage_args(self, tmp_path: Path) -> StorageFactory:
+        return FileStorage, (str(tmp_path / "cache"),)
+
+
+class TestFileStorageWithExtension(StorageContract):
+    thread_rounds = 20
+
+    def storage_args(self, tmp_path: Path) -> StorageFactory:
+        return functools.partial(FileStorage, extension=".bin"), (str(tmp_path / "cache"),)
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> FileStorage:
+    return FileStorage(tmp_path / "cache")
+
+
+def entry_file(storage: FileStorage, key: str) -> Path:
+    return storage.cache_dir / hashlib.sha256(key.encode()).hexdigest()
+
+
+def test_file_names_never_contain_the_key(storage: FileStorage) -> None:
+    keys = [*ODD_KEYS.values(), "GET https://example.com/?token=hunter2", "plainkey"]
+    for key in keys:
+        storage[key] = b"value"
+    names = os.listdir(storage.cache_dir)
+    assert len(names) == len(keys)
+    for name in names:
+        assert len(name) == 64
+        assert all(char in "0123456789abcdef" for char in name)
+    assert not any("hunter2" in name or "plainkey" in name for name in names)
+    assert sorted(storage) == sorted(keys)
+
+
+def test_extension_is_appended(tmp_path: Path) -> None:
+    storage = FileStorage(tmp_path / "cache", extension=".bin")
+    storage["key"] = b"value"
+    assert [name.endswith(".bin") for name in os.listdir(storage.cache_dir)] == [True]
+
+
+@pytest.mark.parametrize("extension", ["bin", "./x", ".a/b", ".", ".toolongextension1", 1])
+def test_bad_extension_is_a_config_error(tmp_path: Path, extension: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        FileStorage(tmp_path / "cache", extension=extension)  # type: ignore[arg-type]
+    assert caught.value.key == "backend.filesystem.extension"
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_files_and_directories_are_private(tmp_path: Path) -> None:
+    storage = FileStorage(tmp_path / "a" / "b")
+    storage["key"] = b"value"
+    for directory in (tmp_path / "a", tmp_path / "a" / "b"):
+        assert oct(stat.S_IMODE(directory.stat().st_mode)) == oct(0o700)
+    assert oct(stat.S_IMODE(entry_file(storage, "key").stat().st_mode)) == oct(0o600)
+
+
+def test_file_with_another_key_is_missing(
+    storage: FileStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    storage["victim"] = b"victim's value"
+    storage["attacker"] = b"attacker's value"
+    # Move one entry onto another's name, as someone with write access could.
+    shutil.copyfile(entry_file(storage, "attacker"), entry_file(storage, "victim"))
+    with caplog.at_level(logging.WARNING):
+        with pytest.raises(KeyError):
+            storage["victim"]
+        assert "victim" not in storage
+        assert storage.get("victim") is None
+        assert storage.size_of("victim") is None
+    assert "holds another key" in caplog.text
+    assert "victim" not in caplog.text
+    assert "attacker" not in caplog.text
+    assert sorted(storage) == ["attacker"]  # the misnamed copy is not listed
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"VCF1", b"XXXX\x00\x00\x00\x03key", b"VCF1\x00\x00\xff\xffke", b"not ours at all"],
+    ids=["empty", "magic-only", "wrong-magic", "truncated-key", "garbage"],
+)
+def test_damaged_file_is_missing(
+    storage: FileStorage, caplog: pytest.LogCaptureFixture, content: bytes
+) -> None:
+    storage["key"] = b"value"
+    entry_file(storage, "key").write_bytes(content)
+    with caplog.at_level(logging.WARNING), pytest.raises(KeyError):
+        storage["key"]
+    assert "damaged" in caplog.text
+    assert list(storage) == []
+
+
+def test_stray_temp_files_are_ignored_and_cleared(storage: FileStorage) -> None:
+    storage["key"] = b"value"
+    leftover = storage.cache_dir / ".vaultcache-crashed.tmp"
+    leftover.write_bytes(b"half a write")
+    assert list(storage) == ["key"]
+    assert len(storage) == 1
+    storage.clear()
+    assert os.listdir(storage.cache_dir) == []
+
+
+def test_clear_leaves_other_files_alone(storage: FileStorage) -> None:
+    (storage.cache_dir / "README").write_text("not a cache entry")
+    storage["key"] = b"value"
+    storage.clear()
+    assert os.listdir(storage.cache_dir) == ["README"]
+    assert list(storage) == []
+
+
+def test_removed_directory_is_recreated(storage: FileStorage) -> None:
+    storage["key"] = b"value"
+    shutil.rmtree(storage.cache_dir)
+    assert list(storage) == []
+    assert len(storage) == 0
+    storage["key"] = b"again"
+    assert storage["key"] == b"again"
+
+
+def test_directory_path_that_is_a_file_is_a_backend_error(tmp_path: Path) -> None:
+    (tmp_path / "cache").write_text("a file")
+    with pytest.raises(BackendError) as caught:
+        FileStorage(tmp_path / "cache")
+    assert caught.value.path == str(tmp_path / "cache")
+
+
+def test_no_temp_files_remain_after_writes(storage: FileStorage) -> None:
+    for number in range(20):
+        storage[f"key-{number}"] = b"value"
+    assert not [name for name in os.listdir(storage.cache_dir) if name.startswith(".")]
+
+
+@given(key=st.text(max_size=20), body=st.binary(max_size=200), with_header=st.booleans())
+def test_any_file_content_reads_as_its_key_or_missing(
+    key: str, body: bytes, with_header: bool
+) -> None:
+    """The header parser takes untrusted bytes: a miss or the right value, nothing else."""
+    encoded = key.encode()
+    header = b"VCF1" + len(encoded).to_bytes(4, "big") + encoded
+    content = header + body if with_header else body
+    with tempfile.TemporaryDirectory() as directory:
+        storage = FileStorage(directory)
+        entry_file(storage, key).write_bytes(content)
+        if content.startswith(header):
+            assert storage[key] == content[len(header) :]
+            assert list(storage) == [key]
+        else:
+            assert key not in storage
+            assert storage.get(key) is None
+            assert list(storage) == []

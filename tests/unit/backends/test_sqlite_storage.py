@@ -1,0 +1,275 @@
+"""SQLiteStorage: the contract, file modes, damaged files, locking and processes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vaultcache.backends.base import BackendError
+from vaultcache.backends.sqlite import SQLiteStorage
+from vaultcache.errors import ConfigError
+from vaultcache.testing import StorageContract, StorageFactory, run_storage_workers
+
+
+class TestSQLiteStorage(StorageContract):
+    persistent = True
+    multiprocess = True
+
+    def storage_args(self, tmp_path: Path) -> StorageFactory:
+        return SQLiteStorage, (str(tmp_path / "cache"),)
+
+
+class TestSQLiteStorageSecondTable(StorageContract):
+    """A second table in a file that already holds another one behaves the same."""
+
+    persistent = True
+
+    def make_storage(self, tmp_path: Path) -> SQLiteStorage:
+        with SQLiteStorage(tmp_path / "shared", "responses") as other:
+            other["not mine"] = b"other table"
+        return SQLiteStorage(tmp_path / "shared", table_name="redirects")
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_new_files_and_directories_are_private(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "new" / "deeper" / "cache") as storage:
+        storage["key"] = b"value"
+        assert storage["key"] == b"value"
+        db = tmp_path / "new" / "deeper" / "cache.sqlite"
+        assert storage.path == db
+        # Checked while open: sqlite removes -wal and -shm when the last connection closes.
+        assert oct(mode(db)) == oct(0o600)
+        assert oct(mode(Path(f"{db}-wal"))) == oct(0o600)
+        assert oct(mode(Path(f"{db}-shm"))) == oct(0o600)
+    assert oct(mode(tmp_path / "new")) == oct(0o700)
+    assert oct(mode(tmp_path / "new" / "deeper")) == oct(0o700)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_existing_directory_modes_are_left_alone(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    with SQLiteStorage(tmp_path / "cache"):
+        pass
+    assert oct(mode(tmp_path)) == oct(0o755)
+
+
+def test_existing_shared_database_is_used_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "cache.sqlite"
+    db.touch(mode=0o644)
+    db.chmod(0o644)
+    with caplog.at_level(logging.WARNING), SQLiteStorage(db) as storage:
+        storage["key"] = b"value"
+    assert "chmod 600" in caplog.text
+
+
+def test_name_without_suffix_gets_sqlite(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as plain, SQLiteStorage(tmp_path / "x.db") as other:
+        assert plain.path.name == "cache.sqlite"
+        assert other.path.name == "x.db"
+
+
+def test_use_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with SQLiteStorage("in-temp", use_temp=True) as storage:
+        assert storage.path == tmp_path / "in-temp.sqlite"
+        assert storage.path.exists()
+
+
+def test_not_a_database_is_a_backend_error(tmp_path: Path) -> None:
+    db = tmp_path / "cache.sqlite"
+    db.write_bytes(b"this is not an sqlite database, just some text\n" * 100)
+    with pytest.raises(BackendError) as caught:
+        SQLiteStorage(db)
+    assert not isinstance(caught.value, sqlite3.Error)
+    assert str(db) in str(caught.value)
+    assert "move it aside or delete it" in str(caught.value)
+    assert caught.value.path == str(db)
+
+
+def test_damaged_database_raises_only_backend_errors(tmp_path: Path) -> None:
+    db = tmp_path / "cache.sqlite"
+    with SQLiteStorage(db) as storage:
+        for number in range(200):
+            storage[f"key-{number}"] = bytes(range(256)) * 20
+        storage.vacuum()  # everything into the main file, so damage there is seen
+    data = bytearray(db.read_bytes())
+    data[4096:] = b"\xff" * (len(data) - 4096)  # keep the header page, wreck the rest
+    db.write_bytes(bytes(data))
+    try:
+        storage = SQLiteStorage(db)
+    except BackendError:
+        return  # noticed on opening: as good
+    with storage:
+        for operation in (lambda: list(storage), lambda: storage["key-1"], lambda: len(storage)):
+            with pytest.raises(BackendError, match="corrupt or not an sqlite database"):
+                operation()
+
+
+def test_foreign_table_is_a_backend_error(tmp_path: Path) -> None:
+    db = tmp_path / "cache.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, value BLOB)")
+    conn.close()
+    with pytest.raises(BackendError, match="not created by vaultcache"):
+        SQLiteStorage(db)
+
+
+@pytest.mark.parametrize(
+    "name", ["", "1abc", "a-b", 'x"; DROP TABLE y; --', "a b", "sqlite_master", "t" * 64, 3]
+)
+def test_table_names_are_identifiers(tmp_path: Path, name: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SQLiteStorage(tmp_path / "cache", name)  # type: ignore[arg-type]
+    assert caught.value.key == "backend.sqlite.table_name"
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 601, "30", True, None])
+def test_busy_timeout_is_bounded(tmp_path: Path, timeout: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SQLiteStorage(tmp_path / "cache", busy_timeout=timeout)  # type: ignore[arg-type]
+    assert caught.value.key == "backend.sqlite.busy_timeout"
+
+
+def test_in_memory_database_is_refused() -> None:
+    with pytest.raises(ConfigError, match="'memory' backend"):
+        SQLiteStorage(":memory:")
+
+
+def test_tables_share_one_file(tmp_path: Path) -> None:
+    with (
+        SQLiteStorage(tmp_path / "cache") as responses,
+        responses.for_table("redirects") as redirects,
+    ):
+        responses["key"] = b"response"
+        redirects["key"] = b"redirect"
+        redirects.clear()
+        assert responses["key"] == b"response"
+        assert list(redirects) == []
+        assert redirects.path == responses.path
+
+
+def test_locked_database_drops_writes_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with SQLiteStorage(tmp_path / "cache", busy_timeout=0.2) as storage:
+        storage["readable"] = b"value"
+        holder = sqlite3.connect(storage.path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another connection holds the write lock
+        try:
+            with caplog.at_level(logging.WARNING):
+                storage["secret-key-name"] = b"secret value"
+                assert storage["readable"] == b"value"  # WAL: readers do not wait
+                with pytest.raises(BackendError, match="stayed locked"):
+                    storage.clear()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert "a write was dropped" in caplog.text
+        assert "secret" not in caplog.text
+        storage["secret-key-name"] = b"secret value"
+        assert storage["secret-key-name"] == b"secret value"
+
+
+def test_write_waits_for_a_short_lock(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache", busy_timeout=10) as storage:
+        holder = sqlite3.connect(storage.path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        release = threading.Timer(0.2, lambda: holder.execute("COMMIT"))
+        release.start()
+        try:
+            storage["key"] = b"value"  # blocks until the other writer commits
+        finally:
+            release.join()
+            holder.close()
+        assert storage["key"] == b"value"
+
+
+def open_descriptors(path: Path) -> int:
+    fd_dir = Path("/proc/self/fd")
+    count = 0
+    for fd in fd_dir.iterdir():
+        try:
+            if os.readlink(fd) == str(path):
+                count += 1
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_close_closes_every_threads_connection(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / "cache")
+    barrier = threading.Barrier(4)
+
+    def use() -> None:
+        storage["key"] = b"value"
+        barrier.wait()  # all alive at once, so each has its own connection
+
+    threads = [threading.Thread(target=use) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    for thread in threads:
+        thread.join()
+    assert open_descriptors(storage.path) >= 4
+    storage.close()
+    assert open_descriptors(storage.path) == 0
+    storage["reopened"] = b"value"  # a closed storage opens a new connection when used
+    assert storage["reopened"] == b"value"
+    storage.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_connections_of_finished_threads_are_closed(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        for _ in range(20):
+            thread = threading.Thread(target=storage.__setitem__, args=("key", b"value"))
+            thread.start()
+            thread.join()
+        # Not one per thread: this thread's connection, the last finished thread's, and
+        # descriptors sqlite keeps for reuse while another connection holds locks.
+        assert open_descriptors(storage.path) <= 4
+
+
+def test_vacuum_returns_space(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage.update({f"key-{number}": os.urandom(10_000) for number in range(100)})
+        storage.vacuum()
+        full = storage.path.stat().st_size
+        storage.clear()
+        storage.vacuum()
+        assert storage.path.stat().st_size < full / 10
+        assert len(storage) == 0
+
+
+def test_two_processes_with_four_threads_each(tmp_path: Path) -> None:
+    """2 processes of 4 threads each share one file for 2 s: no errors, no lost writes."""
+    path = str(tmp_path / "shared")
+    expected = run_storage_workers(SQLiteStorage, (path,), processes=2, threads=4, duration=2.0)
+    assert len(expected) > 8  # every thread finished at least a few rounds
+    with SQLiteStorage(path) as storage:
+        assert sorted(storage) == sorted([*expected, "shared"])
+        for key, value in expected.items():
+            assert storage[key] == value

@@ -1,0 +1,37 @@
+"""Storage backends: byte storages under string keys, and the caches built on them.
+
+``BaseStorage`` is the contract every backend implements; ``SQLiteStorage`` (the default),
+``FileStorage`` and ``MemoryStorage`` are the built-in ones, registered by name (``sqlite``,
+``filesystem``, ``memory``) through :mod:`vaultcache.backends.plugin`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vaultcache.backends.base import BackendError, BaseStorage
+from vaultcache.backends.filesystem import FileStorage, filesystem_cache
+from vaultcache.backends.memory import MemoryStorage, memory_cache
+from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
+
+__all__ = [
+    "BackendError",
+    "BaseCache",
+    "BaseStorage",
+    "FileStorage",
+    "MemoryStorage",
+    "SQLiteStorage",
+    "filesystem_cache",
+    "memory_cache",
+    "sqlite_cache",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # vaultcache.backends.BaseCache is the documented path, but vaultcache.cache imports this
+    # package; resolving it on first access avoids an import cycle.
+    if name == "BaseCache":
+        from vaultcache.cache import BaseCache  # noqa: PLC0415
+
+        return BaseCache
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,495 @@
+"""SQLiteStorage: the default backend, one table in an sqlite database file.
+
+The database runs in WAL mode, so readers never wait for a writer and several processes can
+share one file. Every write is its own ``BEGIN IMMEDIATE`` transaction (atomic: a crash never
+leaves half an entry), retried with bounded backoff while another connection holds the write
+lock. If the database stays busy for longer than ``busy_timeout``, a point write is dropped
+and a point read is a miss, each with a WARNING log line that names the file but not the key;
+whole-table operations raise BackendError instead. Any other sqlite failure (a corrupt or
+foreign file, a full disk) raises BackendError naming the file and the fix, never a raw
+``sqlite3`` exception.
+
+Several tables can share one file: ``SQLiteStorage(path, table_name="redirects")``, or
+:meth:`SQLiteStorage.for_table`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import sqlite3
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from vaultcache.backends.base import (
+    BackendError,
+    BaseStorage,
+    check_options,
+    make_private_dirs,
+    resolve_location,
+)
+from vaultcache.errors import ConfigError
+
+if TYPE_CHECKING:
+    from vaultcache.cache import BaseCache
+
+__all__ = ["SQLiteStorage", "sqlite_cache"]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BACKEND = "sqlite"
+DEFAULT_BUSY_TIMEOUT = 30.0
+MAX_BUSY_TIMEOUT = 600.0
+# Table names are spliced into SQL (they cannot be parameters), so only plain identifiers.
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
+_COLUMNS = ("key", "value", "created", "accessed")
+# sqlite's limit on parameters per statement was 999 before 3.32.
+_DELETE_CHUNK = 500
+# Primary result codes (the low byte of an extended code).
+_SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+
+
+class _BusyError(Exception):
+    """The database stayed locked by other connections for the whole busy timeout."""
+
+
+class SQLiteStorage(BaseStorage):
+    """Entries in one table of an sqlite database file, shared safely by threads and processes.
+
+    `db_path` gets the suffix ``.sqlite`` when it has none. With `use_cache_dir` it is
+    relative to the user cache directory, with `use_temp` to the system temp directory.
+    A new file is created with mode 0600 (its ``-wal`` and ``-shm`` files inherit that mode)
+    and new parent directories with mode 0700. `busy_timeout` bounds, in seconds, how long
+    one operation waits for other connections.
+    """
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] = "http_cache",
+        table_name: str = "responses",
+        *,
+        use_cache_dir: bool = False,
+        use_temp: bool = False,
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+    ) -> None:
+        if str(db_path) == ":memory:":
+            raise ConfigError(
+                "an in-memory sqlite database cannot be shared between threads; "
+                "use the 'memory' backend instead",
+                key="backend.sqlite.path",
+            )
+        path = resolve_location(BACKEND, db_path, use_cache_dir=use_cache_dir, use_temp=use_temp)
+        self.path = path if path.suffix else path.with_name(path.name + ".sqlite")
+        self.table_name = _check_table_name(table_name)
+        self.busy_timeout = _check_busy_timeout(busy_timeout)
+        self._table = f'"{self.table_name}"'
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: dict[threading.Thread, sqlite3.Connection] = {}
+        self._generation = 0
+        self._pid = os.getpid()
+        _create_private_file(self.path)
+        try:
+            self._run(self._create_table, write=True)
+        except _BusyError:
+            self.close()
+            raise self._busy_error("create its table") from None
+        except BaseException:
+            self.close()
+            raise
+
+    # -- the mapping ------------------------------------------------------------------------
+
+    def __getitem__(self, key: str) -> bytes:
+        if not isinstance(key, str):
+            raise KeyError(key)
+        sql = f"SELECT value FROM {self._table} WHERE key = ?"  # noqa: S608 - checked name
+        try:
+            row = self._run(lambda conn: conn.execute(sql, (key,)).fetchone())
+        except _BusyError:
+            self._warn_busy("a read was treated as a miss")
+            row = None
+        if row is None:
+            raise KeyError(key)
+        return bytes(row[0])
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        self._check_item(key, value)
+        now = time.time()
+        sql = (
+            f"INSERT OR REPLACE INTO {self._table} (key, value, created, accessed) "  # noqa: S608
+            "VALUES (?, ?, ?, ?)"
+        )
+        try:
+            self._run(lambda conn: conn.execute(sql, (key, value, now, now)), write=True)
+        except _BusyError:
+            self._warn_busy("a write was dropped")
+
+    def __delitem__(self, key: str) -> None:
+        if not isinstance(key, str):
+            raise KeyError(key)
+        sql = f"DELETE FROM {self._table} WHERE key = ?"  # noqa: S608 - checked name
+        try:
+            deleted = self._run(lambda conn: conn.execute(sql, (key,)).rowcount, write=True)
+        except _BusyError:
+            self._warn_busy("a delete was dropped")
+            return
+        if not deleted:
+            raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        sql = f"SELECT 1 FROM {self._table} WHERE key = ?"  # noqa: S608 - checked name
+        try:
+            return self._run(lambda conn: conn.execute(sql, (key,)).fetchone()) is not None
+        except _BusyError:
+            self._warn_busy("a read was treated as a miss")
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        # Read every key first: a cursor held open across yields would pin a read snapshot
+        # (blocking checkpoints) and break if the caller writes while iterating.
+        sql = f"SELECT key FROM {self._table}"  # noqa: S608 - checked name
+        try:
+            rows = self._run(lambda conn: conn.execute(sql).fetchall())
+        except _BusyError:
+            raise self._busy_error("list its keys") from None
+        return iter([row[0] for row in rows])
+
+    def __len__(self) -> int:
+        sql = f"SELECT COUNT(*) FROM {self._table}"  # noqa: S608 - checked name
+        try:
+            return int(self._run(lambda conn: conn.execute(sql).fetchone()[0]))
+        except _BusyError:
+            raise self._busy_error("count its entries") from None
+
+    # -- whole-table operations ---------------------------------------------------------------
+
+    def bulk_delete(self, keys: Iterable[str]) -> int:
+        """Delete every key in `keys` that is present, in one transaction; return the count."""
+        # Materialise first: the iterable may read this storage, which must not happen
+        # inside our write transaction.
+        doomed = [key for key in keys if isinstance(key, str)]
+        if not doomed:
+            return 0
+
+        def delete(conn: sqlite3.Connection) -> int:
+            count = 0
+            for start in range(0, len(doomed), _DELETE_CHUNK):
+                chunk = doomed[start : start + _DELETE_CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                sql = f"DELETE FROM {self._table} WHERE key IN ({marks})"  # noqa: S608
+                count += conn.execute(sql, chunk).rowcount
+            return count
+
+        try:
+            return self._run(delete, write=True)
+        except _BusyError:
+            self._warn_busy("a bulk delete was dropped")
+            return 0
+
+    def clear(self) -> None:
+        """Delete every entry of this table (other tables in the file are untouched)."""
+        sql = f"DELETE FROM {self._table}"  # noqa: S608 - checked name
+        try:
+            self._run(lambda conn: conn.execute(sql), write=True)
+        except _BusyError:
+            raise self._busy_error("clear its table") from None
+
+    def size_of(self, key: str) -> int | None:
+        """The size in bytes of the value under `key`, or None when it is absent."""
+        if not isinstance(key, str):
+            return None
+        sql = f"SELECT length(value) FROM {self._table} WHERE key = ?"  # noqa: S608
+        try:
+            row = self._run(lambda conn: conn.execute(sql, (key,)).fetchone())
+        except _BusyError:
+            self._warn_busy("a read was treated as a miss")
+            return None
+        return None if row is None else int(row[0])
+
+    def vacuum(self) -> None:
+        """Rebuild the whole database file to return the space of deleted entries to the OS."""
+
+        def vacuum(conn: sqlite3.Connection) -> None:
+            conn.execute("VACUUM")
+            # VACUUM in WAL mode writes the new pages to the WAL; fold them back in.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        try:
+            self._run(vacuum)
+        except _BusyError:
+            raise self._busy_error("vacuum") from None
+
+    def for_table(self, table_name: str) -> SQLiteStorage:
+        """Another table in the same database file, with the same settings."""
+        return SQLiteStorage(self.path, table_name, busy_timeout=self.busy_timeout)
+
+    def close(self) -> None:
+        """Close every thread's connection; a later call opens new ones."""
+        if self._pid != os.getpid():
+            self._after_fork()  # a forked child must not close its parent's connections
+        with self._lock:
+            connections = list(self._connections.values())
+            self._connections.clear()
+            self._generation += 1
+        for conn in connections:
+            conn.close()
+
+    def __repr__(self) -> str:
+        return f"<SQLiteStorage {str(self.path)!r} table {self.table_name!r}>"
+
+    # -- connections and retries --------------------------------------------------------------
+
+    def _run(self, action: Callable[[sqlite3.Connection], T], *, write: bool = False) -> T:
+        """Run `action` on this thread's connection, retrying while the database is busy.
+
+        With `write`, inside ``BEGIN IMMEDIATE ... COMMIT``. Raises _BusyError once
+        `busy_timeout` has passed, BackendError for any other sqlite failure.
+        """
+        deadline = time.monotonic() + self.busy_timeout
+        delay = 0.002
+        while True:
+            try:
+                conn = self._connection()
+                return _in_transaction(conn, action) if write else action(conn)
+            except sqlite3.Error as exc:
+                if not _is_busy(exc):
+                    raise self._error(exc) from exc
+                if time.monotonic() >= deadline:
+                    raise _BusyError from exc
+            remaining = deadline - time.monotonic()
+            # sqlite's own busy handler already waited; this covers the cases it does not
+            # (WAL recovery, switching to WAL). Jitter keeps racing processes from colliding.
+            time.sleep(max(0.0, min(remaining, delay * random.uniform(0.5, 1.5))))  # noqa: S311
+            delay = min(delay * 2, 0.25)
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():
+            self._after_fork()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.generation == self._generation:
+            return conn
+        conn = self._connect()
+        with self._lock:
+            self._close_dead_threads()
+            self._connections[threading.current_thread()] = conn
+            self._local.generation = self._generation
+        self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        # check_same_thread=False only so close() may close other threads' connections;
+        # each connection is otherwise used by the thread that opened it alone.
+        # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            # In WAL mode NORMAL still never corrupts; a power cut may lose the last commits.
+            conn.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            conn.close()
+            raise
+        if str(mode).lower() != "wal":
+            logger.warning(
+                "sqlite database %s could not use WAL mode (got %s); concurrent access "
+                "will be slower",
+                self.path,
+                mode,
+            )
+        return conn
+
+    def _close_dead_threads(self) -> None:
+        """Close connections of threads that have exited (threads may come and go for hours)."""
+        for thread in [thread for thread in self._connections if not thread.is_alive()]:
+            self._connections.pop(thread).close()
+
+    def _after_fork(self) -> None:
+        # The parent's connections must not be used, nor closed (closing could disturb the
+        # parent's locks): forget them. The lock may have been held by a parent thread.
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections = {}
+        self._pid = os.getpid()
+
+    def _create_table(self, conn: sqlite3.Connection) -> None:
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {self._table} ("
+            "key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
+            "created REAL NOT NULL, accessed REAL NOT NULL)"
+        )
+        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({self._table})")}
+        if not set(_COLUMNS) <= columns:
+            raise BackendError(
+                f"table {self.table_name!r} in {self.path} was not created by vaultcache "
+                f"(its columns are {', '.join(sorted(columns))}); choose another table_name "
+                "or database file",
+                backend=BACKEND,
+                path=str(self.path),
+            )
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def _error(self, exc: sqlite3.Error) -> BackendError:
+        code = exc.sqlite_errorcode & 0xFF if hasattr(exc, "sqlite_errorcode") else None
+        if code in (_SQLITE_NOTADB, _SQLITE_CORRUPT):
+            fix = "move it aside or delete it, and vaultcache will create a new, empty cache"
+            what = "is corrupt or not an sqlite database"
+        elif code in (_SQLITE_CANTOPEN, _SQLITE_PERM, _SQLITE_READONLY):
+            fix = "check that the file and its directory exist and are writable by this user"
+            what = "cannot be opened for writing"
+        elif code == _SQLITE_FULL:
+            fix = "free disk space, or clear or vacuum the cache"
+            what = "cannot grow: the disk is full"
+        else:
+            fix = "if this persists, move the file aside to start a new cache"
+            what = "failed"
+        return BackendError(
+            f"sqlite cache database {self.path} {what} ({exc}); {fix}",
+            backend=BACKEND,
+            path=str(self.path),
+        )
+
+    def _busy_error(self, action: str) -> BackendError:
+        return BackendError(
+            f"sqlite cache database {self.path} stayed locked by other connections for "
+            f"{self.busy_timeout:g}s, so this storage could not {action}; retry later, or "
+            "raise busy_timeout",
+            backend=BACKEND,
+            path=str(self.path),
+        )
+
+    def _warn_busy(self, consequence: str) -> None:
+        # Never the key: keys can embed request details.
+        logger.warning(
+            "sqlite cache database %s (table %s) stayed locked for %gs; %s",
+            self.path,
+            self.table_name,
+            self.busy_timeout,
+            consequence,
+        )
+
+
+def _in_transaction(conn: sqlite3.Connection, action: Callable[[sqlite3.Connection], T]) -> T:
+    # IMMEDIATE takes the write lock up front, so a transaction never fails half-way
+    # because another writer got there between our read and our write.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = action(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                logger.debug("rollback failed; sqlite rolls back on close", exc_info=True)
+        raise
+    return result
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _check_table_name(name: object) -> str:
+    if not isinstance(name, str) or not _TABLE_NAME.match(name):
+        raise ConfigError(
+            f"table name {name!r} is invalid: use letters, digits and '_' (at most 63), "
+            "starting with a letter or '_'",
+            key="backend.sqlite.table_name",
+            expected="identifier",
+        )
+    if name.lower().startswith("sqlite_"):
+        raise ConfigError(
+            f"table name {name!r} is reserved by sqlite", key="backend.sqlite.table_name"
+        )
+    return name
+
+
+def _check_busy_timeout(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(
+            f"expected a number of seconds, got {type(value).__name__}",
+            key="backend.sqlite.busy_timeout",
+            expected="number",
+        )
+    if not 0 < value <= MAX_BUSY_TIMEOUT:
+        raise ConfigError(
+            f"{value} is out of range: more than 0 and at most {MAX_BUSY_TIMEOUT:g} seconds",
+            key="backend.sqlite.busy_timeout",
+            expected=f"number of seconds in (0, {MAX_BUSY_TIMEOUT:g}]",
+        )
+    return float(value)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before sqlite does (sqlite would use 0644).
+
+    sqlite gives the ``-wal`` and ``-shm`` files the database file's mode, so they are
+    private too.
+    """
+    try:
+        make_private_dirs(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        _warn_if_shared(path)
+        return
+    except OSError as exc:
+        raise BackendError(
+            f"cannot create the sqlite cache database {path} ({exc.strerror}); choose a "
+            "location this user can write, or pass use_cache_dir=True",
+            backend=BACKEND,
+            path=str(path),
+        ) from exc
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, 0o600)  # exactly 0600, whatever the umask
+    finally:
+        os.close(fd)
+
+
+def _warn_if_shared(path: Path) -> None:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return  # sqlite will report a missing or unreadable file itself
+    if os.name == "posix" and stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        logger.warning(
+            "sqlite cache database %s is accessible by group or others (mode %o); "
+            "run `chmod 600 %s`",
+            path,
+            stat.S_IMODE(mode),
+            path,
+        )
+
+
+def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
+    """A BaseCache with responses and redirects in two tables of one sqlite file.
+
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout`` (see :class:`SQLiteStorage`).
+    """
+    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout"))
+    # Imported here: vaultcache.cache imports this package.
+    from vaultcache.cache import BaseCache  # noqa: PLC0415
+
+    responses = SQLiteStorage(cache_name, "responses", **options)
+    return BaseCache(responses=responses, redirects=responses.for_table("redirects"))

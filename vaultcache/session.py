@@ -1,0 +1,424 @@
+"""CachedSession and CacheMixin: a requests Session that answers from an encrypted cache.
+
+The session orchestrates and nothing more: keys come from :mod:`vaultcache.cache_keys`,
+decisions from :mod:`vaultcache.policy`, bytes from the backend through the pipeline held by
+:class:`~vaultcache.cache.BaseCache`. Caching happens in :meth:`CacheMixin.send`, so adapters
+mounted with ``session.mount`` (requests-mock among them), wrapping sessions and response
+hooks behave as they do on a plain ``requests.Session``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import logging
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import requests
+from requests.hooks import dispatch_hook
+
+from vaultcache import cache_keys, clock
+from vaultcache.cache import BaseCache
+from vaultcache.errors import KeyRingError
+from vaultcache.key_sources import load_key_ring
+from vaultcache.keys import KeyRing
+from vaultcache.models import CachedRequest, CachedResponse
+from vaultcache.models.raw import StreamRecorder
+from vaultcache.policy.actions import CacheActions, Decision
+from vaultcache.policy.settings import CacheSettings, RequestOptions
+from vaultcache.registry import get_registry
+from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
+
+__all__ = ["DEFAULT_SERIALIZER", "CacheMixin", "CachedSession"]
+
+logger = logging.getLogger(__name__)
+
+#: The serializer used when none is given or configured: encrypted at rest.
+DEFAULT_SERIALIZER = "zstd+aesgcm"
+
+_OPTIONS: contextvars.ContextVar[RequestOptions | None] = contextvars.ContextVar(
+    "vaultcache_request_options", default=None
+)
+_FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "vaultcache_following_redirects", default=False
+)
+_NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
+
+
+class CacheMixin:
+    """Adds caching to any ``requests.Session`` subclass: ``class S(CacheMixin, Session)``.
+
+    `serializer` is a spec string (``"signed+zstd+fernet"``), a registered stage name, a
+    SerializerPipeline or any object with dumps/loads; None means ``zstd+aesgcm``.
+    `backend` is a registered backend name or a BaseCache. Keyword arguments that the
+    next class's ``__init__`` does not take are backend options.
+    """
+
+    def __init__(
+        self,
+        cache_name: str = "http_cache",
+        backend: str | BaseCache = "sqlite",
+        serializer: Any = None,
+        *,
+        expire_after: Any = -1,
+        urls_expire_after: Mapping[str, Any] | None = None,
+        cache_control: bool = False,
+        allowable_codes: Iterable[int] = (200,),
+        allowable_methods: Iterable[str] = ("GET", "HEAD"),
+        always_revalidate: bool = False,
+        ignored_parameters: Iterable[str] | None = None,
+        match_headers: Iterable[str] | bool = False,
+        share_credentials: bool = False,
+        filter_fn: Callable[[Any], bool] | None = None,
+        key_fn: Callable[..., str] | None = None,
+        stale_if_error: bool | float = False,
+        stale_while_revalidate: bool | float = False,
+        keys: KeyRing | str | Iterable[str] | None = None,
+        serializer_options: Mapping[str, Mapping[str, Any]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.settings = CacheSettings(
+            expire_after=expire_after,
+            urls_expire_after=dict(urls_expire_after) if urls_expire_after else None,
+            cache_control=cache_control,
+            allowable_codes=allowable_codes,
+            allowable_methods=allowable_methods,
+            always_revalidate=always_revalidate,
+            ignored_parameters=(
+                tuple(ignored_parameters) if ignored_parameters is not None else None
+            ),
+            match_headers=match_headers
+            if isinstance(match_headers, bool)
+            else tuple(match_headers),
+            share_credentials=share_credentials,
+            filter_fn=filter_fn,
+            key_fn=key_fn,
+            stale_if_error=stale_if_error,
+            stale_while_revalidate=stale_while_revalidate,
+        )
+        session_kwargs = _accepted_kwargs(super().__init__, kwargs)
+        backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
+        pipeline, ring = _resolve_serializer(serializer, keys, serializer_options)
+        self._credential_secret = ring.primary.subkey("cache-key") if ring else None
+        self.cache = _init_backend(cache_name, backend, backend_options)
+        self.cache.serializer = pipeline
+        self.cache.create_key = self.create_key
+        self._refreshing: set[str] = set()
+        self._refresh_lock = threading.Lock()
+        self._refresher: ThreadPoolExecutor | None = None
+        super().__init__(**session_kwargs)
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _ignored_parameters(self) -> tuple[str, ...]:
+        ignored = self.settings.ignored_parameters
+        return cache_keys.DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
+
+    def create_key(self, request: requests.PreparedRequest, **kwargs: Any) -> str:
+        """The cache key for `request` (``key_fn`` if one was given)."""
+        settings = self.settings
+        ignored = self._ignored_parameters()
+        if settings.key_fn is not None:
+            return settings.key_fn(
+                request, ignored_parameters=ignored, match_headers=settings.match_headers, **kwargs
+            )
+        return cache_keys.create_key(
+            request,
+            match_headers=settings.match_headers,
+            ignored_parameters=ignored,
+            secret=self._credential_secret,
+            share_credentials=settings.share_credentials,
+        )
+
+    # -- requests' entry points ---------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *args: Any,
+        expire_after: Any = None,
+        only_if_cached: bool = False,
+        refresh: bool = False,
+        force_refresh: bool = False,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """As ``requests.Session.request``, plus the per-request cache options.
+
+        The options travel to :meth:`send` in a context variable, never as headers.
+        """
+        options = RequestOptions(
+            expire_after=expire_after,
+            only_if_cached=only_if_cached,
+            refresh=refresh,
+            force_refresh=force_refresh,
+        )
+        token = _OPTIONS.set(options)
+        try:
+            return super().request(method, url, *args, **kwargs)  # type: ignore[misc, no-any-return]
+        finally:
+            _OPTIONS.reset(token)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Answer from the cache when allowed, else send and store."""
+        if _FOLLOWING_REDIRECTS.get():
+            return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
+        options = _OPTIONS.get() or RequestOptions()
+        cache_key = self.create_key(request)
+        actions = CacheActions.from_request(
+            cache_key,
+            request,
+            settings=self.settings,
+            options=options,
+            now=clock.now(),
+            stored_headers=cache_keys.redact_headers(request.headers, self._ignored_parameters()),
+        )
+        cached = None if actions.skip_read else self.cache.get_response(cache_key)
+        decision = actions.on_cached(cached)
+        if decision is Decision.SERVE and cached is not None:
+            self.cache.stats.count("hits")
+            return self._deliver(cached, request, kwargs)
+        if decision is Decision.GATEWAY_TIMEOUT:
+            return self._deliver(_gateway_timeout(request, cache_key), request, kwargs)
+        if decision is Decision.SERVE_STALE_AND_REFRESH and cached is not None:
+            self.cache.stats.count("hits")
+            self._refresh_later(request, actions, kwargs)
+            return self._deliver(cached, request, kwargs)
+        self.cache.stats.count("misses")
+        revalidating = cached if decision is Decision.REVALIDATE else None
+        response = self._fetch(request, actions, cached, revalidating, kwargs)
+        return self._deliver(response, request, kwargs)
+
+    # -- the miss path --------------------------------------------------------------------------
+
+    def _fetch(
+        self,
+        request: requests.PreparedRequest,
+        actions: CacheActions,
+        cached: CachedResponse | None,
+        revalidating: CachedResponse | None,
+        kwargs: dict[str, Any],
+    ) -> requests.Response:
+        outgoing = request.copy()
+        outgoing.hooks = _NO_HOOKS  # hooks run once, in _deliver, on what the caller gets
+        if revalidating is not None:
+            outgoing.headers.update(actions.conditional_headers(revalidating))
+        try:
+            response = self._send_following_redirects(outgoing, kwargs)
+        except requests.RequestException:
+            if actions.stale_if_error(cached):
+                logger.info("origin failed; serving a stale response (stale-if-error)")
+                return cached  # type: ignore[return-value]
+            raise
+        if response.status_code >= 500 and actions.stale_if_error(cached):
+            logger.info("origin answered %s; serving a stale response", response.status_code)
+            response.close()
+            return cached  # type: ignore[return-value]
+        if response.status_code == 304 and revalidating is not None:
+            return self._revalidated(revalidating, response, actions)
+        _set_fresh_defaults(response, actions.cache_key)
+        store, expires = actions.on_response(response)
+        if store:
+            self._store(response, actions, expires, stream=kwargs.get("stream", False))
+        return response
+
+    def _send_following_redirects(
+        self, request: requests.PreparedRequest, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        token = _FOLLOWING_REDIRECTS.set(True)
+        try:
+            return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
+        finally:
+            _FOLLOWING_REDIRECTS.reset(token)
+
+    def _revalidated(
+        self, cached: CachedResponse, not_modified: requests.Response, actions: CacheActions
+    ) -> CachedResponse:
+        """A 304: refresh the stored entry's headers and expiry; serve it as a 200."""
+        for name, value in not_modified.headers.items():
+            if name.lower() not in _KEEP_ON_304:
+                cached.headers[name] = value
+        store, expires = actions.on_response(cached)
+        if store:
+            cached.expires = expires
+            self.cache.save_response(cached)
+        else:
+            self.cache.delete(actions.cache_key)
+        cached.revalidated = True
+        return cached
+
+    def _store(
+        self,
+        response: requests.Response,
+        actions: CacheActions,
+        expires: Any,
+        *,
+        stream: bool,
+    ) -> None:
+        redirect_keys = [self.create_key(r.request) for r in response.history if r.request]
+
+        def save(body: bytes | None = None) -> None:
+            cached = CachedResponse.from_response(
+                response,
+                cache_key=actions.cache_key,
+                expires=expires,
+                created_at=actions.now,
+                content=body,
+            )
+            self.cache.save_response(_redacted(cached, self._ignored_parameters()), redirect_keys)
+
+        if stream and not response._content_consumed:  # type: ignore[attr-defined]
+            encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+            response.raw = StreamRecorder(response.raw, encoding != "identity", save)
+        else:
+            save()
+
+    def _refresh_later(
+        self, request: requests.PreparedRequest, actions: CacheActions, kwargs: dict[str, Any]
+    ) -> None:
+        """stale-while-revalidate: at most one background refresh per key at a time."""
+        with self._refresh_lock:
+            if actions.cache_key in self._refreshing:
+                return
+            self._refreshing.add(actions.cache_key)
+            if self._refresher is None:
+                self._refresher = ThreadPoolExecutor(2, thread_name_prefix="vaultcache-refresh")
+        kwargs = {**kwargs, "stream": False}
+
+        def refresh() -> None:
+            try:
+                self._fetch(request, actions, None, None, kwargs)
+            except Exception:
+                logger.warning("background refresh failed", exc_info=True)
+            finally:
+                with self._refresh_lock:
+                    self._refreshing.discard(actions.cache_key)
+
+        self._refresher.submit(refresh)
+
+    # -- what the caller gets -------------------------------------------------------------------
+
+    def _deliver(
+        self, response: requests.Response, request: requests.PreparedRequest, kwargs: dict[str, Any]
+    ) -> requests.Response:
+        if isinstance(response, CachedResponse):
+            response.request = request  # type: ignore[assignment]
+        return dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call, no-any-return]
+
+    def close(self) -> None:
+        """Close the session, its cache's connections and any background refresher."""
+        if self._refresher is not None:
+            self._refresher.shutdown(wait=True)
+        self.cache.close()
+        super().close()  # type: ignore[misc]
+
+
+class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
+    """A ``requests.Session`` with an encrypted, compressed cache. See :class:`CacheMixin`."""
+
+
+# Fields a 304 must not overwrite in the stored response (RFC 9111 §3.2 and §4.3.4).
+_KEEP_ON_304 = frozenset(
+    {"content-length", "content-encoding", "transfer-encoding", "content-range"}
+)
+
+
+def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
+    """`cached` with credentials removed from its URLs and stored request (and history)."""
+    request = cached.request
+    cached.url = cache_keys.redact_url(cached.url, names)
+    cached.request = CachedRequest(
+        method=request.method,
+        url=cache_keys.redact_url(request.url, names),
+        headers=cache_keys.redact_headers(request.headers, names),
+        body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
+    )
+    cached.history = [_redacted(item, names) for item in cached.history]
+    return cached
+
+
+def _set_fresh_defaults(response: requests.Response, cache_key: str) -> None:
+    response.from_cache = False  # type: ignore[attr-defined]
+    response.created_at = None  # type: ignore[attr-defined]
+    response.expires = None  # type: ignore[attr-defined]
+    response.is_expired = False  # type: ignore[attr-defined]
+    response.revalidated = False  # type: ignore[attr-defined]
+    response.cache_key = cache_key  # type: ignore[attr-defined]
+
+
+def _gateway_timeout(request: requests.PreparedRequest, cache_key: str) -> requests.Response:
+    """The 504 that ``only_if_cached`` gets when nothing usable is stored (RFC 9111 §5.2.1.7)."""
+    response = requests.Response()
+    response.status_code = 504
+    response.reason = "Not Cached"
+    response.url = request.url or ""
+    response.request = request
+    response._content = b""
+    _set_fresh_defaults(response, cache_key)
+    return response
+
+
+def _accepted_kwargs(function: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The part of `kwargs` that `function` (the next __init__ in the MRO) accepts."""
+    names = {
+        parameter.name
+        for parameter in inspect.signature(function).parameters.values()
+        if parameter.kind
+        in {inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD}
+    }
+    return {name: value for name, value in kwargs.items() if name in names}
+
+
+def _resolve_serializer(
+    serializer: Any,
+    keys: KeyRing | str | Iterable[str] | None,
+    options: Mapping[str, Mapping[str, Any]] | None,
+) -> tuple[Any, KeyRing | None]:
+    """The pipeline to use and the key ring (None when no key is configured or needed)."""
+    if serializer is None:
+        serializer = DEFAULT_SERIALIZER
+    if isinstance(serializer, str):
+        ring = (
+            load_key_ring(_key_list(keys)) if spec_needs_keys(serializer) else _optional_ring(keys)
+        )
+        return build_pipeline(serializer, keys=ring, options=options), ring
+    if not (
+        callable(getattr(serializer, "dumps", None))
+        and callable(getattr(serializer, "loads", None))
+    ):
+        raise TypeError(
+            f"serializer must be a spec string, a SerializerPipeline or an object with "
+            f"dumps/loads, not {type(serializer).__name__}"
+        )
+    return serializer, _optional_ring(keys)
+
+
+def _optional_ring(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | None:
+    try:
+        return load_key_ring(_key_list(keys), auto_create=False)
+    except KeyRingError:
+        return None
+
+
+def _key_list(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | str | list[str] | None:
+    if keys is None or isinstance(keys, KeyRing | str):
+        return keys
+    return list(keys)
+
+
+def _init_backend(cache_name: str, backend: str | BaseCache, options: dict[str, Any]) -> BaseCache:
+    if isinstance(backend, BaseCache):
+        if options:
+            raise TypeError(
+                f"backend options {sorted(options)} cannot be used with a BaseCache instance"
+            )
+        return backend
+    registration = get_registry().backend(backend)
+    registration.ensure_available()
+    cache = registration.factory(cache_name, options)
+    if not isinstance(cache, BaseCache):
+        raise TypeError(f"backend {backend!r} did not return a BaseCache")
+    return cache
