@@ -133,11 +133,11 @@ def peak_memory(run: Callable[[], object], repeat: int = 3) -> int:
     return int(statistics.median(peaks))
 
 
-def environment() -> dict[str, Any]:
-    """What the figures depend on: date, interpreter, library versions, CPUs, load."""
+def environment(started: dt.datetime) -> dict[str, Any]:
+    """What the figures depend on: start time, interpreter, library versions, CPUs, load."""
     packages = ("vaultcache", "cryptography", "zstandard", "msgpack", "itsdangerous", "cattrs")
     info: dict[str, Any] = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "date": started.isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
         "machine": platform.machine(),
@@ -418,7 +418,7 @@ def print_serializers(report: dict[str, Any]) -> None:
     """The human-readable tables."""
     env = report["environment"]
     versions = ", ".join(f"{name} {ver}" for name, ver in env["versions"].items())
-    print(f"vaultcache serializers benchmark, {env['date']}")
+    print(f"vaultcache serializers benchmark, started {env['date']}")
     print(f"Python {env['python']} on {env['machine']}, {env['cpus']} CPUs; {versions}")
     if "load_average" in env:
         print(f"load average at the end of the run: {env['load_average']}")
@@ -484,6 +484,7 @@ def run_serializers(args: argparse.Namespace) -> dict[str, Any]:
     if args.rounds:
         plan = Plan(rounds=args.rounds, batch_ms=plan.batch_ms)
     sizes = (KIB, MIB)
+    started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
     timings, ratios = serializers_timings(build_codecs(), sizes, plan)
     _progress("serializers: peak memory ...")
@@ -491,7 +492,7 @@ def run_serializers(args: argparse.Namespace) -> dict[str, Any]:
     report = {
         "benchmark": "serializers",
         "quick": args.quick,
-        "environment": environment(),
+        "environment": environment(started_at),
         "plan": {"rounds": plan.rounds, "batch_ms": plan.batch_ms},
         "sizes": list(sizes),
         "units": {"throughput": "MB/s, 1 MB = 10^6 bytes of body", "time": "ns per call"},

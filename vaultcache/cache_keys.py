@@ -149,7 +149,7 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     if isinstance(headers, CaseInsensitiveDict):
         value = headers.get(name)
         return None if value is None else _text(value)
-    found = [_text(value) for key, value in headers.items() if key.lower() == name]
+    found = [_text(value) for key, value in headers.items() if _text(key).lower() == name]
     return ", ".join(found) if found else None
 
 
@@ -384,7 +384,7 @@ def _header_parts(
     parts: list[tuple[str, str]] = []
     credentials: list[Credential] = []
     for raw_name, raw_value in headers.items():
-        name, value = raw_name.lower(), _text(raw_value).strip()
+        name, value = _text(raw_name).lower(), _text(raw_value).strip()
         if name in names:
             # Named explicitly (as from a Vary header), a credential header always counts.
             if not share_credentials or name in matched:
@@ -503,7 +503,10 @@ def redact_headers(
     """A copy of `headers` with the values of credential headers replaced by REDACTED."""
     names_set = _names(names)
     return CaseInsensitiveDict(
-        {name: REDACTED if name.lower() in names_set else value for name, value in headers.items()}
+        {
+            name: REDACTED if _text(name).lower() in names_set else value
+            for name, value in headers.items()
+        }
     )
 
 
@@ -566,11 +569,9 @@ def redact_request(
     is updated when the body changes. The original request is not modified.
     """
     source = _prepared(request)
-    if isinstance(source, requests.PreparedRequest):
-        redacted = source.copy()
-    else:
-        redacted = requests.PreparedRequest()
-        redacted.method = source.method
+    # A new object rather than a copy: a copy would carry the cookie jar along.
+    redacted = requests.PreparedRequest()
+    redacted.method = source.method
     names = _names(ignored_parameters)
     headers = CaseInsensitiveDict(dict(source.headers))
     redacted.url = redact_url(source.url or "", names)

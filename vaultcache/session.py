@@ -45,6 +45,9 @@ _OPTIONS: contextvars.ContextVar[RequestOptions | None] = contextvars.ContextVar
 _FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "vaultcache_following_redirects", default=False
 )
+_DEFER_ENVIRONMENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "vaultcache_defer_environment", default=False
+)
 _NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
 
 
@@ -157,13 +160,35 @@ class CacheMixin:
             force_refresh=force_refresh,
         )
         token = _OPTIONS.set(options)
+        defer = _DEFER_ENVIRONMENT.set(True)
         try:
             return super().request(method, url, *args, **kwargs)  # type: ignore[misc, no-any-return]
         finally:
+            _DEFER_ENVIRONMENT.reset(defer)
             _OPTIONS.reset(token)
+
+    def merge_environment_settings(
+        self, url: str | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        """As in requests, but during :meth:`request` the work waits until a request is sent.
+
+        Reading proxy and CA settings from the environment costs more than a whole cache
+        hit, and a hit needs none of it; :meth:`send` completes the merge on a miss.
+        """
+        if _DEFER_ENVIRONMENT.get():
+            return {
+                "proxies": _DeferredEnvironment(url, proxies, stream, verify, cert),
+                "stream": requests.sessions.merge_setting(stream, self.stream),  # type: ignore[attr-defined]
+            }
+        return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[misc, no-any-return]
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         """Answer from the cache when allowed, else send and store."""
+        deferred = kwargs.get("proxies")
+        if isinstance(deferred, _DeferredEnvironment):
+            del kwargs["proxies"]
+        else:
+            deferred = None
         if _FOLLOWING_REDIRECTS.get():
             return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
         options = _OPTIONS.get() or RequestOptions()
@@ -185,9 +210,13 @@ class CacheMixin:
             return self._deliver(_gateway_timeout(request, cache_key), request, kwargs)
         if decision is Decision.SERVE_STALE_AND_REFRESH and cached is not None:
             self.cache.stats.count("hits")
+            if deferred is not None:
+                kwargs.update(deferred.merge(self))
             self._refresh_later(request, actions, kwargs)
             return self._deliver(cached, request, kwargs)
         self.cache.stats.count("misses")
+        if deferred is not None:
+            kwargs.update(deferred.merge(self))
         revalidating = cached if decision is Decision.REVALIDATE else None
         response = self._fetch(request, actions, cached, revalidating, kwargs)
         return self._deliver(response, request, kwargs)
@@ -318,6 +347,21 @@ class CacheMixin:
 
 class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
     """A ``requests.Session`` with an encrypted, compressed cache. See :class:`CacheMixin`."""
+
+
+class _DeferredEnvironment:
+    """The arguments of a postponed ``merge_environment_settings`` call."""
+
+    def __init__(self, *arguments: Any) -> None:
+        self.arguments = arguments
+
+    def merge(self, session: Any) -> dict[str, Any]:
+        """Do the merge now, as requests would have done it."""
+        token = _DEFER_ENVIRONMENT.set(False)
+        try:
+            return session.merge_environment_settings(*self.arguments)  # type: ignore[no-any-return]
+        finally:
+            _DEFER_ENVIRONMENT.reset(token)
 
 
 # Fields a 304 must not overwrite in the stored response (RFC 9111 §3.2 and §4.3.4).

@@ -115,6 +115,8 @@ def _request_unstructurer(
 
 
 def _request_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], CachedRequest]:
+    load_bytes = converter.get_structure_hook(bytes)
+
     def structure(data: Any, _: Any) -> CachedRequest:
         data = _mapping(data, "request")
         body = data.get("body")
@@ -122,7 +124,7 @@ def _request_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Cac
             method=_text(data.get("method", "GET"), "request.method"),
             url=_text(data.get("url", ""), "request.url"),
             headers=_structure_headers(data.get("headers", {})),
-            body=None if body is None else converter.structure(body, bytes),
+            body=None if body is None else load_bytes(body, bytes),
         )
 
     return structure
@@ -156,6 +158,12 @@ def _response_unstructurer(
 
 
 def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], CachedResponse]:
+    # Leaf hooks are looked up once: this runs on every cache hit.
+    load_bytes = converter.get_structure_hook(bytes)
+    load_datetime = converter.get_structure_hook(datetime)
+    load_timedelta = converter.get_structure_hook(timedelta)
+    load_request = converter.get_structure_hook(CachedRequest)
+
     def structure(data: Any, _: Any, depth: int = 0) -> CachedResponse:
         data = _mapping(data, "response")
         history = data.get("history", [])
@@ -171,12 +179,12 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             status_code=status_code,
             reason=_text(data.get("reason", ""), "reason"),
             headers=_structure_headers(data.get("headers", {})),
-            content=converter.structure(data.get("content", b""), bytes),
+            content=load_bytes(data.get("content", b""), bytes),
             encoding=None if encoding is None else _text(encoding, "encoding"),
-            elapsed=converter.structure(data.get("elapsed", 0), timedelta),
-            created_at=converter.structure(data["created_at"], datetime),
-            expires=None if expires is None else converter.structure(expires, datetime),
-            request=converter.structure(data.get("request", {}), CachedRequest),
+            elapsed=load_timedelta(data.get("elapsed", 0), timedelta),
+            created_at=load_datetime(data["created_at"], datetime),
+            expires=None if expires is None else load_datetime(expires, datetime),
+            request=load_request(data.get("request", {}), CachedRequest),
             history=[structure(item, None, depth + 1) for item in history],
             cache_key=_text(data.get("cache_key", ""), "cache_key"),
         )

@@ -80,7 +80,9 @@ class ZstdStage:
         if size > self.max_size:
             raise SizeLimitError(self.name, self.max_size)
         try:
-            return self._contexts()[1].decompress(data)  # type: ignore[no-any-return]
+            # One frame, as dumps writes: trailing bytes (garbage, or a second frame that
+            # decompress would silently drop) are refused as the other codecs refuse them.
+            return self._contexts()[1].decompress(data, allow_extra_data=False)  # type: ignore[no-any-return]
         except zstandard.ZstdError:
             raise DecodeError("stage 'zstd': corrupt or truncated frame", stage=self.name) from None
 
@@ -152,7 +154,8 @@ _CODECS: dict[str, tuple[Callable[[bytes, int], bytes], Callable[[], _Decompress
     "bz2": (bz2.compress, bz2.BZ2Decompressor, "bzip2: small output, slow"),
     "lzma": (
         lambda data, level: lzma.compress(data, preset=level),
-        lzma.LZMADecompressor,
+        # Only the .xz container this stage writes: the legacy .lzma one has no checksum.
+        lambda: lzma.LZMADecompressor(format=lzma.FORMAT_XZ),
         "LZMA/xz: smallest output, slowest",
     ),
 }

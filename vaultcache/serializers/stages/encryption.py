@@ -13,6 +13,7 @@ than Fernet and needs no base64 expansion (see docs/stages.md for the figures). 
 from __future__ import annotations
 
 import base64
+import binascii
 import hmac
 import os
 from typing import Any
@@ -106,9 +107,14 @@ class FernetStage:
     def loads(self, data: bytes) -> bytes:
         """Decrypt, then check the inner header matches the outer one."""
         header, _ = self._envelope.open(data)
+        token = bytes(data[HEADER_SIZE:])
         try:
-            plain = self._fernet.decrypt(bytes(data[HEADER_SIZE:]))
-        except InvalidToken:
+            # Fernet decodes its base64 leniently (skipping stray characters, ignoring what
+            # follows the padding); accept only the exact token that was written.
+            if base64.urlsafe_b64encode(base64.urlsafe_b64decode(token)) != token:
+                raise IntegrityError(self.name)
+            plain = self._fernet.decrypt(token)
+        except (InvalidToken, binascii.Error):
             raise IntegrityError(self.name) from None
         if not hmac.compare_digest(plain[:HEADER_SIZE], header):
             raise IntegrityError(self.name)

@@ -9,9 +9,10 @@ never verifies anything and a rotation takes effect for new entries at once.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any
 
-from itsdangerous import BadSignature, Signer
+from itsdangerous import Signer
 
 from vaultcache.errors import IntegrityError
 from vaultcache.hookspecs import hookimpl
@@ -60,10 +61,13 @@ class SignedStage:
     def loads(self, data: bytes) -> bytes:
         """Verify with the key named in the header; IntegrityError on any mismatch."""
         header, key = self._envelope.open(data)
-        try:
-            value = self._signer(key).unsign(bytes(data))
-        except BadSignature:
-            raise IntegrityError(self.name) from None
+        # Compare the signature as written, not as decoded: itsdangerous' unsign decodes it
+        # leniently (padding, unused low bits), so some altered entries would still verify.
+        value, separator, signature = bytes(data).rpartition(self._signer(key).sep)
+        if not separator or not hmac.compare_digest(
+            signature, self._signer(key).get_signature(value)
+        ):
+            raise IntegrityError(self.name)
         return value[len(header) :]
 
 
