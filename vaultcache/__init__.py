@@ -1,6 +1,7 @@
 """vaultcache: an encrypted, compressed, archival HTTP response cache for requests."""
 
 from vaultcache._version import __version__
+from vaultcache.cache import BaseCache
 from vaultcache.errors import (
     ConfigError,
     DecodeError,
@@ -20,12 +21,21 @@ from vaultcache.hookspecs import PLUGIN_API, hookimpl
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import CachedRequest, CachedResponse
+from vaultcache.patcher import disabled, enabled, install_cache, uninstall_cache
+from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE
 from vaultcache.serializers import SerializerPipeline, Stage, build_pipeline
+from vaultcache.session import CachedSession, CacheMixin
 
 __all__ = [
+    "DO_NOT_CACHE",
+    "EXPIRE_IMMEDIATELY",
+    "NEVER_EXPIRE",
     "PLUGIN_API",
+    "BaseCache",
+    "CacheMixin",
     "CachedRequest",
     "CachedResponse",
+    "CachedSession",
     "ConfigError",
     "DecodeError",
     "EntryError",
@@ -44,7 +54,11 @@ __all__ = [
     "VaultCacheError",
     "__version__",
     "build_pipeline",
+    "disabled",
+    "enabled",
     "generate_key",
     "hookimpl",
+    "install_cache",
     "load_key_ring",
+    "uninstall_cache",
 ]

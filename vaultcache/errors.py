@@ -121,8 +121,7 @@ class PluginConflictError(PluginError):
         self.distributions = tuple(distributions)
         super().__init__(
             f"{category} {name!r} is provided by more than one package "
-            f"({' and '.join(self.distributions)}); uninstall one of them "
-            "or leave one out of the plugin allow-list"
+            f"({' and '.join(self.distributions)}); uninstall one of them"
         )
 
 

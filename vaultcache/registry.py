@@ -260,12 +260,14 @@ class PluginRegistry:
         with self._lock:
             if self._loaded:
                 return
+            # Marked loaded first: a failure here is a broken installation, raised once,
+            # never a second round of registrations clashing with the first.
+            self._loaded = True
             builtin = Provider("vaultcache", __version__)
             for module_name in BUILTIN_PLUGINS:
                 self._add_plugin(importlib.import_module(module_name), builtin)
             if self._use_entry_points:
                 self._load_entry_points()
-            self._loaded = True
 
     def _load_entry_points(self) -> None:
         found = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)

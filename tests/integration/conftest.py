@@ -203,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, body: bytes) -> None:
         parts = urlsplit(self.path)
         path = parts.path
-        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
         headers = dict(self.headers.items())
         version, failing = self.server.origin._record(path, headers)
         if failing is not None:

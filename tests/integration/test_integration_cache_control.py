@@ -235,6 +235,7 @@ def test_invalid_expires_never_raises(
     first = session.get(url)
     second = session.get(url)
 
+    assert first.headers["Expires"] == value
     assert first.status_code == second.status_code == 200
     if cache_control:  # an invalid Expires means already expired: not worth storing
         assert second.from_cache is False

@@ -10,9 +10,15 @@ import types
 import vaultcache
 
 EXPECTED = [
+    "DO_NOT_CACHE",
+    "EXPIRE_IMMEDIATELY",
+    "NEVER_EXPIRE",
     "PLUGIN_API",
+    "BaseCache",
+    "CacheMixin",
     "CachedRequest",
     "CachedResponse",
+    "CachedSession",
     "ConfigError",
     "DecodeError",
     "EntryError",
@@ -31,9 +37,13 @@ EXPECTED = [
     "VaultCacheError",
     "__version__",
     "build_pipeline",
+    "disabled",
+    "enabled",
     "generate_key",
     "hookimpl",
+    "install_cache",
     "load_key_ring",
+    "uninstall_cache",
 ]
 
 

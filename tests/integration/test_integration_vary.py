@@ -1,0 +1,79 @@
+"""Vary: a stored response answers only requests that match it on the fields it varies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from vaultcache.session import CachedSession
+
+
+def test_vary_accept_serves_only_matching_requests(session: CachedSession, origin: Any) -> None:
+    path = "/data/vary-accept"
+    url = origin.url(path, vary="Accept")
+    as_json = {"Accept": "application/json"}
+    as_text = {"Accept": "text/plain"}
+
+    first = session.get(url, headers=as_json)
+    hit = session.get(url, headers=as_json)
+    other = session.get(url, headers=as_text)
+
+    assert first.json()["vary:accept"] == "application/json"
+    assert hit.from_cache and hit.json()["vary:accept"] == "application/json"
+    assert other.from_cache is False
+    assert other.json()["vary:accept"] == "text/plain"
+    assert origin.hits(path) == 2
+
+
+def test_vary_comparison_ignores_whitespace_differences(
+    session: CachedSession, origin: Any
+) -> None:
+    url = origin.url("/data/vary-whitespace", vary="Accept")
+
+    session.get(url, headers={"Accept": "text/html,  application/json"})
+    hit = session.get(url, headers={"Accept": "text/html, application/json"})
+
+    assert hit.from_cache
+
+
+def test_vary_on_a_header_the_request_lacks(session: CachedSession, origin: Any) -> None:
+    path = "/data/vary-absent"
+    url = origin.url(path, vary="X-Flavour")
+
+    session.get(url)
+    hit = session.get(url)
+    flavoured = session.get(url, headers={"X-Flavour": "mint"})
+
+    assert hit.from_cache
+    assert flavoured.from_cache is False
+    assert flavoured.json()["vary:x-flavour"] == "mint"
+
+
+@pytest.mark.parametrize("cache_control", [True, False], ids=["cc-on", "cc-off"])
+def test_vary_star_never_matches(make_session: Any, origin: Any, cache_control: bool) -> None:
+    session = make_session(cache_control=cache_control)
+    path = "/data/vary-star"
+    url = origin.url(path, vary="*")
+
+    session.get(url)
+    again = session.get(url)
+
+    assert again.from_cache is False
+    assert origin.hits(path) == 2
+
+
+def test_match_headers_keeps_vary_variants_side_by_side(
+    make_session: Any, origin: Any
+) -> None:
+    """With Accept in the key, each variant has its own entry and neither evicts the other."""
+    session = make_session(match_headers=["Accept"])
+    path = "/data/vary-side-by-side"
+    url = origin.url(path, vary="Accept")
+
+    for _ in range(2):
+        session.get(url, headers={"Accept": "application/json"})
+        session.get(url, headers={"Accept": "text/plain"})
+
+    assert origin.hits(path) == 2
+    assert session.cache.response_count() == 2
