@@ -26,6 +26,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -144,9 +145,33 @@ def environment(started: dt.datetime) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "versions": {name: version(name) for name in packages},
     }
+    revision = _git_revision()
+    if revision:
+        info["git"] = revision
     if hasattr(os, "getloadavg"):
         info["load_average"] = [round(value, 2) for value in os.getloadavg()]
     return info
+
+
+def _git_revision() -> str | None:
+    """The checkout's commit, with "+changes" when files differ from it; None outside git."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+    def git(*arguments: str) -> str:
+        return subprocess.run(
+            ["git", "--no-optional-locks", "-C", root, *arguments],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", "vaultcache")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return f"{commit}+changes" if changed else commit
 
 
 def _progress(message: str) -> None:
@@ -420,6 +445,8 @@ def print_serializers(report: dict[str, Any]) -> None:
     versions = ", ".join(f"{name} {ver}" for name, ver in env["versions"].items())
     print(f"vaultcache serializers benchmark, started {env['date']}")
     print(f"Python {env['python']} on {env['machine']}, {env['cpus']} CPUs; {versions}")
+    if "git" in env:
+        print(f"vaultcache checkout: {env['git']} (+changes: files under vaultcache/ edited)")
     if "load_average" in env:
         print(f"load average at the end of the run: {env['load_average']}")
     plan = report["plan"]
@@ -484,15 +511,17 @@ def run_serializers(args: argparse.Namespace) -> dict[str, Any]:
     if args.rounds:
         plan = Plan(rounds=args.rounds, batch_ms=plan.batch_ms)
     sizes = (KIB, MIB)
-    started_at = dt.datetime.now(dt.UTC)
+    env = environment(dt.datetime.now(dt.UTC))  # before timing: the code that is measured
     started = time.perf_counter()
     timings, ratios = serializers_timings(build_codecs(), sizes, plan)
     _progress("serializers: peak memory ...")
     memory = serializers_memory(MIB)
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
     report = {
         "benchmark": "serializers",
         "quick": args.quick,
-        "environment": environment(started_at),
+        "environment": env,
         "plan": {"rounds": plan.rounds, "batch_ms": plan.batch_ms},
         "sizes": list(sizes),
         "units": {"throughput": "MB/s, 1 MB = 10^6 bytes of body", "time": "ns per call"},

@@ -25,7 +25,7 @@ from vaultcache.cache import BaseCache
 from vaultcache.errors import KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
-from vaultcache.models import CachedRequest, CachedResponse
+from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision
 from vaultcache.policy.settings import CacheSettings, RequestOptions
@@ -148,7 +148,7 @@ class CacheMixin:
         refresh: bool = False,
         force_refresh: bool = False,
         **kwargs: Any,
-    ) -> requests.Response:
+    ) -> AnyResponse:
         """As ``requests.Session.request``, plus the per-request cache options.
 
         The options travel to :meth:`send` in a context variable, never as headers.
@@ -178,11 +178,11 @@ class CacheMixin:
         if _DEFER_ENVIRONMENT.get():
             return {
                 "proxies": _DeferredEnvironment(url, proxies, stream, verify, cert),
-                "stream": requests.sessions.merge_setting(stream, self.stream),  # type: ignore[attr-defined]
+                "stream": stream if stream is not None else self.stream,  # type: ignore[attr-defined]
             }
         return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[misc, no-any-return]
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> AnyResponse:
         """Answer from the cache when allowed, else send and store."""
         deferred = kwargs.get("proxies")
         if isinstance(deferred, _DeferredEnvironment):
@@ -230,7 +230,7 @@ class CacheMixin:
         cached: CachedResponse | None,
         revalidating: CachedResponse | None,
         kwargs: dict[str, Any],
-    ) -> requests.Response:
+    ) -> AnyResponse:
         outgoing = request.copy()
         outgoing.hooks = _NO_HOOKS  # hooks run once, in _deliver, on what the caller gets
         if revalidating is not None:
@@ -248,7 +248,7 @@ class CacheMixin:
             return cached  # type: ignore[return-value]
         if response.status_code == 304 and revalidating is not None:
             return self._revalidated(revalidating, response, actions)
-        _set_fresh_defaults(response, actions.cache_key)
+        response = OriginalResponse.wrap(response, actions.cache_key)
         store, expires = actions.on_response(response)
         if store:
             self._store(response, actions, expires, stream=kwargs.get("stream", False))
@@ -331,8 +331,8 @@ class CacheMixin:
     # -- what the caller gets -------------------------------------------------------------------
 
     def _deliver(
-        self, response: requests.Response, request: requests.PreparedRequest, kwargs: dict[str, Any]
-    ) -> requests.Response:
+        self, response: AnyResponse, request: requests.PreparedRequest, kwargs: dict[str, Any]
+    ) -> AnyResponse:
         if isinstance(response, CachedResponse):
             response.request = request  # type: ignore[assignment]
         return dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call, no-any-return]
@@ -384,16 +384,7 @@ def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
     return cached
 
 
-def _set_fresh_defaults(response: requests.Response, cache_key: str) -> None:
-    response.from_cache = False  # type: ignore[attr-defined]
-    response.created_at = None  # type: ignore[attr-defined]
-    response.expires = None  # type: ignore[attr-defined]
-    response.is_expired = False  # type: ignore[attr-defined]
-    response.revalidated = False  # type: ignore[attr-defined]
-    response.cache_key = cache_key  # type: ignore[attr-defined]
-
-
-def _gateway_timeout(request: requests.PreparedRequest, cache_key: str) -> requests.Response:
+def _gateway_timeout(request: requests.PreparedRequest, cache_key: str) -> OriginalResponse:
     """The 504 that ``only_if_cached`` gets when nothing usable is stored (RFC 9111 §5.2.1.7)."""
     response = requests.Response()
     response.status_code = 504
@@ -401,8 +392,7 @@ def _gateway_timeout(request: requests.PreparedRequest, cache_key: str) -> reque
     response.url = request.url or ""
     response.request = request
     response._content = b""
-    _set_fresh_defaults(response, cache_key)
-    return response
+    return OriginalResponse.wrap(response, cache_key)
 
 
 def _accepted_kwargs(function: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:

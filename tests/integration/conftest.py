@@ -19,7 +19,8 @@ many requests reached the origin and what they carried. Routes:
     A redirect (``code``, default 302) to ``/redirect/<n-1>/<target path>``, and from
     ``/redirect/1/...`` to ``/<target path>``; the query string is kept on every hop.
 
-:meth:`Origin.fail` makes one path answer 500 until :meth:`Origin.reset`.
+:meth:`Origin.fail` makes one path answer 500, and :meth:`Origin.hold` makes its requests wait
+for an Event, until :meth:`Origin.reset`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Origin:
         self._requests: dict[str, list[dict[str, str]]] = defaultdict(list)
         self._versions: dict[str, int] = {}
         self._failing: dict[str, int] = {}
+        self._holds: dict[str, threading.Event] = {}
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
         self.base_url = f"http://{host}:{port}"
@@ -144,12 +146,22 @@ class Origin:
         with self._condition:
             self._failing[path] = status
 
+    def hold(self, path: str) -> threading.Event:
+        """Make requests for `path` wait (at most WAIT_SECONDS) until the Event is set."""
+        gate = threading.Event()
+        with self._condition:
+            self._holds[path] = gate
+        return gate
+
     def reset(self) -> None:
         with self._condition:
             self._hits.clear()
             self._requests.clear()
             self._versions.clear()
             self._failing.clear()
+            holds, self._holds = list(self._holds.values()), {}
+        for gate in holds:
+            gate.set()
 
     def close(self) -> None:
         """Stop serving and cut open connections: later requests are refused."""
@@ -165,7 +177,11 @@ class Origin:
             self._hits[path] += 1
             self._requests[path].append(headers)
             self._condition.notify_all()
-            return self._versions.get(path, 1), self._failing.get(path)
+            gate = self._holds.get(path)
+            version, failing = self._versions.get(path, 1), self._failing.get(path)
+        if gate is not None:
+            gate.wait(WAIT_SECONDS)
+        return version, failing
 
 
 def body_of_size(document: dict[str, Any], size: int) -> bytes:
@@ -187,7 +203,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib name
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep the test output quiet."""
 
     def do_GET(self) -> None:
@@ -203,7 +219,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, body: bytes) -> None:
         parts = urlsplit(self.path)
         path = parts.path
-        query = {name: values[-1] for name, values in parse_qs(parts.query, keep_blank_values=True).items()}
+        query = {
+            name: values[-1]
+            for name, values in parse_qs(parts.query, keep_blank_values=True).items()
+        }
         headers = dict(self.headers.items())
         version, failing = self.server.origin._record(path, headers)
         if failing is not None:

@@ -20,7 +20,9 @@ def cc_session(make_session: Any) -> CachedSession:
     return make_session(cache_control=True)  # type: ignore[no-any-return]
 
 
-def test_response_max_age_decides_expiry(cc_session: CachedSession, origin: Any, clock: Any) -> None:
+def test_response_max_age_decides_expiry(
+    cc_session: CachedSession, origin: Any, clock: Any
+) -> None:
     url = origin.url("/data/cc-max-age", cc="max-age=120")
     cc_session.get(url)
 
@@ -88,7 +90,7 @@ def test_response_no_store_is_not_stored(cc_session: CachedSession, origin: Any)
 
 
 def test_response_no_cache_is_stored_but_revalidated_every_time(
-    cc_session: CachedSession, origin: Any
+    cc_session: CachedSession, origin: Any, clock: Any
 ) -> None:
     path = "/data/cc-no-cache"
     url = origin.url(path, cc="no-cache", etag=1)
@@ -114,14 +116,13 @@ def test_immutable_response_is_not_revalidated_on_refresh_while_fresh(
     clock.advance(601)
     stale = cc_session.get(url, refresh=True)
 
-    assert refreshed.from_cache and not refreshed.revalidated
+    assert refreshed.from_cache
+    assert not refreshed.revalidated
     assert origin.hits(path) == 2
     assert stale.revalidated
 
 
-def test_mutable_response_is_revalidated_on_refresh(
-    cc_session: CachedSession, origin: Any
-) -> None:
+def test_mutable_response_is_revalidated_on_refresh(cc_session: CachedSession, origin: Any) -> None:
     """The control for the immutable test: the same response without immutable."""
     path = "/data/cc-mutable"
     url = origin.url(path, cc="max-age=600", etag=1)
@@ -192,7 +193,8 @@ def test_request_only_if_cached_header(cc_session: CachedSession, origin: Any) -
     present = cc_session.get(url, headers={"Cache-Control": "only-if-cached"})
 
     assert missing.status_code == 504
-    assert present.from_cache and present.status_code == 200
+    assert present.from_cache
+    assert present.status_code == 200
     assert origin.hits("/data/cc-request-only-if-cached") == 1
 
 
@@ -259,13 +261,16 @@ def test_invalid_expires_with_a_validator_is_stored_and_revalidated(
     assert origin.request_headers(path)["If-None-Match"] == first.headers["ETag"]
 
 
-# -- stale-if-error ----------------------------------------------------------------------------------
+# -- stale-if-error ---------------------------------------------------------------------------
 
 
-def test_stale_if_error_serves_stale_on_a_500(make_session: Any, origin: Any, clock: Any) -> None:
+@pytest.mark.parametrize("etag", [0, 1], ids=["refetch", "revalidate"])
+def test_stale_if_error_serves_stale_on_a_500(
+    make_session: Any, origin: Any, clock: Any, etag: int
+) -> None:
     session = make_session(cache_control=True, stale_if_error=True)
     path = "/data/stale-if-error-500"
-    url = origin.url(path, cc="max-age=60")
+    url = origin.url(path, cc="max-age=60", etag=etag)
     first = session.get(url)
     clock.advance(120)
     origin.fail(path)
@@ -273,7 +278,8 @@ def test_stale_if_error_serves_stale_on_a_500(make_session: Any, origin: Any, cl
     stale = session.get(url)
 
     assert stale.status_code == 200
-    assert stale.from_cache and stale.is_expired
+    assert stale.from_cache
+    assert stale.is_expired
     assert stale.content == first.content
     assert origin.hits(path) == 2
 
@@ -346,7 +352,8 @@ def test_stale_if_error_window_in_seconds(make_session: Any, origin: Any, clock:
     clock.advance(100)
     beyond = session.get(url)
 
-    assert within.status_code == 200 and within.from_cache
+    assert within.status_code == 200
+    assert within.from_cache
     assert beyond.status_code == 500
 
 
@@ -405,6 +412,30 @@ def test_stale_while_revalidate_serves_stale_and_refreshes_once_in_the_backgroun
     fresh = session.get(url)
     assert fresh.from_cache
     assert fresh.json()["version"] == 2
+    assert origin.hits(path) == 2
+
+
+def test_stale_while_revalidate_runs_one_refresh_per_entry_at_a_time(
+    make_session: Any, origin: Any, clock: Any
+) -> None:
+    session = make_session(cache_control=True, stale_while_revalidate=True)
+    path = "/data/stale-while-revalidate-once"
+    url = origin.url(path, cc="max-age=60, stale-while-revalidate=600")
+    session.get(url)
+    origin.bump(path)
+    clock.advance(120)
+    saved = _watch_saves(session)
+    gate = origin.hold(path)  # the background refresh waits at the origin until released
+    try:
+        stale = [session.get(url) for _ in range(5)]
+        assert origin.wait_for_hits(path, 2), "no background refresh reached the origin"
+        assert not saved.is_set()
+    finally:
+        gate.set()
+    assert saved.wait(10), "the background refresh stored nothing"
+
+    assert all(r.from_cache and r.json()["version"] == 1 for r in stale)
+    assert session.get(url).json()["version"] == 2
     assert origin.hits(path) == 2
 
 

@@ -127,8 +127,7 @@ def test_urls_expire_after_glob_patterns(make_session: Any, origin: Any, clock: 
         },
     )
     urls = {
-        name: origin.url(f"/data/{name}/item")
-        for name in ("short", "never", "uncached", "default")
+        name: origin.url(f"/data/{name}/item") for name in ("short", "never", "uncached", "default")
     }
     for url in urls.values():
         session.get(url)
@@ -195,7 +194,8 @@ def test_expired_entry_with_a_validator_is_revalidated_with_a_304(
     assert revalidated.revalidated is True
     assert revalidated.content == first.content
     assert revalidated.expires == clock.current + timedelta(seconds=60)
-    assert again.from_cache and not again.revalidated
+    assert again.from_cache
+    assert not again.revalidated
     assert origin.hits(path) == 2
 
 
@@ -239,9 +239,7 @@ def test_expired_entry_without_validators_is_refetched(
     assert origin.hits(path) == 2
 
 
-def test_is_expired_and_str_of_an_expired_entry(
-    make_session: Any, origin: Any, clock: Any
-) -> None:
+def test_is_expired_and_str_of_an_expired_entry(make_session: Any, origin: Any, clock: Any) -> None:
     session = make_session(expire_after=60)
     url = origin.url("/data/expired-str")
     session.get(url)

@@ -1,4 +1,4 @@
-"""CacheMixin on custom Session classes, and install_cache / uninstall_cache / enabled / disabled."""
+"""CacheMixin on custom Session classes; install_cache, uninstall_cache, enabled, disabled."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from vaultcache import patcher
-from vaultcache.session import CacheMixin, CachedSession
+from vaultcache.session import CachedSession, CacheMixin
 
 
 class OtherMixin:

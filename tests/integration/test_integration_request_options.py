@@ -26,9 +26,7 @@ def test_per_request_expire_after_overrides_the_session(
     assert cached.expires == clock.current + timedelta(seconds=30)
 
 
-def test_per_request_expire_after_zero_does_not_store(
-    session: CachedSession, origin: Any
-) -> None:
+def test_per_request_expire_after_zero_does_not_store(session: CachedSession, origin: Any) -> None:
     url = origin.url("/data/per-request-zero")
 
     session.get(url, expire_after=0)
@@ -102,7 +100,8 @@ def test_refresh_of_a_changed_resource_stores_the_new_one(
     assert refreshed.status_code == 200
     assert refreshed.json()["version"] == 2
     assert refreshed.from_cache is False
-    assert again.from_cache and again.json()["version"] == 2
+    assert again.from_cache
+    assert again.json()["version"] == 2
     assert origin.hits("/data/refresh-changed") == 2
 
 

@@ -150,9 +150,7 @@ class _PickleSerializer:
         return pickle.loads(value)
 
 
-def test_serializer_as_a_plain_object_with_dumps_and_loads(
-    make_session: Any, origin: Any
-) -> None:
+def test_serializer_as_a_plain_object_with_dumps_and_loads(make_session: Any, origin: Any) -> None:
     serializer = _PickleSerializer()
     session = make_session(serializer=serializer)
     url = origin.url("/data/plain-object", size=400)

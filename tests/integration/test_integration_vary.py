@@ -20,7 +20,8 @@ def test_vary_accept_serves_only_matching_requests(session: CachedSession, origi
     other = session.get(url, headers=as_text)
 
     assert first.json()["vary:accept"] == "application/json"
-    assert hit.from_cache and hit.json()["vary:accept"] == "application/json"
+    assert hit.from_cache
+    assert hit.json()["vary:accept"] == "application/json"
     assert other.from_cache is False
     assert other.json()["vary:accept"] == "text/plain"
     assert origin.hits(path) == 2
@@ -63,9 +64,7 @@ def test_vary_star_never_matches(make_session: Any, origin: Any, cache_control: 
     assert origin.hits(path) == 2
 
 
-def test_match_headers_keeps_vary_variants_side_by_side(
-    make_session: Any, origin: Any
-) -> None:
+def test_match_headers_keeps_vary_variants_side_by_side(make_session: Any, origin: Any) -> None:
     """With Accept in the key, each variant has its own entry and neither evicts the other."""
     session = make_session(match_headers=["Accept"])
     path = "/data/vary-side-by-side"
@@ -77,3 +76,38 @@ def test_match_headers_keeps_vary_variants_side_by_side(
 
     assert origin.hits(path) == 2
     assert session.cache.response_count() == 2
+
+
+def test_vary_on_a_credential_header_hits_for_the_same_user_only(
+    session: CachedSession, origin: Any
+) -> None:
+    """Stored credentials are redacted, yet the same user's Vary: Authorization still matches."""
+    path = "/data/vary-authorization"
+    url = origin.url(path, vary="Authorization")
+    alice = {"Authorization": "Bearer alice-token"}
+    bob = {"Authorization": "Bearer bob-token"}
+
+    session.get(url, headers=alice)
+    alice_again = session.get(url, headers=alice)
+    bob_first = session.get(url, headers=bob)
+
+    assert alice_again.from_cache
+    assert bob_first.from_cache is False
+    assert origin.hits(path) == 2
+
+
+def test_vary_cookie_hits_while_the_cookie_is_unchanged(
+    session: CachedSession, origin: Any
+) -> None:
+    path = "/data/vary-cookie"
+    url = origin.url(path, vary="Cookie")
+    session.cookies.set("sid", "one")
+
+    session.get(url)
+    same = session.get(url)
+    session.cookies.set("sid", "two")
+    changed = session.get(url)
+
+    assert same.from_cache
+    assert changed.from_cache is False
+    assert origin.hits(path) == 2

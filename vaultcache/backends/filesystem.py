@@ -295,6 +295,7 @@ def filesystem_cache(
 
     root = Path(cache_name)
     return BaseCache(
+        str(cache_name),
         responses=FileStorage(root / "responses", **options),
         redirects=FileStorage(root / "redirects", **options),
     )

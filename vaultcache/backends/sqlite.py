@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from vaultcache.backends.base import (
     BackendError,
     BaseStorage,
+    check_bool,
     check_options,
     make_private_dirs,
     resolve_location,
@@ -69,7 +70,9 @@ class SQLiteStorage(BaseStorage):
     relative to the user cache directory, with `use_temp` to the system temp directory.
     A new file is created with mode 0600 (its ``-wal`` and ``-shm`` files inherit that mode)
     and new parent directories with mode 0700. `busy_timeout` bounds, in seconds, how long
-    one operation waits for other connections.
+    one operation waits for other connections. `wal` (default True) uses write-ahead
+    logging, which lets readers proceed while a writer commits; turn it off only for file
+    systems that cannot share memory between processes (some network file systems).
     """
 
     def __init__(
@@ -80,6 +83,7 @@ class SQLiteStorage(BaseStorage):
         use_cache_dir: bool = False,
         use_temp: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        wal: bool = True,
     ) -> None:
         if str(db_path) == ":memory:":
             raise ConfigError(
@@ -91,6 +95,7 @@ class SQLiteStorage(BaseStorage):
         self.path = path if path.suffix else path.with_name(path.name + ".sqlite")
         self.table_name = _check_table_name(table_name)
         self.busy_timeout = _check_busy_timeout(busy_timeout)
+        self.wal = check_bool(BACKEND, "wal", wal)
         self._table = f'"{self.table_name}"'
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -233,7 +238,7 @@ class SQLiteStorage(BaseStorage):
 
     def for_table(self, table_name: str) -> SQLiteStorage:
         """Another table in the same database file, with the same settings."""
-        return SQLiteStorage(self.path, table_name, busy_timeout=self.busy_timeout)
+        return SQLiteStorage(self.path, table_name, busy_timeout=self.busy_timeout, wal=self.wal)
 
     def close(self) -> None:
         """Close every thread's connection; a later call opens new ones."""
@@ -298,18 +303,19 @@ class SQLiteStorage(BaseStorage):
             isolation_level=None,
             check_same_thread=False,
         )
+        wanted = "wal" if self.wal else "delete"
         try:
-            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = conn.execute(f"PRAGMA journal_mode={wanted}").fetchone()[0]
             # In WAL mode NORMAL still never corrupts; a power cut may lose the last commits.
-            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA synchronous={'NORMAL' if self.wal else 'FULL'}")
         except BaseException:
             conn.close()
             raise
-        if str(mode).lower() != "wal":
+        if str(mode).lower() != wanted:
             logger.warning(
-                "sqlite database %s could not use WAL mode (got %s); concurrent access "
-                "will be slower",
+                "sqlite database %s could not use journal mode %s (got %s)",
                 self.path,
+                wanted,
                 mode,
             )
         return conn
@@ -485,11 +491,14 @@ def _warn_if_shared(path: Path) -> None:
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
     """A BaseCache with responses and redirects in two tables of one sqlite file.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout`` (see :class:`SQLiteStorage`).
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
+    :class:`SQLiteStorage`).
     """
-    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout"))
+    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout", "wal"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
     responses = SQLiteStorage(cache_name, "responses", **options)
-    return BaseCache(responses=responses, redirects=responses.for_table("redirects"))
+    return BaseCache(
+        str(cache_name), responses=responses, redirects=responses.for_table("redirects")
+    )

@@ -1,8 +1,9 @@
 """``vaultcache demo``: the first thing to run. Needs no configuration and no network.
 
-It serves a page from 127.0.0.1, fetches it with requests, stores the response through an
-encrypted pipeline, shows that the stored bytes are ciphertext carrying a key id, reads it
-back, and shows that a single flipped bit is refused.
+It serves a page from 127.0.0.1 and fetches it twice through a CachedSession on an encrypted
+sqlite cache in a temporary folder: a miss, then a hit, with timings. It shows that the stored
+bytes are ciphertext carrying a key id, then flips one stored bit and shows the entry is
+discarded and the page fetched again, never served.
 """
 
 from __future__ import annotations
@@ -10,17 +11,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
-import requests
-
-from vaultcache.errors import IntegrityError
-from vaultcache.models import CachedResponse
-from vaultcache.serializers import build_pipeline
+from vaultcache.models import AnyResponse
+from vaultcache.session import CachedSession
 
 __all__ = ["add_parser", "local_server"]
 
@@ -59,51 +59,56 @@ def local_server() -> Iterator[str]:
 
 def add_parser(commands: Any) -> None:
     """Add the ``demo`` subcommand."""
-    parser = commands.add_parser("demo", help="an encrypted round trip against a local server")
+    parser = commands.add_parser("demo", help="miss, hit and a tamper check against a local server")
     parser.add_argument("--serializer", default=DEMO_SPEC, help=f"spec (default {DEMO_SPEC})")
     parser.set_defaults(run=_run)
 
 
+def _timed_get(session: CachedSession, url: str) -> tuple[AnyResponse, float]:
+    started = time.perf_counter()
+    response = session.request("GET", url, timeout=10)
+    return response, (time.perf_counter() - started) * 1000
+
+
 def _run(args: argparse.Namespace) -> int:
-    pipeline = build_pipeline(args.serializer)
-    with local_server() as base_url:
-        started = time.perf_counter()
-        response = requests.get(f"{base_url}/accounts", timeout=10)
-        fetch_ms = (time.perf_counter() - started) * 1000
-    cached = CachedResponse.from_response(response)
-    print(
-        f"fetched   {response.url}: {response.status_code}, {len(response.content)} bytes "
-        f"in {fetch_ms:.1f} ms"
-    )
+    checks: list[bool] = []
+    with local_server() as base_url, tempfile.TemporaryDirectory() as folder:
+        url = f"{base_url}/accounts"
+        session = CachedSession(str(Path(folder) / "demo"), serializer=args.serializer)
+        print(f"cache     sqlite in a temporary folder, serializer {session.cache.serializer.spec}")
+        miss, miss_ms = _timed_get(session, url)
+        hit, hit_ms = _timed_get(session, url)
+        print(
+            f"miss      {miss.status_code}, {len(miss.content)} bytes in {miss_ms:.2f} ms "
+            f"(from_cache={miss.from_cache})"
+        )
+        print(
+            f"hit       {hit.status_code}, {len(hit.content)} bytes in {hit_ms:.2f} ms "
+            f"(from_cache={hit.from_cache})"
+        )
+        checks += [not miss.from_cache, hit.from_cache, hit.content == miss.content]
 
-    started = time.perf_counter()
-    stored = pipeline.dumps(cached)
-    dumps_ms = (time.perf_counter() - started) * 1000
-    print(f"stored    {len(stored)} bytes through {pipeline.spec} in {dumps_ms:.2f} ms")
-    print(f"          header: format v{stored[2]}, key id {stored[4:12].hex()}")
-    visible = _MARKER.encode() in stored or b"accounts" in stored
-    print(f"          plaintext visible in stored bytes: {'YES' if visible else 'no'}")
+        key = hit.cache_key
+        stored = session.cache.storage[key]
+        visible = _MARKER.encode() in stored or b"accounts" in stored
+        print(
+            f"stored    {len(stored)} bytes; key id {stored[4:12].hex()}; "
+            f"plaintext visible: {'YES' if visible else 'no'}"
+        )
+        checks.append(not visible or not _encrypts(session.cache.serializer.spec))
 
-    started = time.perf_counter()
-    restored = pipeline.loads(stored)
-    loads_ms = (time.perf_counter() - started) * 1000
-    intact = restored == cached
-    print(
-        f"read back {len(restored.content)} bytes in {loads_ms:.2f} ms; "
-        f"identical: {'yes' if intact else 'NO'}"
-    )
-
-    tampered = bytearray(stored)
-    tampered[len(tampered) // 2] ^= 0x01
-    try:
-        pipeline.loads(bytes(tampered))
-    except IntegrityError:
-        refused = True
-        print("tampered  one flipped bit: refused (IntegrityError), would be a cache miss")
-    else:
-        refused = False
-        print("tampered  one flipped bit: ACCEPTED")
-    return 0 if intact and refused and (not visible or not _encrypts(pipeline.spec)) else 1
+        tampered = bytearray(stored)
+        tampered[len(tampered) // 2] ^= 0x01
+        session.cache.storage[key] = bytes(tampered)
+        again, _ = _timed_get(session, url)
+        print(
+            f"tampered  one flipped bit: entry discarded, served from origin "
+            f"(from_cache={again.from_cache}, discarded={session.cache.stats.discarded})"
+        )
+        checks += [not again.from_cache, session.cache.stats.discarded == 1]
+        session.close()
+    print("demo      all checks passed" if all(checks) else "demo      A CHECK FAILED")
+    return 0 if all(checks) else 1
 
 
 def _encrypts(spec: str) -> bool:

@@ -118,3 +118,33 @@ class CachedResponse(requests.Response):
 
     def __repr__(self) -> str:
         return f"<CachedResponse [{self.status_code}] {self.request.method} {self.url}>"
+
+
+class OriginalResponse(requests.Response):
+    """A response that came from the origin, with the cache attributes a CachedResponse has.
+
+    The session turns every fresh ``requests.Response`` into this class (same object), so
+    code can read ``response.from_cache`` whichever kind it gets.
+    """
+
+    from_cache: bool = False
+    created_at: datetime | None = None
+    expires: datetime | None = None
+    revalidated: bool = False
+    cache_key: str = ""
+
+    @property
+    def is_expired(self) -> bool:
+        """Always False: a response straight from the origin is not expired."""
+        return False
+
+    @classmethod
+    def wrap(cls, response: requests.Response, cache_key: str) -> OriginalResponse:
+        """Give `response` the cache attributes, in place, and return it."""
+        response.__class__ = cls
+        response.cache_key = cache_key  # type: ignore[attr-defined]
+        return response  # type: ignore[return-value]
+
+
+#: What CachedSession returns.
+AnyResponse = OriginalResponse | CachedResponse

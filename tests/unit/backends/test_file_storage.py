@@ -39,7 +39,8 @@ class TestFileStorageWithExtension(StorageContract):
 
 
 @pytest.fixture
-def storage(tmp_path: Path) -> FileStorage:
+def files(tmp_path: Path) -> FileStorage:
+    """A FileStorage outside the contract classes (whose fixture is named `storage`)."""
     return FileStorage(tmp_path / "cache")
 
 
@@ -47,17 +48,17 @@ def entry_file(storage: FileStorage, key: str) -> Path:
     return storage.cache_dir / hashlib.sha256(key.encode()).hexdigest()
 
 
-def test_file_names_never_contain_the_key(storage: FileStorage) -> None:
+def test_file_names_never_contain_the_key(files: FileStorage) -> None:
     keys = [*ODD_KEYS.values(), "GET https://example.com/?token=hunter2", "plainkey"]
     for key in keys:
-        storage[key] = b"value"
-    names = os.listdir(storage.cache_dir)
+        files[key] = b"value"
+    names = os.listdir(files.cache_dir)
     assert len(names) == len(keys)
     for name in names:
         assert len(name) == 64
         assert all(char in "0123456789abcdef" for char in name)
     assert not any("hunter2" in name or "plainkey" in name for name in names)
-    assert sorted(storage) == sorted(keys)
+    assert sorted(files) == sorted(keys)
 
 
 def test_extension_is_appended(tmp_path: Path) -> None:
@@ -92,22 +93,22 @@ def test_files_and_directories_are_private(tmp_path: Path) -> None:
 
 
 def test_file_with_another_key_is_missing(
-    storage: FileStorage, caplog: pytest.LogCaptureFixture
+    files: FileStorage, caplog: pytest.LogCaptureFixture
 ) -> None:
-    storage["victim"] = b"victim's value"
-    storage["attacker"] = b"attacker's value"
+    files["victim"] = b"victim's value"
+    files["attacker"] = b"attacker's value"
     # Move one entry onto another's name, as someone with write access could.
-    shutil.copyfile(entry_file(storage, "attacker"), entry_file(storage, "victim"))
+    shutil.copyfile(entry_file(files, "attacker"), entry_file(files, "victim"))
     with caplog.at_level(logging.WARNING):
         with pytest.raises(KeyError):
-            storage["victim"]
-        assert "victim" not in storage
-        assert storage.get("victim") is None
-        assert storage.size_of("victim") is None
+            files["victim"]
+        assert "victim" not in files
+        assert files.get("victim") is None
+        assert files.size_of("victim") is None
     assert "holds another key" in caplog.text
     assert "victim" not in caplog.text
     assert "attacker" not in caplog.text
-    assert sorted(storage) == ["attacker"]  # the misnamed copy is not listed
+    assert sorted(files) == ["attacker"]  # the misnamed copy is not listed
 
 
 @pytest.mark.parametrize(
@@ -116,41 +117,41 @@ def test_file_with_another_key_is_missing(
     ids=["empty", "magic-only", "wrong-magic", "truncated-key", "garbage"],
 )
 def test_damaged_file_is_missing(
-    storage: FileStorage, caplog: pytest.LogCaptureFixture, content: bytes
+    files: FileStorage, caplog: pytest.LogCaptureFixture, content: bytes
 ) -> None:
-    storage["key"] = b"value"
-    entry_file(storage, "key").write_bytes(content)
+    files["key"] = b"value"
+    entry_file(files, "key").write_bytes(content)
     with caplog.at_level(logging.WARNING), pytest.raises(KeyError):
-        storage["key"]
+        files["key"]
     assert "damaged" in caplog.text
-    assert list(storage) == []
+    assert list(files) == []
 
 
-def test_stray_temp_files_are_ignored_and_cleared(storage: FileStorage) -> None:
-    storage["key"] = b"value"
-    leftover = storage.cache_dir / ".vaultcache-crashed.tmp"
+def test_stray_temp_files_are_ignored_and_cleared(files: FileStorage) -> None:
+    files["key"] = b"value"
+    leftover = files.cache_dir / ".vaultcache-crashed.tmp"
     leftover.write_bytes(b"half a write")
-    assert list(storage) == ["key"]
-    assert len(storage) == 1
-    storage.clear()
-    assert os.listdir(storage.cache_dir) == []
+    assert list(files) == ["key"]
+    assert len(files) == 1
+    files.clear()
+    assert os.listdir(files.cache_dir) == []
 
 
-def test_clear_leaves_other_files_alone(storage: FileStorage) -> None:
-    (storage.cache_dir / "README").write_text("not a cache entry")
-    storage["key"] = b"value"
-    storage.clear()
-    assert os.listdir(storage.cache_dir) == ["README"]
-    assert list(storage) == []
+def test_clear_leaves_other_files_alone(files: FileStorage) -> None:
+    (files.cache_dir / "README").write_text("not a cache entry")
+    files["key"] = b"value"
+    files.clear()
+    assert os.listdir(files.cache_dir) == ["README"]
+    assert list(files) == []
 
 
-def test_removed_directory_is_recreated(storage: FileStorage) -> None:
-    storage["key"] = b"value"
-    shutil.rmtree(storage.cache_dir)
-    assert list(storage) == []
-    assert len(storage) == 0
-    storage["key"] = b"again"
-    assert storage["key"] == b"again"
+def test_removed_directory_is_recreated(files: FileStorage) -> None:
+    files["key"] = b"value"
+    shutil.rmtree(files.cache_dir)
+    assert list(files) == []
+    assert len(files) == 0
+    files["key"] = b"again"
+    assert files["key"] == b"again"
 
 
 def test_directory_path_that_is_a_file_is_a_backend_error(tmp_path: Path) -> None:
@@ -160,10 +161,10 @@ def test_directory_path_that_is_a_file_is_a_backend_error(tmp_path: Path) -> Non
     assert caught.value.path == str(tmp_path / "cache")
 
 
-def test_no_temp_files_remain_after_writes(storage: FileStorage) -> None:
+def test_no_temp_files_remain_after_writes(files: FileStorage) -> None:
     for number in range(20):
-        storage[f"key-{number}"] = b"value"
-    assert not [name for name in os.listdir(storage.cache_dir) if name.startswith(".")]
+        files[f"key-{number}"] = b"value"
+    assert not [name for name in os.listdir(files.cache_dir) if name.startswith(".")]
 
 
 @given(key=st.text(max_size=20), body=st.binary(max_size=200), with_header=st.booleans())

@@ -1,4 +1,4 @@
-"""Fixtures and import path for the serializer tests.
+"""Import path for the serializer tests.
 
 The tests share hypothesis strategies and small helpers through ``serializer_support``, a
 plain module beside this file. With ``--import-mode=importlib`` test directories are not on
@@ -10,16 +10,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pytest
-
-from vaultcache.keys import KeyRing, generate_key
-
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
-
-
-@pytest.fixture
-def ring() -> KeyRing:
-    """A fresh one-key ring."""
-    return KeyRing([generate_key()])

@@ -26,6 +26,7 @@ __all__ = [
     "big_body",
     "build",
     "flip",
+    "key",
     "responses",
     "stage",
 ]

@@ -34,7 +34,8 @@ def patched_zstd_frame(declared: int) -> bytes:
     """A real frame of 1 MiB of zeros whose 4-byte declared content size is overwritten."""
     frame = zstandard.ZstdCompressor(write_content_size=True).compress(bytes(MiB))
     descriptor = frame[4]
-    assert descriptor >> 6 == 2 and descriptor & 0x20, "expected a 4-byte size, single segment"
+    assert descriptor >> 6 == 2, "expected a 4-byte content size"
+    assert descriptor & 0x20, "expected a single-segment frame"
     return frame[:5] + declared.to_bytes(4, "little") + frame[9:]
 
 
@@ -160,7 +161,7 @@ def test_zstd_frame_without_a_declared_size_is_a_decode_error() -> None:
 def test_zstd_streamed_frame_without_a_declared_size_is_a_decode_error() -> None:
     compressor = zstandard.ZstdCompressor().compressobj()  # no size given: none declared
     frame = compressor.compress(bytes(10 * MiB)) + compressor.flush()
-    raised, elapsed, peak = measure(lambda: stage("zstd").loads(frame))
+    raised, _, peak = measure(lambda: stage("zstd").loads(frame))
     assert type(raised) is DecodeError
     assert peak < MiB
 

@@ -14,9 +14,9 @@ import requests
 import tomli_w
 import yaml
 from hypothesis import given, settings
-from serializer_support import SPECS, big_body, build, responses, stage
+from serializer_support import RING, SPECS, big_body, build, responses, stage
 
-from vaultcache import CachedResponse, SerializerPipeline, Stage
+from vaultcache import CachedResponse, SerializerPipeline, Stage, build_pipeline
 from vaultcache.serializers import preconf
 from vaultcache.serializers.stages.formats import format_stage
 
@@ -48,7 +48,9 @@ def test_built_pipeline_round_trips_large_bodies(spec: str, size: int, kind: str
 def test_built_pipeline_names_its_stages(spec: str) -> None:
     pipeline = build(spec)
     names = spec.split("+")
-    expected = names if names[0] in {"json", "pickle", "yaml", "toml", "bson"} else ["msgpack", *names]
+    expected = (
+        names if names[0] in {"json", "pickle", "yaml", "toml", "bson"} else ["msgpack", *names]
+    )
     assert pipeline.spec == "+".join(expected)
     assert [s.name for s in pipeline.stages] == expected
     assert pipeline.is_binary
@@ -157,3 +159,17 @@ def test_response_after_redirects_round_trips(spec: str, redirects: int) -> None
     # A redirect's own history (a prefix of the outer list) is not stored.
     assert all(r.history == [] for r in loaded.history)
 
+
+@pytest.mark.parametrize("spec", ["signed+zstd+fernet", "zstd+aesgcm", "json+gzip+signed"])
+def test_one_pipeline_is_safe_to_share_between_threads(spec: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pipeline = build_pipeline(spec, keys=RING)  # a fresh pipeline: no warmed-up caches
+
+    def round_trip(number: int) -> bool:
+        response = CachedResponse(url=f"https://example.org/{number}", status_code=200,
+                                  content=big_body(1000 + number * 97, "text"))  # fmt: skip
+        return all(pipeline.loads(pipeline.dumps(response)) == response for _ in range(10))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert all(pool.map(round_trip, range(32)))

@@ -27,7 +27,6 @@ from serializer_support import (
 from vaultcache import (
     CachedResponse,
     DecodeError,
-    EntryError,
     IntegrityError,
     KeyRing,
     build_pipeline,
@@ -140,10 +139,9 @@ def test_checksummed_codec_never_returns_other_data(name: str) -> None:
     for position, bit in _flips(entry):
         try:
             result = s.loads(flip(entry, position, bit))
-        except EntryError as exc:
-            assert isinstance(exc, DecodeError), (position, bit)
-        else:
-            assert result == PAYLOAD, (position, bit)
+        except DecodeError:
+            continue
+        assert result == PAYLOAD, (position, bit)
 
 
 # -- truncation and extension -----------------------------------------------------------------

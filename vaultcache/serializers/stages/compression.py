@@ -144,6 +144,13 @@ class CompressionStage:
         return output
 
 
+@attrs.frozen
+class _Bz2Options(CompressionStage.Options):
+    """Options of the bz2 stage: bzip2 has no level 0."""
+
+    level: int = int_option(6, 1, 9)
+
+
 def _gzip(data: bytes, level: int) -> bytes:
     return gzip.compress(data, compresslevel=level, mtime=0)
 
@@ -170,7 +177,8 @@ def _stdlib_factory(name: str) -> Callable[[dict[str, Any], object], Compression
     compress, decompressor, _ = _CODECS[name]
 
     def factory(options: dict[str, Any], keys: object) -> CompressionStage:
-        parsed = parse_options(name, options, CompressionStage.Options)
+        options_class = _Bz2Options if name == "bz2" else CompressionStage.Options
+        parsed: CompressionStage.Options = parse_options(name, options, options_class)
         return CompressionStage(name, compress, decompressor, parsed.level, parsed.max_size)
 
     return factory

@@ -13,11 +13,12 @@ import io
 import json
 import pickle
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import msgpack
 
+from vaultcache.errors import DecodeError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers import preconf
@@ -50,8 +51,15 @@ class FormatStage:
         return self._encode(self._converter.dumps(value))
 
     def loads(self, data: bytes) -> Any:
-        """Decode, then structure."""
-        return self._converter.loads(self._decode(data))
+        """Decode, then structure; DecodeError when the entry does not hold a response."""
+        value = self._decode(data)
+        # The converter passes non-mappings through unchanged; a format stage returns
+        # responses only, so a list or a number read from the store is not handed back.
+        if not isinstance(value, Mapping):
+            raise DecodeError(
+                f"stage {self.name!r}: entry does not hold a response", stage=self.name
+            )
+        return self._converter.loads(value)
 
     def __repr__(self) -> str:
         return f"FormatStage({self.name})"
