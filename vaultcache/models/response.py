@@ -75,9 +75,19 @@ class CachedResponse(requests.Response):
             created_at=created_at or clock.now(),
             expires=expires,
             request=CachedRequest.from_request(request) if request else CachedRequest(),
-            history=[cls.from_response(r, cache_key=cache_key) for r in response.history],
+            # Each redirect's own history only repeats this list: leave it out (and so avoid
+            # copying the chain once per hop).
+            history=[cls._history_item(r, cache_key) for r in response.history],
             cache_key=cache_key,
         )
+
+    @classmethod
+    def _history_item(cls, response: requests.Response, cache_key: str) -> CachedResponse:
+        history, response.history = response.history, []
+        try:
+            return cls.from_response(response, cache_key=cache_key)
+        finally:
+            response.history = history
 
     @property
     def is_expired(self) -> bool:

@@ -54,7 +54,11 @@ class Stage:
         self.obj = obj
         self.dumps: Callable[[Any], Any] = getattr(obj, dumps) if isinstance(dumps, str) else dumps
         self.loads: Callable[[Any], Any] = getattr(obj, loads) if isinstance(loads, str) else loads
-        self.name = name or _object_name(obj)
+        self.name = name or (
+            _object_name(obj)
+            if obj is not None
+            else f"{_callable_name(self.dumps)}/{_callable_name(self.loads)}"
+        )
         self.is_binary = is_binary
 
     def __repr__(self) -> str:
@@ -109,7 +113,7 @@ class SerializerPipeline:
         Any failure is raised as an :class:`~vaultcache.EntryError` naming the stage; the
         original exception is not chained, since its message may quote the stored bytes.
         """
-        name = ""
+        name = failure = ""
         try:
             for stage, step in self._loads:
                 name = stage
@@ -117,9 +121,10 @@ class SerializerPipeline:
         except EntryError:
             raise
         except Exception as exc:
-            raise DecodeError(
-                f"stage {name!r} could not read the entry ({type(exc).__name__})", stage=name
-            ) from None
+            failure = type(exc).__name__
+        if failure:
+            # Raised outside the except block, so not even __context__ holds the original.
+            raise DecodeError(f"stage {name!r} could not read the entry ({failure})", stage=name)
         return value
 
     def __repr__(self) -> str:
@@ -130,6 +135,10 @@ def stage_name(stage: Any) -> str:
     """The name a stage goes by in specs, fingerprints and errors."""
     name = getattr(stage, "name", None)
     return name if isinstance(name, str) else _object_name(stage)
+
+
+def _callable_name(function: Callable[[Any], Any]) -> str:
+    return str(getattr(function, "__qualname__", None) or _object_name(function)).lower()
 
 
 def _object_name(obj: Any) -> str:

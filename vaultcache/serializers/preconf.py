@@ -179,7 +179,7 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             status_code=status_code,
             reason=_text(data.get("reason", ""), "reason"),
             headers=_structure_headers(data.get("headers", {})),
-            content=load_bytes(data.get("content", b""), bytes),
+            content=b"" if data.get("content") is None else load_bytes(data["content"], bytes),
             encoding=None if encoding is None else _text(encoding, "encoding"),
             elapsed=load_timedelta(data.get("elapsed", 0), timedelta),
             created_at=load_datetime(data["created_at"], datetime),

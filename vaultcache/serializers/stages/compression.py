@@ -60,7 +60,9 @@ class ZstdStage:
         contexts = getattr(self._local, "contexts", None)
         if contexts is None:
             contexts = self._local.contexts = (
-                zstandard.ZstdCompressor(level=self.level, write_content_size=True),
+                zstandard.ZstdCompressor(
+                    level=self.level, write_content_size=True, write_checksum=True
+                ),
                 zstandard.ZstdDecompressor(),
             )
         return contexts

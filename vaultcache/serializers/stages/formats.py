@@ -47,8 +47,13 @@ class FormatStage:
         self._decode = decode
 
     def dumps(self, value: Any) -> bytes:
-        """Unstructure, then encode."""
-        return self._encode(self._converter.dumps(value))
+        """Unstructure, then encode; only CachedResponses (what loads gives back) are taken."""
+        data = self._converter.dumps(value)
+        if not isinstance(data, Mapping):
+            raise TypeError(
+                f"format {self.name!r} stores CachedResponses, not {type(value).__name__}"
+            )
+        return self._encode(data)
 
     def loads(self, data: bytes) -> Any:
         """Decode, then structure; DecodeError when the entry does not hold a response."""
