@@ -21,6 +21,7 @@ import requests
 from requests.hooks import dispatch_hook
 
 from vaultcache import cache_keys, clock
+from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.errors import KeyRingError
 from vaultcache.key_sources import load_key_ring
@@ -201,7 +202,7 @@ class CacheMixin:
             now=clock.now(),
             stored_headers=cache_keys.redact_headers(request.headers, self._ignored_parameters()),
         )
-        cached = None if actions.skip_read else self.cache.get_response(cache_key)
+        cached = None if actions.skip_read else self._read(cache_key)
         decision = actions.on_cached(cached)
         if decision is Decision.SERVE and cached is not None:
             self.cache.stats.count("hits")
@@ -220,6 +221,21 @@ class CacheMixin:
         revalidating = cached if decision is Decision.REVALIDATE else None
         response = self._fetch(request, actions, cached, revalidating, kwargs)
         return self._deliver(response, request, kwargs)
+
+    # -- storage failures never fail a request ------------------------------------------------
+
+    def _read(self, cache_key: str) -> CachedResponse | None:
+        try:
+            return self.cache.get_response(cache_key)
+        except BackendError as exc:
+            logger.warning("cache read failed, treated as a miss: %s", exc)
+            return None
+
+    def _write(self, operation: Callable[..., Any], *args: Any) -> None:
+        try:
+            operation(*args)
+        except BackendError as exc:
+            logger.warning("cache write failed, response not stored: %s", exc)
 
     # -- the miss path --------------------------------------------------------------------------
 
@@ -273,9 +289,9 @@ class CacheMixin:
         store, expires = actions.on_response(cached)
         if store:
             cached.expires = expires
-            self.cache.save_response(cached)
+            self._write(self.cache.save_response, cached)
         else:
-            self.cache.delete(actions.cache_key)
+            self._write(self.cache.delete, actions.cache_key)
         cached.revalidated = True
         return cached
 
@@ -297,7 +313,8 @@ class CacheMixin:
                 created_at=actions.now,
                 content=body,
             )
-            self.cache.save_response(_redacted(cached, self._ignored_parameters()), redirect_keys)
+            redacted = _redacted(cached, self._ignored_parameters())
+            self._write(self.cache.save_response, redacted, redirect_keys)
 
         if stream and not response._content_consumed:  # type: ignore[attr-defined]
             encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
