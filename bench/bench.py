@@ -7,9 +7,9 @@ Benchmarks:
 
 Timing method, shared by every benchmark: each candidate is timed in batches of calls with
 ``time.perf_counter_ns`` (the garbage collector paused during a batch), the batch size chosen
-so one batch lasts about ``--batch-ms``; candidates take turns batch by batch (round-robin,
-the starting candidate rotating every round) so that drift in machine load hits them all
-alike. A candidate's figure is the median over rounds of its time per call, with the
+so one batch lasts about a set time (a benchmark's ``Plan``); candidates take turns batch by
+batch (round-robin, the starting candidate rotating every round) so that drift in machine load
+hits them all alike. A candidate's figure is the median over rounds of its time per call, with the
 interquartile range; a ratio between two candidates is the median of their per-round ratios.
 
 Only the standard library and vaultcache's own dependencies are used, so the script runs
@@ -446,7 +446,8 @@ def print_serializers(report: dict[str, Any]) -> None:
     print(f"vaultcache serializers benchmark, started {env['date']}")
     print(f"Python {env['python']} on {env['machine']}, {env['cpus']} CPUs; {versions}")
     if "git" in env:
-        print(f"vaultcache checkout: {env['git']} (+changes: files under vaultcache/ edited)")
+        edited = " (+changes: files under vaultcache/ differ from it)" if "+" in env["git"] else ""
+        print(f"vaultcache checkout: commit {env['git']}{edited}")
     if "load_average" in env:
         print(f"load average at the end of the run: {env['load_average']}")
     plan = report["plan"]

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from vaultcache.backends import BackendError, MemoryStorage
+from vaultcache.cache import BaseCache
 from vaultcache.session import CachedSession
 
 MARKER = "tamper-marker-body-text"
@@ -144,3 +146,30 @@ def test_unreadable_entry_with_a_plain_object_serializer_is_a_miss(
 
     assert response.from_cache is False
     assert session.cache.stats.discarded == 1
+
+
+class _BrokenStorage(MemoryStorage):
+    """A storage whose disk has gone away: every read and write fails."""
+
+    def __getitem__(self, key: str) -> bytes:
+        raise BackendError("storage is broken", backend="broken")
+
+    def __setitem__(self, key: str, value: bytes) -> None:
+        raise BackendError("storage is broken", backend="broken")
+
+
+def test_storage_failures_are_logged_misses_not_failed_requests(
+    make_session: Any, origin: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = BaseCache("broken", responses=_BrokenStorage(), redirects=MemoryStorage())
+    session = make_session(backend=cache)
+    url = origin.url("/data/broken-storage")
+
+    with caplog.at_level(logging.WARNING, logger="vaultcache"):
+        first = session.get(url)
+        second = session.get(url)
+
+    assert first.status_code == second.status_code == 200
+    assert second.from_cache is False
+    assert origin.hits("/data/broken-storage") == 2
+    assert "storage is broken" in caplog.text

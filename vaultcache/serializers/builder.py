@@ -62,8 +62,21 @@ def build_pipeline(
     _check(spec, registrations)
     options = {name.lower(): value for name, value in (options or {}).items()}
     _check_options(spec, options, registrations)
-    ring = _key_ring(keys, registry) if any(r.needs_keys for r in registrations) else None
-    stages = [registry.build_stage(r.name, options.get(r.name, {}), ring) for r in registrations]
+    # Stages without keys are built first, so a mistyped option is reported before any key
+    # is looked for (or a key file created); keys given explicitly are checked either way.
+    built = {
+        r.name: registry.build_stage(r.name, options.get(r.name, {}), None)
+        for r in registrations
+        if not r.needs_keys
+    }
+    needs_keys = len(built) < len(registrations)
+    ring = load_key_ring(keys, registry=registry) if needs_keys or keys is not None else None
+    stages = [
+        built[r.name]
+        if r.name in built
+        else registry.build_stage(r.name, options.get(r.name, {}), ring)
+        for r in registrations
+    ]
     return SerializerPipeline(stages)
 
 
@@ -115,7 +128,3 @@ def _check_options(spec: str, options: Mapping[str, Any], stages: list[Registrat
             raise SpecError(spec, f"options are given for stage {name!r}, which is not in it")
         if not isinstance(value, Mapping):
             raise SpecError(spec, f"options for stage {name!r} must be a table of settings")
-
-
-def _key_ring(keys: KeysArgument, registry: PluginRegistry) -> KeyRing:
-    return load_key_ring(keys, registry=registry)
