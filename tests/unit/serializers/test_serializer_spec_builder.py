@@ -96,10 +96,10 @@ def test_specs_without_keys_need_no_key_source(monkeypatch: pytest.MonkeyPatch) 
     # No stage needs keys, so none are loaded (nor a key file created).
     import vaultcache.serializers.builder as builder
 
-    def fail(keys: object) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("keys were loaded")
 
-    monkeypatch.setattr(builder, "_key_ring", fail)
+    monkeypatch.setattr(builder, "load_key_ring", fail)
     for spec in ("zstd", "json+gzip", "yaml+bz2", "lzma"):
         build_pipeline(spec)
 
