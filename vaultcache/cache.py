@@ -68,6 +68,9 @@ class _ResponseView(MutableMapping[str, CachedResponse]):
     def __delitem__(self, key: str) -> None:
         del self._cache.storage[key]
 
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._cache.storage
+
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._cache.storage))
 

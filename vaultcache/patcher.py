@@ -28,6 +28,8 @@ __all__ = [
 ]
 
 _ORIGINAL_SESSION = requests.Session
+# The session whose cache install_cache shares; closed when replaced or uninstalled.
+_installed: list[CachedSession] = []
 
 
 def install_cache(
@@ -38,30 +40,40 @@ def install_cache(
     session_factory: type[CachedSession] = CachedSession,
     **kwargs: Any,
 ) -> None:
-    """Patch requests so that every new Session is a `session_factory` sharing one cache."""
+    """Patch requests so that every new Session is a `session_factory` sharing one cache.
+
+    `session_factory`'s ``__init__`` runs for every new session (with the shared cache as
+    its backend), so subclasses set themselves up as usual.
+    """
     shared = session_factory(cache_name, backend, serializer, **kwargs)
+    own_kwargs = {k: v for k, v in kwargs.items() if k not in shared.backend_options}
 
     class _InstalledSession(session_factory):  # type: ignore[valid-type, misc]
         def __init__(self) -> None:
-            _ORIGINAL_SESSION.__init__(self)
-            self.settings = shared.settings
-            self.cache = shared.cache
-            self._credential_secret = shared._credential_secret
-            self._refreshing = shared._refreshing
-            self._refresh_lock = shared._refresh_lock
-            self._refresher = None
+            super().__init__(
+                cache_name, backend=shared.cache, serializer=shared.cache.serializer, **own_kwargs
+            )
+            self.share_cache_of(shared)
 
         def close(self) -> None:
-            # The shared cache outlives each short-lived session.
+            # The shared cache outlives each short-lived session; uninstall_cache closes it.
             _ORIGINAL_SESSION.close(self)
 
     _InstalledSession.__name__ = f"Installed{session_factory.__name__}"
+    _close_installed()
+    _installed.append(shared)
     _apply(_InstalledSession)
 
 
 def uninstall_cache() -> None:
-    """Restore the original ``requests.Session``."""
+    """Restore the original ``requests.Session`` and close the installed cache."""
     _apply(_ORIGINAL_SESSION)
+    _close_installed()
+
+
+def _close_installed() -> None:
+    while _installed:
+        _installed.pop().close()
 
 
 def is_installed() -> bool:
@@ -95,12 +107,13 @@ def disabled() -> Iterator[None]:
 @contextlib.contextmanager
 def enabled(*args: Any, **kwargs: Any) -> Iterator[None]:
     """Within the block, requests use a cache built from these install_cache arguments."""
-    previous = requests.Session
+    if is_installed():
+        raise RuntimeError("a cache is already installed; uninstall it before enabled()")
     install_cache(*args, **kwargs)
     try:
         yield
     finally:
-        _apply(previous)
+        uninstall_cache()
 
 
 def _apply(session_class: type) -> None:

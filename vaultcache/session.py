@@ -32,6 +32,7 @@ from vaultcache.policy.actions import CacheActions, Decision
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.registry import get_registry
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
+from vaultcache.serializers.pipeline import SerializerPipeline
 
 __all__ = ["DEFAULT_SERIALIZER", "CacheMixin", "CachedSession"]
 
@@ -107,6 +108,7 @@ class CacheMixin:
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
         pipeline, ring = _resolve_serializer(serializer, keys, serializer_options)
         self._credential_secret = ring.primary.subkey("cache-key") if ring else None
+        self.backend_options = backend_options
         self.cache = _init_backend(cache_name, backend, backend_options)
         self.cache.serializer = pipeline
         self.cache.create_key = self.create_key
@@ -114,6 +116,13 @@ class CacheMixin:
         self._refresh_lock = threading.Lock()
         self._refresher: ThreadPoolExecutor | None = None
         super().__init__(**session_kwargs)
+
+    def share_cache_of(self, other: CacheMixin) -> None:
+        """Use `other`'s cache, settings, credential key and background refresher."""
+        self.cache = other.cache
+        self.settings = other.settings
+        self._credential_secret = other._credential_secret
+        self._refresh_later = other._refresh_later  # type: ignore[method-assign]
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -397,6 +406,9 @@ def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
         headers=cache_keys.redact_headers(request.headers, names),
         body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
     )
+    for header in ("Location", "Content-Location"):
+        if header in cached.headers:
+            cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
     cached.history = [_redacted(item, names) for item in cached.history]
     return cached
 
@@ -444,6 +456,9 @@ def _resolve_serializer(
             f"serializer must be a spec string, a SerializerPipeline or an object with "
             f"dumps/loads, not {type(serializer).__name__}"
         )
+    if not isinstance(serializer, SerializerPipeline):
+        # As a one-stage pipeline, its failures on a bad entry become EntryErrors (misses).
+        serializer = SerializerPipeline([serializer])
     return serializer, _optional_ring(keys)
 
 

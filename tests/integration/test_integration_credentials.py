@@ -166,12 +166,6 @@ def test_redirect_history_urls_have_credentials_redacted(
         assert f"api_key={REDACTED}" in item.request.url
 
 
-@pytest.mark.xfail(
-    reason="BUG: session._redacted redacts URLs, request headers and bodies but not response "
-    "headers, so a redirect's Location header in the stored history keeps api_key=<secret>",
-    raises=AssertionError,
-    strict=True,
-)
 def test_redirect_location_headers_have_credentials_redacted(
     make_session: Any, origin: Any, tmp_path: Path
 ) -> None:

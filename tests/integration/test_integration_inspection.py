@@ -67,13 +67,6 @@ def test_redirects_mapping(filled: Any) -> None:
     assert redirect_key not in list(session.cache.responses)
 
 
-@pytest.mark.xfail(
-    reason="BUG: cache._ResponseView inherits Mapping.__contains__, which goes through "
-    "__getitem__ -> get_response and so follows redirects: a redirect key is 'in' "
-    "cache.responses although iteration, len() and del do not know it (del raises KeyError)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_responses_mapping_membership_matches_its_keys(filled: Any) -> None:
     session, _ = filled
     (redirect_key,) = session.cache.redirects
@@ -291,12 +284,6 @@ def test_filter_fn_sees_the_response(make_session: Any, origin: Any) -> None:
     assert session.get(url).json()["version"] == 1  # version 2 was filtered out
 
 
-@pytest.mark.xfail(
-    reason="BUG: filter_fn is only consulted in CacheActions.on_response (on write); a "
-    "stored response the filter now rejects is still served (no check on the read path)",
-    raises=AssertionError,
-    strict=True,
-)
 def test_filter_fn_decides_what_is_read(make_session: Any, origin: Any) -> None:
     accept = {"value": True}
     session = make_session(filter_fn=lambda response: accept["value"])

@@ -138,13 +138,6 @@ class HeaderSession(CachedSession):
         self.headers["X-Factory"] = "set-in-init"
 
 
-@pytest.mark.xfail(
-    reason="BUG: install_cache's _InstalledSession.__init__ calls requests.Session.__init__ "
-    "directly and never the session_factory's own __init__, so per-instance state a "
-    "factory sets up is missing on every session requests creates",
-    raises=AssertionError,
-    strict=True,
-)
 def test_install_cache_runs_the_session_factory_init(
     installed: None, origin: Any, cache_path: str, key: str
 ) -> None:

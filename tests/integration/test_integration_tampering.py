@@ -127,13 +127,6 @@ class _PlainPickle:
         return pickle.loads(value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: BaseCache.get_response catches only EntryError, which only SerializerPipeline "
-    "raises; with a plain dumps/loads serializer an unreadable entry raises out of session.get "
-    "(here pickle.UnpicklingError) instead of being discarded as a miss",
-    raises=pickle.UnpicklingError,
-    strict=True,
-)
 def test_unreadable_entry_with_a_plain_object_serializer_is_a_miss(
     make_session: Any, origin: Any
 ) -> None:

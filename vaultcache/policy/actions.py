@@ -109,7 +109,7 @@ class CacheActions:
 
     def on_cached(self, cached: CachedResponse | None) -> Decision:
         """Decide from the stored response (None when nothing usable is stored)."""
-        if cached is not None and not self._vary_matches(cached):
+        if cached is not None and not self._usable(cached):
             cached = None
         if cached is None:
             return Decision.GATEWAY_TIMEOUT if self.only_if_cached else Decision.SEND
@@ -144,6 +144,11 @@ class CacheActions:
         if directives.max_stale == "any":
             return True
         return now - cached.expires <= timedelta(seconds=int(directives.max_stale))
+
+    def _usable(self, cached: CachedResponse) -> bool:
+        """The stored response matches this request's Vary fields and passes filter_fn."""
+        filter_fn = self.settings.filter_fn
+        return self._vary_matches(cached) and (filter_fn is None or bool(filter_fn(cached)))
 
     def _vary_matches(self, cached: CachedResponse) -> bool:
         """RFC 9111 §4.1: every field the stored response varies on must match this request."""
