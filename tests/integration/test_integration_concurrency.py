@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import multiprocessing
-from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from requests_futures.sessions import FuturesSession
 
 from vaultcache.session import CachedSession
 
@@ -45,35 +44,8 @@ def test_processes_sharing_one_sqlite_cache(
             assert session.get(origin.url(path, size=500 + 100 * PATHS.index(path))).from_cache
 
 
-class EmulatedFuturesSession:
-    """What requests_futures.FuturesSession does: session.request in a thread pool."""
-
-    def __init__(self, session: CachedSession, max_workers: int = 8) -> None:
-        self.session = session
-        self.executor = ThreadPoolExecutor(max_workers, thread_name_prefix="futures-session")
-
-    def request(self, method: str, url: str, **kwargs: Any) -> Future[Any]:
-        return self.executor.submit(self.session.request, method, url, **kwargs)
-
-    def get(self, url: str, **kwargs: Any) -> Future[Any]:
-        return self.request("GET", url, **kwargs)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
-
-
-def _futures_session(session: CachedSession) -> tuple[Any, Callable[[], None]]:
-    if importlib.util.find_spec("requests_futures") is not None:  # pragma: no cover
-        from requests_futures.sessions import FuturesSession
-
-        futures = FuturesSession(session=session, max_workers=8)
-        return futures, lambda: futures.executor.shutdown(wait=True)
-    emulated = EmulatedFuturesSession(session)
-    return emulated, emulated.close
-
-
 def test_threads_sharing_one_cached_session(backend_session: CachedSession, origin: Any) -> None:
-    futures_session, close = _futures_session(backend_session)
+    futures_session = FuturesSession(session=backend_session, max_workers=8)
     urls = {path: origin.url(path, size=300 + 50 * n) for n, path in enumerate(PATHS)}
     try:
         pending = [
@@ -83,7 +55,7 @@ def test_threads_sharing_one_cached_session(backend_session: CachedSession, orig
         ]
         responses = [(path, future.result(timeout=60)) for path, future in pending]
     finally:
-        close()
+        futures_session.executor.shutdown(wait=True)
 
     for path, response in responses:
         assert response.status_code == 200
