@@ -4,6 +4,10 @@ Benchmarks:
 
 - ``serializers``: dumps/loads throughput of vaultcache pipelines against hand-written
   baselines built from the same libraries, plus peak memory of Fernet and AES-GCM.
+- ``session``: end-to-end ``session.get`` latency of cache hits and misses against a local
+  HTTP server, for vaultcache's ``CachedSession`` (several serializers, sqlite and filesystem
+  backends), requests-cache's ``CachedSession`` (the anchor) and a plain ``requests.Session``
+  (the floor), plus on-disk bytes per entry and peak memory of one 16 MiB hit.
 
 Timing method, shared by every benchmark: each candidate is timed in batches of calls with
 ``time.perf_counter_ns`` (the garbage collector paused during a batch), the batch size chosen
@@ -13,26 +17,35 @@ hits them all alike. A candidate's figure is the median over rounds of its time 
 interquartile range; a ratio between two candidates is the median of their per-round ratios.
 
 Only the standard library and vaultcache's own dependencies are used, so the script runs
-wherever vaultcache is installed.
+wherever vaultcache is installed. ``session`` also measures requests-cache when it is installed
+(``pip install 'vaultcache[bench]'``) and skips it, saying so, when it is not.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import gc
+import itertools
 import json
 import os
 import platform
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Sequence
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import version
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 KIB = 1024
@@ -134,8 +147,11 @@ def peak_memory(run: Callable[[], object], repeat: int = 3) -> int:
     return int(statistics.median(peaks))
 
 
-def environment(started: dt.datetime) -> dict[str, Any]:
-    """What the figures depend on: start time, interpreter, library versions, CPUs, load."""
+def environment(started: dt.datetime, extra: Sequence[str] = ()) -> dict[str, Any]:
+    """What the figures depend on: start time, interpreter, library versions, CPUs, load.
+
+    `extra` names more packages whose versions matter; one that is not installed gets None.
+    """
     packages = ("vaultcache", "cryptography", "zstandard", "msgpack", "itsdangerous", "cattrs")
     info: dict[str, Any] = {
         "date": started.isoformat(timespec="seconds"),
@@ -145,6 +161,11 @@ def environment(started: dt.datetime) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "versions": {name: version(name) for name in packages},
     }
+    for name in extra:
+        try:
+            info["versions"][name] = version(name)
+        except PackageNotFoundError:
+            info["versions"][name] = None
     revision = _git_revision()
     if revision:
         info["git"] = revision
@@ -439,17 +460,25 @@ def serializers_memory(size: int) -> list[dict[str, Any]]:
     return results
 
 
-def print_serializers(report: dict[str, Any]) -> None:
-    """The human-readable tables."""
+def print_environment(report: dict[str, Any]) -> None:
+    """The first lines of every benchmark's output: what its figures depend on."""
     env = report["environment"]
-    versions = ", ".join(f"{name} {ver}" for name, ver in env["versions"].items())
-    print(f"vaultcache serializers benchmark, started {env['date']}")
+    versions = ", ".join(
+        f"{name} {ver if ver is not None else '(not installed)'}"
+        for name, ver in env["versions"].items()
+    )
+    print(f"vaultcache {report['benchmark']} benchmark, started {env['date']}")
     print(f"Python {env['python']} on {env['machine']}, {env['cpus']} CPUs; {versions}")
     if "git" in env:
         edited = " (+changes: files under vaultcache/ differ from it)" if "+" in env["git"] else ""
         print(f"vaultcache checkout: commit {env['git']}{edited}")
     if "load_average" in env:
         print(f"load average at the end of the run: {env['load_average']}")
+
+
+def print_serializers(report: dict[str, Any]) -> None:
+    """The human-readable tables."""
+    print_environment(report)
     plan = report["plan"]
     print(
         f"{plan['rounds']} rounds of ~{plan['batch_ms']:g} ms batches per candidate, "
@@ -536,10 +565,547 @@ def run_serializers(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+# -- session benchmark -------------------------------------------------------------------------
+
+SESSION_SIZES = (KIB, 64 * KIB, MIB, 16 * MIB)
+LARGE_SIZE = 16 * MIB  # sizes from here on get fewer rounds, and the peak-memory figure
+VAULTCACHE_SPECS = ("msgpack", "zstd", "signed+zstd+fernet", "signed+zstd+aesgcm")
+VAULTCACHE_BACKENDS = ("sqlite", "filesystem")
+#: vaultcache specs whose peak memory of one large hit is measured, on sqlite.
+MEMORY_SPECS = ("signed+zstd+aesgcm", "signed+zstd+fernet")
+NO_CACHE = "no cache (requests.Session)"
+REQUESTS_CACHE = "requests-cache CachedSession"
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """Rounds and batch lengths for hits and misses, below and at LARGE_SIZE.
+
+    `large_miss` None skips miss timing at LARGE_SIZE (``--quick``).
+    """
+
+    hit: Plan
+    miss: Plan
+    large_hit: Plan
+    large_miss: Plan | None
+    #: entries written to a fresh cache to measure disk use, per body size
+    writes: dict[int, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The plan for the JSON report."""
+        plans = {
+            "hit": self.hit,
+            "miss": self.miss,
+            "large_hit": self.large_hit,
+            "large_miss": self.large_miss,
+        }
+        return {
+            **{
+                name: None if plan is None else {"rounds": plan.rounds, "batch_ms": plan.batch_ms}
+                for name, plan in plans.items()
+            },
+            "writes": {str(size): count for size, count in self.writes.items()},
+        }
+
+
+def session_plan(quick: bool, rounds: int | None) -> SessionPlan:
+    """The default plan; `rounds` sets the hit rounds below LARGE_SIZE and scales the rest."""
+    if quick:
+        writes = dict(zip(SESSION_SIZES, (100, 30, 5, 1), strict=True))
+        plan = SessionPlan(Plan(11, 6), Plan(5, 6), Plan(5, 1), None, writes)
+    else:
+        writes = dict(zip(SESSION_SIZES, (500, 100, 20, 3), strict=True))
+        plan = SessionPlan(Plan(61, 25), Plan(21, 25), Plan(15, 1), Plan(7, 1), writes)
+    if not rounds:
+        return plan
+    scale = rounds / plan.hit.rounds
+
+    def scaled(part: Plan) -> Plan:
+        return Plan(max(3, round(part.rounds * scale)), part.batch_ms)
+
+    return SessionPlan(
+        Plan(rounds, plan.hit.batch_ms),
+        scaled(plan.miss),
+        scaled(plan.large_hit),
+        None if plan.large_miss is None else scaled(plan.large_miss),
+        plan.writes,
+    )
+
+
+class _BodyServer(ThreadingHTTPServer):
+    """Answers ``GET /body/<size>`` (any query string) with the prepared body of that size."""
+
+    def __init__(self, bodies: dict[int, bytes]) -> None:
+        super().__init__(("127.0.0.1", 0), _BodyHandler)
+        self.bodies = bodies
+
+
+class _BodyHandler(BaseHTTPRequestHandler):
+    # Keep-alive, so a session reuses its connection as it would with a real API.
+    protocol_version = "HTTP/1.1"
+    # Headers and body are two writes; with Nagle the body would wait for the client's
+    # delayed ACK of the headers (about 40 ms on Linux).
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        prefix, _, size = urllib.parse.urlsplit(self.path).path.rpartition("/")
+        bodies: dict[int, bytes] = self.server.bodies  # type: ignore[attr-defined]
+        body = bodies.get(int(size)) if prefix == "/body" and size.isdigit() else None
+        if body is None:
+            self.send_error(404)
+            return
+        # No Cache-Control, Expires, ETag or Last-Modified: both caches store it for good.
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No request log."""
+
+
+@contextlib.contextmanager
+def body_server(bodies: dict[int, bytes]) -> Iterator[str]:
+    """Serve `bodies` from a thread on a free port of 127.0.0.1; yield the base URL."""
+    server = _BodyServer(bodies)
+    thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@dataclass(frozen=True)
+class SessionCandidate:
+    """A session to measure; `make` builds one whose cache lives in the folder it is given."""
+
+    label: str
+    library: str  # "requests", "requests-cache" or "vaultcache"
+    backend: str  # "-" for no cache
+    serializer: str
+    make: Callable[[Path], Any]
+
+    @property
+    def name(self) -> str:
+        """Unique among candidates."""
+        return self.label if self.backend == "-" else f"{self.label} [{self.backend}]"
+
+    @property
+    def cached(self) -> bool:
+        """Whether the session has a cache (all but the plain requests.Session)."""
+        return self.library != "requests"
+
+
+def requests_cache_available() -> bool:
+    """Whether requests-cache can be imported."""
+    try:
+        import requests_cache  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def session_candidates(with_requests_cache: bool) -> list[SessionCandidate]:
+    """Plain requests, requests-cache (when installed), then every vaultcache combination."""
+    import requests
+
+    from vaultcache import CachedSession, generate_key
+
+    candidates = [
+        SessionCandidate(NO_CACHE, "requests", "-", "-", lambda folder: requests.Session())
+    ]
+    if with_requests_cache:
+        import requests_cache
+
+        candidates.append(
+            SessionCandidate(
+                REQUESTS_CACHE,
+                "requests-cache",
+                "sqlite",
+                "default (pickle)",
+                lambda folder: requests_cache.CachedSession(
+                    str(folder / "http_cache"), backend="sqlite"
+                ),
+            )
+        )
+    for backend in VAULTCACHE_BACKENDS:
+        for spec in VAULTCACHE_SPECS:
+
+            def make(folder: Path, backend: str = backend, spec: str = spec) -> Any:
+                return CachedSession(
+                    str(folder / "http_cache"),
+                    backend=backend,
+                    serializer=spec,
+                    keys=[generate_key()],
+                )
+
+            candidates.append(
+                SessionCandidate(f"vaultcache {spec}", "vaultcache", backend, spec, make)
+            )
+    return candidates
+
+
+def _prime(candidate: SessionCandidate, session: Any, url: str, body: bytes) -> None:
+    """Store `url` (a miss), then check that the next get is a hit with the same body."""
+    first = session.get(url)
+    if first.status_code != 200 or first.content != body:
+        raise SystemExit(f"{candidate.name}: the server's answer was not the expected body")
+    if not candidate.cached:
+        return
+    if first.from_cache:
+        raise SystemExit(f"{candidate.name}: the first get came from a new, empty cache")
+    second = session.get(url)
+    if not second.from_cache or second.content != body:
+        raise SystemExit(f"{candidate.name}: the second get was not a hit with the same body")
+
+
+def _hit_runner(candidate: SessionCandidate, session: Any, url: str) -> Callable[[], object]:
+    """One get of the stored `url`; for a cached session, fail unless it was a hit."""
+    get = session.get
+    if not candidate.cached:
+        return lambda: get(url)
+
+    def hit() -> None:
+        if not get(url).from_cache:
+            raise SystemExit(f"{candidate.name}: a get of a stored URL missed the cache")
+
+    return hit
+
+
+def _miss_runner(candidate: SessionCandidate, session: Any, url: str) -> Callable[[], object]:
+    """One get of a URL not yet stored: `url` with a new query string ``?n=<i>`` each call."""
+    get = session.get
+    numbers = itertools.count(1)
+
+    def miss() -> None:
+        response = get(f"{url}?n={next(numbers)}")
+        if response.status_code != 200 or getattr(response, "from_cache", False):
+            raise SystemExit(f"{candidate.name}: a get of a new URL was not a fresh 200")
+
+    return miss
+
+
+def session_storage(
+    candidate: SessionCandidate, url: str, writes: int, folder: Path
+) -> dict[str, Any]:
+    """Disk use per entry: `writes` distinct URLs stored in a new cache in `folder`."""
+    folder.mkdir()
+    session = candidate.make(folder)
+    try:
+        for number in range(writes):
+            response = session.get(f"{url}?w={number}")
+            if response.from_cache:
+                raise SystemExit(f"{candidate.name}: a new URL came from the cache")
+        entries = len(session.cache.responses)
+        if entries != writes:
+            raise SystemExit(f"{candidate.name}: {writes} responses stored {entries} entries")
+        # While open, sqlite files include the write-ahead log, which is not compacted.
+        open_bytes, _ = _disk_usage(folder)
+    finally:
+        session.close()
+    # After close(), sqlite has checkpointed its log into the database file and removed it
+    # (with its -shm index): what is left is the database alone, plus any -wal not removed.
+    disk, allocated = _disk_usage(folder)
+    shutil.rmtree(folder)
+    return {
+        "entries": entries,
+        "disk_bytes": disk,
+        "bytes_per_entry": disk / entries,
+        "allocated_bytes_per_entry": allocated / entries,
+        "open_disk_bytes": open_bytes,
+    }
+
+
+def _disk_usage(folder: Path) -> tuple[int, int]:
+    """Sum of file sizes under `folder`, and of the space allocated to them."""
+    size = allocated = 0
+    for path in folder.rglob("*"):
+        if path.is_file():
+            status = path.stat()
+            size += status.st_size
+            allocated += getattr(status, "st_blocks", 0) * 512
+    return size, allocated
+
+
+def _session_memory(
+    live: Sequence[tuple[SessionCandidate, Path, Any]], url: str, size: int
+) -> list[dict[str, Any]]:
+    """Peak Python memory of one get: the memory candidates' hits, and plain requests."""
+    results = []
+    for candidate, _, session in live:
+        wanted = candidate.library in {"requests", "requests-cache"} or (
+            candidate.backend == "sqlite" and candidate.serializer in MEMORY_SPECS
+        )
+        if not wanted:
+            continue
+        peak = peak_memory(_hit_runner(candidate, session, url))
+        results.append(
+            {
+                "size": size,
+                "candidate": candidate.name,
+                "operation": "hit" if candidate.cached else "get from the server",
+                "peak_bytes": peak,
+                "multiple": peak / size,
+            }
+        )
+    return results
+
+
+def _quartile_fields(prefix: str, candidate: Candidate | None) -> dict[str, Any]:
+    if candidate is None:
+        return {f"{prefix}_ns": None, f"{prefix}_ns_q1": None, f"{prefix}_ns_q3": None}
+    q1, median, q3 = quartiles(candidate.samples)
+    return {
+        f"{prefix}_ns": median,
+        f"{prefix}_ns_q1": q1,
+        f"{prefix}_ns_q3": q3,
+        f"{prefix}_rounds": len(candidate.samples),
+        f"{prefix}_calls_per_batch": candidate.batch,
+    }
+
+
+def session_size(
+    size: int,
+    body: bytes,
+    candidates: Sequence[SessionCandidate],
+    *,
+    plan: SessionPlan,
+    base_url: str,
+    root: Path,
+) -> dict[str, list[dict[str, Any]]]:
+    """Every measurement at one body size: timings, ratios, disk use and (large) memory."""
+    large = size >= LARGE_SIZE
+    hit_plan, miss_plan = (plan.large_hit, plan.large_miss) if large else (plan.hit, plan.miss)
+    url = f"{base_url}/body/{size}"
+    label = _size_label(size)
+    live: list[tuple[SessionCandidate, Path, Any]] = []
+    hits: dict[str, Candidate] = {}
+    misses: dict[str, Candidate] = {}
+    memory: list[dict[str, Any]] = []
+    try:
+        for index, candidate in enumerate(candidates):
+            folder = root / f"{size}-{index}"
+            folder.mkdir()
+            live.append((candidate, folder, candidate.make(folder)))
+        _progress(f"session: {label}, storing the entry in {len(live)} sessions ...")
+        for candidate, _, session in live:
+            _prime(candidate, session, url, body)
+        _progress(f"session: {label}, hits, {hit_plan.rounds} rounds ...")
+        for candidate, _, session in live:
+            hits[candidate.name] = Candidate(
+                candidate.name, _hit_runner(candidate, session, url), size
+            )
+        measure_round_robin(list(hits.values()), hit_plan)
+        if miss_plan is not None:
+            _progress(f"session: {label}, misses, {miss_plan.rounds} rounds ...")
+            for candidate, _, session in live:
+                misses[candidate.name] = Candidate(
+                    candidate.name, _miss_runner(candidate, session, url), size
+                )
+            measure_round_robin(list(misses.values()), miss_plan)
+        if large:
+            _progress(f"session: {label}, peak memory of one hit ...")
+            memory = _session_memory(live, url, size)
+    finally:
+        for _, _, session in live:
+            session.close()
+    writes = plan.writes[size]
+    _progress(f"session: {label}, disk use of {writes} entries per cache ...")
+    rows = []
+    for candidate, folder, _ in live:
+        shutil.rmtree(folder)
+        row: dict[str, Any] = {
+            "size": size,
+            "candidate": candidate.name,
+            "library": candidate.library,
+            "backend": candidate.backend,
+            "serializer": candidate.serializer,
+            **_quartile_fields("hit", hits[candidate.name]),
+            **_quartile_fields("miss", misses.get(candidate.name)),
+        }
+        if candidate.cached:
+            row |= session_storage(candidate, url, writes, folder)
+        rows.append(row)
+    return {"rows": rows, "ratios": _session_ratios(size, hits, misses), "memory": memory}
+
+
+def _session_ratios(
+    size: int, hits: dict[str, Candidate], misses: dict[str, Candidate]
+) -> list[dict[str, Any]]:
+    """Every vaultcache candidate's time / requests-cache's, paired by round."""
+    ratios: list[dict[str, Any]] = []
+    for operation, timed in (("hit", hits), ("miss", misses)):
+        anchor = next((c for name, c in timed.items() if name.startswith(REQUESTS_CACHE)), None)
+        if anchor is None:
+            continue
+        for name, candidate in timed.items():
+            if not name.startswith("vaultcache"):
+                continue
+            q1, median, q3 = paired_ratio(candidate, anchor)
+            ratios.append(
+                {
+                    "size": size,
+                    "operation": operation,
+                    "numerator": name,
+                    "denominator": anchor.label,
+                    "time_ratio": median,
+                    "q1": q1,
+                    "q3": q3,
+                }
+            )
+    return ratios
+
+
+def _durations(median: float | None, q1: float | None, q3: float | None) -> tuple[str, str]:
+    """Median and IQR for the tables, in microseconds below 10 ms, else milliseconds."""
+    if median is None or q1 is None or q3 is None:
+        return "-", "-"
+    unit, scale = ("us", 1e3) if median < 10_000_000 else ("ms", 1e6)
+    return f"{median / scale:.1f} {unit}", f"{q1 / scale:.1f}-{q3 / scale:.1f}"
+
+
+def _ratio_cell(ratios: Sequence[dict[str, Any]], name: str, size: int, operation: str) -> str:
+    for ratio in ratios:
+        if (ratio["numerator"], ratio["size"], ratio["operation"]) == (name, size, operation):
+            return f"{ratio['time_ratio']:.2f}"
+    return "-"
+
+
+def print_session(report: dict[str, Any]) -> None:
+    """The human-readable tables."""
+    print_environment(report)
+    plan = report["plan"]
+    large = _size_label(LARGE_SIZE)
+    large_miss = plan["large_miss"]
+    print(
+        f"Rounds per candidate: hits {plan['hit']['rounds']} (~{plan['hit']['batch_ms']:g} ms "
+        f"batches), misses {plan['miss']['rounds']}; at {large} hits "
+        f"{plan['large_hit']['rounds']}, misses "
+        f"{large_miss['rounds'] if large_miss else 'not timed'} (one call per batch). "
+        "Candidates interleaved round-robin."
+    )
+    if not report["requests_cache"]:
+        print("requests-cache is not installed: its candidate and the ratios are skipped.")
+    print()
+    print("Time of one session.get(url), median over rounds, with the IQR (25th-75th")
+    print("percentile). hit: the URL is stored (checked: from_cache). miss: a URL not yet")
+    print("stored (a new ?n=<i> query, same body), fetched from 127.0.0.1 and stored.")
+    print("/rc: time / requests-cache's time, median of per-round ratios in this run.")
+    print("disk/entry: bytes of cache files after close() / entries, for a new cache in which")
+    print("that many responses of this size were stored (counts in the JSON report).")
+    print("no cache goes to the server every time: its hit and miss are the same operation.")
+    for size in report["sizes"]:
+        print()
+        print(f"Body {_size_label(size)} ({size:,} bytes)")
+        print(
+            f"  {'candidate':<32} {'backend':<10} {'hit':>10} {'hit IQR':>17} {'/rc':>5}"
+            f" {'miss':>10} {'miss IQR':>17} {'/rc':>5} {'disk/entry':>12}"
+        )
+        for row in report["timings"]:
+            if row["size"] != size:
+                continue
+            name = row["candidate"]
+            hit, hit_iqr = _durations(row["hit_ns"], row["hit_ns_q1"], row["hit_ns_q3"])
+            miss, miss_iqr = _durations(row["miss_ns"], row["miss_ns_q1"], row["miss_ns_q3"])
+            disk = f"{row['bytes_per_entry']:,.0f}" if "bytes_per_entry" in row else "-"
+            print(
+                f"  {name.split(' [')[0]:<32} {row['backend']:<10} {hit:>10} {hit_iqr:>17}"
+                f" {_ratio_cell(report['ratios'], name, size, 'hit'):>5} {miss:>10}"
+                f" {miss_iqr:>17} {_ratio_cell(report['ratios'], name, size, 'miss'):>5}"
+                f" {disk:>12}"
+            )
+    if report["ratios"]:
+        print()
+        print("Hit time / requests-cache hit time (median of per-round ratios, IQR):")
+        print(f"  {'candidate':<44}" + "".join(f" {_size_label(s):>18}" for s in report["sizes"]))
+        names = dict.fromkeys(r["numerator"] for r in report["ratios"])
+        for name in names:
+            cells = []
+            for size in report["sizes"]:
+                ratio = next(
+                    (
+                        r
+                        for r in report["ratios"]
+                        if (r["numerator"], r["size"], r["operation"]) == (name, size, "hit")
+                    ),
+                    None,
+                )
+                cells.append(
+                    "-"
+                    if ratio is None
+                    else f"{ratio['time_ratio']:.2f} ({ratio['q1']:.2f}-{ratio['q3']:.2f})"
+                )
+            print(f"  {name:<44}" + "".join(f" {c:>18}" for c in cells))
+    if report["memory"]:
+        print()
+        print(f"Peak memory of one get of the {large} body (tracemalloc: Python-level")
+        print("allocations only, median of 3 after a warm-up; buffers inside sqlite, OpenSSL or")
+        print("zstd are not seen).")
+        print(f"  {'candidate':<44} {'operation':<20} {'peak MiB':>9} {'x body':>7}")
+        for row in report["memory"]:
+            print(
+                f"  {row['candidate']:<44} {row['operation']:<20}"
+                f" {row['peak_bytes'] / MIB:>9.2f} {row['multiple']:>7.2f}"
+            )
+
+
+def run_session(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``session`` benchmark."""
+    plan = session_plan(args.quick, args.rounds)
+    with_requests_cache = requests_cache_available()
+    if not with_requests_cache:
+        _progress(
+            "session: requests-cache is not installed (pip install 'vaultcache[bench]'); "
+            "skipping its candidate and the ratios to it"
+        )
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    started = time.perf_counter()
+    candidates = session_candidates(with_requests_cache)
+    _progress("session: generating bodies ...")
+    bodies = {size: make_body(size, seed=3000 + index) for index, size in enumerate(SESSION_SIZES)}
+    rows: list[dict[str, Any]] = []
+    ratios: list[dict[str, Any]] = []
+    memory: list[dict[str, Any]] = []
+    with (
+        body_server(bodies) as base_url,
+        tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder,
+    ):
+        for size in SESSION_SIZES:
+            result = session_size(
+                size, bodies[size], candidates, plan=plan, base_url=base_url, root=Path(folder)
+            )
+            rows += result["rows"]
+            ratios += result["ratios"]
+            memory += result["memory"]
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    report = {
+        "benchmark": "session",
+        "quick": args.quick,
+        "environment": env,
+        "requests_cache": with_requests_cache,
+        "plan": plan.as_dict(),
+        "sizes": list(SESSION_SIZES),
+        "units": {"time": "ns per session.get call", "disk": "bytes"},
+        "timings": rows,
+        "ratios": ratios,
+        "memory": memory,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print_session(report)
+    print(f"\n(run took {report['seconds']} s)")
+    return report
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
     "serializers": (run_serializers, "pipeline dumps/loads throughput and cipher memory"),
+    "session": (run_session, "end-to-end hit/miss latency, disk and memory vs requests-cache"),
 }
 
 
@@ -559,7 +1125,9 @@ def parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in BENCHMARKS.items():
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.add_argument(
-            "--quick", action="store_true", help="short run for CI smoke tests (under ~20 s)"
+            "--quick",
+            action="store_true",
+            help="short run for CI smoke tests (durations in bench/README.md)",
         )
         command.add_argument("--json", metavar="PATH", help="also write the results as JSON")
         command.add_argument(

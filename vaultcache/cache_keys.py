@@ -18,6 +18,7 @@ credential value replaced by :data:`REDACTED`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -136,6 +137,13 @@ def _names(names: Iterable[str] | None) -> frozenset[str]:
         return frozenset()
     if isinstance(names, str):  # one name, not its characters
         names = (names,)
+    if isinstance(names, tuple):
+        return _lowered(names)  # the common case, on every request: computed once
+    return frozenset(name.lower() for name in names)
+
+
+@functools.lru_cache(maxsize=64)
+def _lowered(names: tuple[str, ...]) -> frozenset[str]:
     return frozenset(name.lower() for name in names)
 
 

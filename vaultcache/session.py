@@ -209,7 +209,9 @@ class CacheMixin:
             settings=self.settings,
             options=options,
             now=clock.now(),
-            stored_headers=cache_keys.redact_headers(request.headers, self._ignored_parameters()),
+            stored_headers=lambda: cache_keys.redact_headers(
+                request.headers, self._ignored_parameters()
+            ),
         )
         cached = None if actions.skip_read else self._read(cache_key)
         decision = actions.on_cached(cached)

@@ -13,6 +13,11 @@ def _headers(value: Any) -> CaseInsensitiveDict[str]:
     return value if isinstance(value, CaseInsensitiveDict) else CaseInsensitiveDict(value or {})
 
 
+def _text(value: str | bytes) -> str:
+    # requests accepts bytes header names and values; HTTP sends them as latin-1.
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 @attrs.define(slots=False, eq=True)
 class CachedRequest:
     """A request as it was sent: method, URL, headers and body (after redaction)."""
@@ -33,7 +38,9 @@ class CachedRequest:
         return cls(
             method=request.method or "GET",
             url=request.url or "",
-            headers=CaseInsensitiveDict(dict(request.headers)),
+            headers=CaseInsensitiveDict(
+                {_text(name): _text(value) for name, value in request.headers.items()}
+            ),
             body=body,
         )
 

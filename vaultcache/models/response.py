@@ -20,7 +20,9 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-@attrs.define(slots=False, eq=False, repr=False, init=True)
+# on_setattr NO_OP: requests and the session set attributes on every hit; converters and
+# validators run in __init__ only.
+@attrs.define(slots=False, eq=False, repr=False, init=True, on_setattr=attrs.setters.NO_OP)
 class CachedResponse(requests.Response):
     """A response read from (or ready for) the cache; behaves as a ``requests.Response``.
 

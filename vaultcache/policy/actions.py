@@ -13,7 +13,7 @@ The session asks three questions in order; this module answers them and does no 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,6 +56,7 @@ class CacheActions:
     revalidate: bool = False
     expire_after: Any = -1
     request_directives: cc.CacheDirectives = attrs.field(factory=cc.CacheDirectives)
+    stored_headers: Callable[[], Mapping[str, str]] | None = None
     request_headers: Mapping[str, str] = attrs.field(factory=dict)
 
     @classmethod
@@ -67,12 +68,12 @@ class CacheActions:
         settings: CacheSettings,
         options: RequestOptions,
         now: datetime,
-        stored_headers: Mapping[str, str] | None = None,
+        stored_headers: Callable[[], Mapping[str, str]] | None = None,
     ) -> CacheActions:
         """Plan from the request alone.
 
-        `stored_headers` are the request's headers as they would be stored (credentials
-        redacted), for comparing with a stored response's Vary.
+        `stored_headers` gives the request's headers as they would be stored (credentials
+        redacted), for comparing with a stored response's Vary; it is called only then.
         """
         expire_after = options.expire_after
         if expire_after is None:
@@ -104,7 +105,8 @@ class CacheActions:
             ),
             expire_after=expire_after,
             request_directives=directives,
-            request_headers=stored_headers if stored_headers is not None else request.headers,
+            stored_headers=stored_headers,
+            request_headers=request.headers,
         )
 
     def on_cached(self, cached: CachedResponse | None) -> Decision:
@@ -155,7 +157,10 @@ class CacheActions:
         fields = cc.vary_fields(cached.headers)
         if fields == "*":
             return False
-        stored, current = cached.request.headers, self.request_headers
+        if not fields:
+            return True
+        current = self.stored_headers() if self.stored_headers else self.request_headers
+        stored = cached.request.headers
         return all(_normalized(stored.get(f)) == _normalized(current.get(f)) for f in fields)
 
     def _immutable_and_fresh(self, cached: CachedResponse) -> bool:

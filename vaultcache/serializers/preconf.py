@@ -197,7 +197,7 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mapping(value: Any, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # dict first: it is fast
         raise TypeError(f"{what} must be a mapping")
     return value
 
@@ -210,7 +210,7 @@ def _text(value: Any, what: str) -> str:
 
 def _structure_headers(value: Any) -> CaseInsensitiveDict[str]:
     headers = _mapping(value, "headers")
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in headers.items()):
+    if not all(type(k) is str and type(v) is str for k, v in headers.items()):
         raise TypeError("header names and values must be text")
     return CaseInsensitiveDict(headers)
 

@@ -45,11 +45,16 @@ class SignedStage:
     def _signer(self, key: Key) -> Signer:
         signer = self._signers.get(key.id)
         if signer is None:
-            signer = self._signers[key.id] = Signer(
+            # itsdangerous' "hmac" derivation (secret and salt -> signing key), done once here
+            # instead of on every call; the signatures are the same.
+            derived = Signer(
                 key.subkey(self.name),
                 salt=SALT,
                 key_derivation="hmac",
                 digest_method=hashlib.sha256,
+            ).derive_key()
+            signer = self._signers[key.id] = Signer(
+                derived, salt=SALT, key_derivation="none", digest_method=hashlib.sha256
             )
         return signer
 
