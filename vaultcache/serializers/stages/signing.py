@@ -68,12 +68,17 @@ class SignedStage:
         header, key = self._envelope.open(data)
         # Compare the signature as written, not as decoded: itsdangerous' unsign decodes it
         # leniently (padding, unused low bits), so some altered entries would still verify.
-        value, separator, signature = bytes(data).rpartition(self._signer(key).sep)
-        if not separator or not hmac.compare_digest(
-            signature, self._signer(key).get_signature(value)
-        ):
+        signer = self._signer(key)
+        position = data.rfind(signer.sep)
+        if position < 0:
             raise IntegrityError(self.name)
-        return value[len(header) :]
+        # A view, so the body is not copied before it is verified; itsdangerous hands it
+        # to hmac, which takes any buffer.
+        value = memoryview(data)[:position]
+        expected = signer.get_signature(value)  # type: ignore[arg-type]
+        if not hmac.compare_digest(data[position + 1 :], expected):
+            raise IntegrityError(self.name)
+        return bytes(value[len(header) :])
 
 
 def _signed(options: dict[str, Any], keys: KeyRing) -> SignedStage:
