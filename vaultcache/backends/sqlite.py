@@ -59,6 +59,10 @@ _SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
 _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 
 
+#: Bytes the -wal file is truncated to after a checkpoint.
+JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
+
+
 class _BusyError(Exception):
     """The database stayed locked by other connections for the whole busy timeout."""
 
@@ -308,6 +312,8 @@ class SQLiteStorage(BaseStorage):
             mode = conn.execute(f"PRAGMA journal_mode={wanted}").fetchone()[0]
             # In WAL mode NORMAL still never corrupts; a power cut may lose the last commits.
             conn.execute(f"PRAGMA synchronous={'NORMAL' if self.wal else 'FULL'}")
+            # Without a limit the -wal file keeps the size of the largest write ever made.
+            conn.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
         except BaseException:
             conn.close()
             raise
