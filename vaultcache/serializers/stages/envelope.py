@@ -17,7 +17,7 @@ import attrs
 from vaultcache.errors import IntegrityError
 from vaultcache.keys import KEY_ID_SIZE, Key, KeyRing
 
-__all__ = ["HEADER_SIZE", "UNBOUND", "Envelope"]
+__all__ = ["HEADER_SIZE", "UNBOUND", "Envelope", "peek_key_id"]
 
 MAGIC = b"VC"
 VERSION = 1
@@ -63,3 +63,15 @@ class Envelope:
         if key is None:
             raise IntegrityError(self.stage)
         return header, key
+
+
+def peek_key_id(data: bytes) -> str | None:
+    """The hex id of the key that wrote an entry, read from its (unverified) header.
+
+    For listing and rotation only: the id is trusted once the entry has been read back.
+    None when the entry does not start with a vaultcache header (no outer signing or
+    encryption stage).
+    """
+    if len(data) < HEADER_SIZE or data[:2] != MAGIC or data[2] != VERSION:
+        return None
+    return bytes(data[4 : 4 + KEY_ID_SIZE]).hex()
