@@ -26,6 +26,7 @@ from vaultcache.models import CachedResponse
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
+    from vaultcache.retention import Retention
 
 __all__ = ["BaseCache", "CacheStats"]
 
@@ -126,9 +127,12 @@ class BaseCache:
         *,
         responses: BaseStorage | None = None,
         redirects: BaseStorage | None = None,
+        retention: Retention | None = None,
         **kwargs: Any,
     ) -> None:
         self.cache_name = cache_name
+        #: Bounds applied to the response storage after each save (None: keep everything).
+        self.retention: Retention | None = retention
         self.storage: BaseStorage = responses if responses is not None else MemoryStorage()
         self.redirect_storage: BaseStorage = redirects if redirects is not None else MemoryStorage()
         self.serializer: Any = None
@@ -186,6 +190,8 @@ class BaseCache:
         for redirect_key in redirect_keys:
             if redirect_key != response.cache_key:
                 self.redirect_storage[redirect_key] = response.cache_key.encode("utf-8")
+        if self.retention is not None:
+            self.retention.after_write(self.storage)
 
     def _serializer(self) -> Any:
         if self.serializer is None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import contextvars
 import inspect
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Self
 
 import requests
 from requests.hooks import dispatch_hook
@@ -116,6 +117,16 @@ class CacheMixin:
         self._refresh_lock = threading.Lock()
         self._refresher: ThreadPoolExecutor | None = None
         super().__init__(**session_kwargs)
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> Self:
+        """A session set up from `path` or the usual config file search; `overrides` win.
+
+        See :func:`vaultcache.config.load_settings` for where settings are found.
+        """
+        from vaultcache.config import load_settings  # noqa: PLC0415 - config imports this module
+
+        return cls(**load_settings(path).session_kwargs(**overrides))
 
     def share_cache_of(self, other: CacheMixin) -> None:
         """Use `other`'s cache, settings, credential key and background refresher."""

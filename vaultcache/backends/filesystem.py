@@ -6,6 +6,19 @@ the key is checked on every read, so a file copied or renamed onto another entry
 as absent. A write goes to a private temp file in the same directory, is fsynced, then renamed
 over the entry: readers in any thread or process see the old value or the new one, never a
 torn one. Temp files a crashed writer leaves behind are ignored, and removed by ``clear()``.
+
+A lock file, ``.vaultcache.lock`` in the directory, makes :meth:`FileStorage.replace` a true
+compare-and-swap: writers and deleters hold it shared (``fcntl.flock``) only while they rename
+or unlink, and ``replace`` and eviction hold it exclusively, so no write lands between
+``replace``'s read and its rename. Readers never take it. (Without ``fcntl``, on Windows, a
+lock of this object stands in for it, and ``replace`` is atomic only within the process.)
+
+For retention, a file's modification time is its creation time (set exactly on writing: the
+kernel's own clock ticks too coarsely to order writes) and its access time, or the
+modification time when later, its last use. While access tracking is on, a read notes the time
+in memory; the times are set with ``os.utime`` in a batch, at the next write or eviction, or
+after 1024 distinct keys or 30 seconds at the next read. A sweep by another program that
+reads every file can update access times too (under ``relatime`` at most once a day).
 """
 
 from __future__ import annotations
@@ -16,19 +29,29 @@ import logging
 import os
 import re
 import struct
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from vaultcache.backends.base import (
+    AccessLog,
     BackendError,
     BaseStorage,
+    EntryStats,
     check_options,
+    lru_victims,
     make_private_dirs,
     resolve_location,
 )
 from vaultcache.errors import ConfigError
+
+if sys.platform != "win32":
+    import fcntl
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -42,6 +65,9 @@ _MAGIC = b"VCF1"
 _HEADER = struct.Struct(">4sI")  # magic, length of the UTF-8 key that follows
 _TEMP_PREFIX = ".vaultcache-"
 _TEMP_SUFFIX = ".tmp"
+_LOCK_NAME = ".vaultcache.lock"
+_NOATIME = getattr(os, "O_NOATIME", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | _NOATIME
 _EXTENSION = re.compile(r"(\.[A-Za-z0-9_-]{1,16})?\Z")
 # A write whose temp file is removed under it by a concurrent clear() starts again.
 _WRITE_ATTEMPTS = 3
@@ -68,6 +94,9 @@ class FileStorage(BaseStorage):
         )
         self.extension = _check_extension(extension)
         self._entry_name = re.compile(r"[0-9a-f]{64}" + re.escape(self.extension) + r"\Z")
+        self._lock_path = self.cache_dir / _LOCK_NAME
+        self._process_lock = threading.Lock()  # stands in for the lock file without fcntl
+        self._accesses = AccessLog()
         self._make_dir()
 
     # -- the mapping ------------------------------------------------------------------------
@@ -77,28 +106,37 @@ class FileStorage(BaseStorage):
             raise KeyError(key)
         path = self._path(key)
         try:
-            with open(path, "rb") as file:
+            with _open_entry(path) as file:
                 if not self._header_matches(file, key, path):
                     raise KeyError(key)
-                return file.read()
+                value = file.read()
         except FileNotFoundError:
             raise KeyError(key) from None
         except OSError as exc:
             raise self._error(exc, "read", path) from exc
+        if self.track_access:
+            self.note_access(key)
+        return value
 
     def __setitem__(self, key: str, value: bytes) -> None:
         self._check_item(key, value)
-        encoded = key.encode("utf-8")
-        header = _HEADER.pack(_MAGIC, len(encoded)) + encoded
+        header = _header(key)
         path = self._path(key)
         for _ in range(_WRITE_ATTEMPTS):
             try:
-                self._write(path, header, value)
+                temporary = self._write_temp(header, value)
+                with self._locked():
+                    replaced = self._install(temporary, path)
+                    if self.track_access:
+                        # Under the lock, like eviction's count: neither misses the other.
+                        self.usage.wrote(len(header) + len(value), replaced)
             except FileNotFoundError:
                 self._make_dir()  # the directory or our temp file was removed meanwhile
                 continue
             except OSError as exc:
                 raise self._error(exc, "write", path) from exc
+            if self.track_access:
+                self._flush_accesses()
             return
         logger.warning(
             "cache file %s could not be written: its temp file kept disappearing "
@@ -111,7 +149,8 @@ class FileStorage(BaseStorage):
             raise KeyError(key)
         path = self._path(key)
         try:
-            os.unlink(path)
+            with self._locked():
+                os.unlink(path)
         except FileNotFoundError:
             raise KeyError(key) from None
         except OSError as exc:
@@ -122,7 +161,7 @@ class FileStorage(BaseStorage):
             return False
         path = self._path(key)
         try:
-            with open(path, "rb") as file:
+            with _open_entry(path) as file:
                 return self._header_matches(file, key, path)
         except FileNotFoundError:
             return False
@@ -146,13 +185,21 @@ class FileStorage(BaseStorage):
 
     def clear(self) -> None:
         """Delete every entry, and temp files left by writers that crashed."""
-        for name in self._names(self._entry_name, temp=True):
-            try:
-                os.unlink(self.cache_dir / name)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                raise self._error(exc, "delete", self.cache_dir / name) from exc
+        self._accesses.take()
+        try:
+            with self._locked():
+                for name in self._names(self._entry_name, temp=True):
+                    try:
+                        os.unlink(self.cache_dir / name)
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:
+                        raise self._error(exc, "delete", self.cache_dir / name) from exc
+        except FileNotFoundError:
+            pass  # no directory: nothing to clear
+        except OSError as exc:
+            raise self._error(exc, "lock", self._lock_path) from exc
+        self.usage.cleared()
 
     def size_of(self, key: str) -> int | None:
         """The size in bytes of the value under `key`, or None when it is absent."""
@@ -160,7 +207,7 @@ class FileStorage(BaseStorage):
             return None
         path = self._path(key)
         try:
-            with open(path, "rb") as file:
+            with _open_entry(path) as file:
                 if not self._header_matches(file, key, path):
                     return None
                 return os.fstat(file.fileno()).st_size - file.tell()
@@ -168,6 +215,160 @@ class FileStorage(BaseStorage):
             return None
         except OSError as exc:
             raise self._error(exc, "read", path) from exc
+
+    def replace(self, key: str, expected: bytes, new: bytes) -> bool:
+        """Store `new` under `key` only if it still holds exactly `expected`; True if stored.
+
+        Atomic across threads and processes that use FileStorage on this directory: the read,
+        the comparison and the rename happen under the exclusive lock file, which every write
+        and delete waits for. The file keeps its times (re-encrypting is not a use).
+        """
+        self._check_item(key, new)
+        if not isinstance(expected, bytes):
+            raise TypeError(f"expected values must be bytes, not {type(expected).__name__}")
+        header = _header(key)
+        path = self._path(key)
+        try:
+            with self._locked(exclusive=True):
+                try:
+                    with _open_entry(path) as file:
+                        if _read_key(file) != key.encode("utf-8") or file.read() != expected:
+                            return False
+                        times = os.fstat(file.fileno())
+                except FileNotFoundError:
+                    return False
+                temporary = self._write_temp(header, new, (times.st_atime_ns, times.st_mtime_ns))
+                self._install(temporary, path)
+        except FileNotFoundError:
+            return False  # the directory is gone, and the entry with it
+        except OSError as exc:
+            raise self._error(exc, "replace", path) from exc
+        if self.track_access:
+            self.usage.resized(len(new) - len(expected))
+        return True
+
+    # -- retention ----------------------------------------------------------------------------
+
+    def note_access(self, key: str) -> None:
+        """Record a read of `key` in memory; set the files' times when the batch is due."""
+        if self._accesses.note(key):
+            self._flush_accesses()
+
+    def entry_stats(self) -> Iterator[EntryStats]:
+        """Every entry's key, file size (value, plus 8 bytes and the key), and file times."""
+        stats = []
+        for name in self._names(self._entry_name):
+            path = self.cache_dir / name
+            try:
+                with _open_entry(path) as file:
+                    encoded = _read_key(file)
+                    status = os.fstat(file.fileno())
+            except FileNotFoundError:
+                continue  # deleted since the directory was listed
+            except OSError as exc:
+                raise self._error(exc, "read", path) from exc
+            try:
+                key = None if encoded is None else encoded.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            if key is None or self._file_name(key) != name:
+                continue
+            times = _FileTimes.of(status)
+            noted = self._accesses.get(key) or 0.0
+            stats.append(EntryStats(key, times.size, times.created, max(times.accessed, noted)))
+        return iter(stats)
+
+    def evict(
+        self,
+        *,
+        max_entries: int | None = None,
+        max_bytes: int | None = None,
+        max_age: timedelta | None = None,
+        now: float | None = None,
+        slack: float = 0.0,
+    ) -> int:
+        """Delete entry files older than `max_age`, then the least recently used.
+
+        See :meth:`BaseStorage.evict`; sizes are file sizes, as :meth:`entry_stats` gives
+        them. Holds the lock file exclusively, so evictions in several processes take turns
+        instead of each deleting its own share. Works from file names and ``stat``, without
+        opening the files.
+        """
+        now = time.time() if now is None else now
+        try:
+            with self._locked(exclusive=True):
+                deleted, entries, size = self._evict(
+                    max_entries, max_bytes, max_age, now=now, slack=slack
+                )
+                self.usage.counted(entries, size, now)
+        except FileNotFoundError:
+            self.usage.counted(0, 0, now)  # no directory: nothing stored
+            return 0
+        except OSError as exc:
+            raise self._error(exc, "evict from", self.cache_dir) from exc
+        return deleted
+
+    def _evict(
+        self,
+        max_entries: int | None,
+        max_bytes: int | None,
+        max_age: timedelta | None,
+        *,
+        now: float,
+        slack: float,
+    ) -> tuple[int, int, int]:
+        """The body of :meth:`evict`, under the lock: (deleted, entries left, bytes left)."""
+        self._flush_accesses()
+        files: list[tuple[_FileTimes, str]] = []
+        for name in self._names(self._entry_name):
+            try:
+                files.append((_FileTimes.of(os.stat(self.cache_dir / name)), name))
+            except FileNotFoundError:
+                continue
+        doomed: list[str] = []
+        if max_age is not None:
+            cutoff = now - max_age.total_seconds()
+            doomed = [name for times, name in files if times.created < cutoff]
+            files = [(times, name) for times, name in files if times.created >= cutoff]
+        files.sort(key=lambda item: (item[0].accessed, item[1]))
+        victims, entries, size = lru_victims(
+            ((name, times.size) for times, name in files),
+            entries=len(files),
+            size=sum(times.size for times, _ in files),
+            max_entries=max_entries,
+            max_bytes=max_bytes,
+            slack=slack,
+        )
+        deleted = 0
+        for name in doomed + victims:
+            try:
+                os.unlink(self.cache_dir / name)
+            except FileNotFoundError:
+                continue
+            deleted += 1
+        return deleted, entries, size
+
+    def _flush_accesses(self) -> None:
+        """Set the access time of each file read since the last flush (never backwards)."""
+        for key, when in self._accesses.take().items():
+            try:
+                fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            except OSError:
+                continue  # deleted or replaced meanwhile: nothing to record
+            try:
+                status = os.fstat(fd)
+                when_ns = int(when * 1e9)
+                if when_ns > status.st_atime_ns:
+                    # By descriptor: the file we opened, even if renamed over meanwhile.
+                    os.utime(fd, ns=(when_ns, status.st_mtime_ns))
+            except OSError:
+                logger.debug("could not set the access time of a cache file", exc_info=True)
+            finally:
+                os.close(fd)
+
+    def close(self) -> None:
+        """Set the access times of files read since the last write; safe to call again."""
+        self._flush_accesses()
 
     def __repr__(self) -> str:
         return f"<FileStorage {str(self.cache_dir)!r}>"
@@ -180,7 +381,13 @@ class FileStorage(BaseStorage):
     def _path(self, key: str) -> Path:
         return self.cache_dir / self._file_name(key)
 
-    def _write(self, path: Path, header: bytes, value: bytes) -> None:
+    def _write_temp(
+        self, header: bytes, value: bytes, times_ns: tuple[int, int] | None = None
+    ) -> str:
+        """Write a complete, synced entry file under a temp name; return that name.
+
+        Its access and modification times are `times_ns`, or now.
+        """
         # mkstemp creates the file with mode 0600, in the same directory so that
         # os.replace is an atomic rename on one filesystem.
         fd, temporary = tempfile.mkstemp(
@@ -191,7 +398,28 @@ class FileStorage(BaseStorage):
                 file.write(header)
                 file.write(value)
                 file.flush()
+                if times_ns is None:
+                    now = time.time_ns()
+                    times_ns = (now, now)
+                # Exact times: the kernel stamps files from a clock that ticks every few ms.
+                os.utime(file.fileno(), ns=times_ns)
                 os.fsync(file.fileno())
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        return temporary
+
+    def _install(self, temporary: str, path: Path) -> int | None:
+        """Rename `temporary` over `path`; the size of the file it replaced, or None.
+
+        The caller holds the lock file.
+        """
+        try:
+            replaced: int | None = None
+            if self.track_access:
+                with contextlib.suppress(FileNotFoundError):
+                    replaced = os.stat(path).st_size
             # No fsync of the directory: after a power cut the entry may be missing (a miss),
             # which a cache tolerates, but it is never torn.
             os.replace(temporary, path)
@@ -199,6 +427,26 @@ class FileStorage(BaseStorage):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
             raise
+        return replaced
+
+    @contextlib.contextmanager
+    def _locked(self, *, exclusive: bool = False) -> Iterator[None]:
+        """Hold the lock file: shared to write or delete, exclusive to replace or evict.
+
+        A new descriptor each time: flock locks belong to an open file description, so
+        threads of this process exclude each other too. Raises FileNotFoundError when the
+        directory is gone.
+        """
+        if sys.platform == "win32":
+            with self._process_lock:
+                yield
+            return
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def _header_matches(self, file: IO[bytes], key: str, path: Path) -> bool:
         """Read the header; True when it holds `key`, else log and return False."""
@@ -211,7 +459,7 @@ class FileStorage(BaseStorage):
 
     def _stored_key(self, path: Path) -> str | None:
         try:
-            with open(path, "rb") as file:
+            with _open_entry(path) as file:
                 encoded = _read_key(file)
         except FileNotFoundError:
             return None  # deleted since the directory was listed
@@ -257,6 +505,43 @@ class FileStorage(BaseStorage):
             backend=BACKEND,
             path=str(path),
         )
+
+
+class _FileTimes(NamedTuple):
+    """What eviction needs of an entry file: its size and, in epoch seconds, its times."""
+
+    size: int
+    created: float
+    accessed: float
+
+    @classmethod
+    def of(cls, status: os.stat_result) -> _FileTimes:
+        # The modification time is set when the entry is written, the access time when it is
+        # read; an access time that is earlier (a replace keeps the old one) means "not since".
+        created = status.st_mtime_ns / 1e9
+        return cls(status.st_size, created, max(created, status.st_atime_ns / 1e9))
+
+
+def _open_entry(path: Path) -> IO[bytes]:
+    """Open an entry file for reading, without the kernel updating its access time.
+
+    With ``relatime`` the kernel would set it on the first read after our own ``utime`` (which
+    changes the status-change time), so merely listing keys would count as a use.
+    ``O_NOATIME`` (Linux) is refused for files this user does not own: then open normally.
+    """
+    try:
+        fd = os.open(path, _READ_FLAGS)
+    except PermissionError:
+        if not _NOATIME:
+            raise
+        fd = os.open(path, _READ_FLAGS & ~_NOATIME)
+    return os.fdopen(fd, "rb")
+
+
+def _header(key: str) -> bytes:
+    """The header an entry file starts with: magic, key length, key."""
+    encoded = key.encode("utf-8")
+    return _HEADER.pack(_MAGIC, len(encoded)) + encoded
 
 
 def _read_key(file: IO[bytes]) -> bytes | None:

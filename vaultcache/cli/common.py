@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
+from vaultcache.config import load_settings
 from vaultcache.session import CachedSession
 
 __all__ = ["add_cache_arguments", "emit_json", "open_session", "progress"]
@@ -27,8 +28,6 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
 
 def open_session(args: argparse.Namespace) -> CachedSession:
     """The CachedSession the command works on: config file settings, then ``--cache``."""
-    from vaultcache.config import load_settings  # the config module imports the CLI's peers
-
     settings = load_settings(getattr(args, "config", None))
     kwargs = settings.session_kwargs()
     if getattr(args, "cache", None):
@@ -41,10 +40,8 @@ def progress(items: Iterable[T], total: int | None, label: str) -> Iterator[T]:
     if not sys.stderr.isatty():
         yield from items
         return
-    done = 0
-    for item in items:
+    for done, item in enumerate(items, start=1):
         yield item
-        done += 1
         if done % 50 == 0 or done == total:
             shown = f"{done}/{total}" if total else str(done)
             print(f"\r{label}: {shown}", end="", file=sys.stderr, flush=True)

@@ -1,11 +1,19 @@
-"""``vaultcache keys``: make keys. Key material is printed only by ``keys generate``."""
+"""``vaultcache keys``: make keys, and see which key wrote how many entries.
+
+Key material is printed only by ``keys generate``; ``keys list`` shows public key ids.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from typing import Any
 
+from vaultcache.cli.common import add_cache_arguments, emit_json
+from vaultcache.cli.inspect import table
+from vaultcache.cli.scan import open_existing
 from vaultcache.keys import generate_key
+from vaultcache.serializers.stages.envelope import peek_key_id
 
 __all__ = ["add_parser"]
 
@@ -16,8 +24,51 @@ def add_parser(commands: Any) -> None:
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     generate = actions.add_parser("generate", help="print a new random key")
     generate.set_defaults(run=_generate)
+    listing = actions.add_parser(
+        "list", help="key ids (primary first) and how many stored entries each key wrote"
+    )
+    add_cache_arguments(listing)
+    listing.add_argument("--json", action="store_true", help="print JSON for scripts")
+    listing.set_defaults(run=_list)
 
 
 def _generate(args: argparse.Namespace) -> int:
     print(generate_key())
+    return 0
+
+
+UNKNOWN = "unknown key (cannot be read)"
+UNSIGNED = "not signed or encrypted"
+
+
+def _list(args: argparse.Namespace) -> int:
+    opened = open_existing(args)
+    try:
+        storage = opened.cache.storage
+        # Only the (unverified) header is needed: nothing is decrypted.
+        written = Counter(peek_key_id(data) for data in map(storage.get, list(storage)) if data)
+    finally:
+        opened.close()
+    ids = opened.ring.ids if opened.ring else []
+    keys = [
+        {"id": key_id, "primary": position == 0, "entries": written.pop(key_id, 0)}
+        for position, key_id in enumerate(ids)
+    ]
+    unsigned = written.pop(None, 0)
+    unknown = [
+        {"id": key_id, "entries": count} for key_id, count in sorted(written.items()) if key_id
+    ]
+    if args.json:
+        emit_json({"keys": keys, "unknown_keys": unknown, "unsigned_entries": unsigned})
+        return 0
+    rows = [("KEY ID", "ROLE", "ENTRIES")]
+    rows += [
+        (str(k["id"]), "primary" if k["primary"] else "read only", str(k["entries"])) for k in keys
+    ]
+    rows += [(str(u["id"]), UNKNOWN, str(u["entries"])) for u in unknown]
+    if unsigned:
+        rows.append(("-", UNSIGNED, str(unsigned)))
+    if len(rows) == 1:
+        rows.append(("-", "no keys configured and no entries", "0"))
+    print("\n".join(table(rows)))
     return 0

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from vaultcache._version import __version__
-from vaultcache.cli import demo, keys, plugins
+from vaultcache.cli import archive, demo, get, inspect, keys, plugins, verify
 from vaultcache.errors import VaultCacheError
 
 __all__ = ["build_parser", "main"]
@@ -20,8 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vaultcache", description="An encrypted, compressed HTTP response cache."
     )
     parser.add_argument("--version", action="version", version=f"vaultcache {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, plugins, keys):
+    for module in (demo, plugins, keys, get, inspect, verify, archive):
         module.add_parser(commands)
     return parser
 
@@ -33,5 +36,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.run(args))
     except VaultCacheError as exc:
-        print(f"vaultcache: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, f"{exc}", 2)
+    except KeyboardInterrupt:
+        print("vaultcache: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`vaultcache get URL | head`): no more output, no traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        hint = "" if args.debug else " (run with --debug for the traceback)"
+        return _fail(args, f"unexpected {type(exc).__name__}: {exc}{hint}", 1)
+
+
+def _fail(args: argparse.Namespace, message: str, status: int) -> int:
+    """Report the error being handled in one line (after its traceback with --debug)."""
+    if args.debug:
+        traceback.print_exc()
+    print(f"vaultcache: error: {' '.join(message.splitlines())}", file=sys.stderr)
+    return status

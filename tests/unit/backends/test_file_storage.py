@@ -8,7 +8,10 @@ import logging
 import os
 import shutil
 import stat
+import sys
 import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -48,11 +51,19 @@ def entry_file(storage: FileStorage, key: str) -> Path:
     return storage.cache_dir / hashlib.sha256(key.encode()).hexdigest()
 
 
+LOCK_FILE = ".vaultcache.lock"
+
+
+def listing(directory: Path) -> list[str]:
+    """The directory's names, without the lock file every writer creates."""
+    return sorted(name for name in os.listdir(directory) if name != LOCK_FILE)
+
+
 def test_file_names_never_contain_the_key(files: FileStorage) -> None:
     keys = [*ODD_KEYS.values(), "GET https://example.com/?token=hunter2", "plainkey"]
     for key in keys:
         files[key] = b"value"
-    names = os.listdir(files.cache_dir)
+    names = listing(files.cache_dir)
     assert len(names) == len(keys)
     for name in names:
         assert len(name) == 64
@@ -64,7 +75,7 @@ def test_file_names_never_contain_the_key(files: FileStorage) -> None:
 def test_extension_is_appended(tmp_path: Path) -> None:
     storage = FileStorage(tmp_path / "cache", extension=".bin")
     storage["key"] = b"value"
-    assert [name.endswith(".bin") for name in os.listdir(storage.cache_dir)] == [True]
+    assert [name.endswith(".bin") for name in listing(storage.cache_dir)] == [True]
 
 
 @pytest.mark.parametrize("extension", ["bin", "./x", ".a/b", ".", ".toolongextension1", 1])
@@ -134,14 +145,14 @@ def test_stray_temp_files_are_ignored_and_cleared(files: FileStorage) -> None:
     assert list(files) == ["key"]
     assert len(files) == 1
     files.clear()
-    assert os.listdir(files.cache_dir) == []
+    assert listing(files.cache_dir) == []
 
 
 def test_clear_leaves_other_files_alone(files: FileStorage) -> None:
     (files.cache_dir / "README").write_text("not a cache entry")
     files["key"] = b"value"
     files.clear()
-    assert os.listdir(files.cache_dir) == ["README"]
+    assert listing(files.cache_dir) == ["README"]
     assert list(files) == []
 
 
@@ -164,7 +175,7 @@ def test_directory_path_that_is_a_file_is_a_backend_error(tmp_path: Path) -> Non
 def test_no_temp_files_remain_after_writes(files: FileStorage) -> None:
     for number in range(20):
         files[f"key-{number}"] = b"value"
-    assert not [name for name in os.listdir(files.cache_dir) if name.startswith(".")]
+    assert not [name for name in listing(files.cache_dir) if name.startswith(".")]
 
 
 @given(key=st.text(max_size=20), body=st.binary(max_size=200), with_header=st.booleans())
@@ -185,3 +196,117 @@ def test_any_file_content_reads_as_its_key_or_missing(
             assert key not in storage
             assert storage.get(key) is None
             assert list(storage) == []
+
+
+# -- retention and compare-and-swap ----------------------------------------------------------
+
+
+def test_lock_file_is_private_and_not_an_entry(files: FileStorage) -> None:
+    files["key"] = b"value"
+    lock = files.cache_dir / LOCK_FILE
+    assert oct(stat.S_IMODE(lock.stat().st_mode)) == oct(0o600)
+    assert list(files) == ["key"]
+    assert len(files) == 1
+    files.clear()
+    assert lock.exists()  # kept: another process may hold it
+
+
+def test_writes_set_exact_times(files: FileStorage) -> None:
+    before = time.time_ns()
+    files["key"] = b"value"
+    after = time.time_ns()
+    status = entry_file(files, "key").stat()
+    assert status.st_mtime_ns == status.st_atime_ns
+    assert before <= status.st_mtime_ns <= after
+
+
+def test_reads_set_access_times_in_a_batch(files: FileStorage) -> None:
+    files.track_access = True
+    files["a"] = b"value"
+    written = entry_file(files, "a").stat()
+    assert files["a"] == b"value"
+    assert entry_file(files, "a").stat().st_atime_ns == written.st_atime_ns  # nothing yet
+    (noted,) = [entry for entry in files.entry_stats() if entry.key == "a"]
+    assert noted.accessed is not None
+    assert noted.accessed > written.st_mtime_ns / 1e9
+    files["b"] = b"value"  # the next write stores the batch
+    status = entry_file(files, "a").stat()
+    assert status.st_atime_ns > written.st_atime_ns
+    assert status.st_mtime_ns == written.st_mtime_ns  # the creation time is kept
+
+
+def test_listing_and_lookups_are_not_uses(files: FileStorage) -> None:
+    files["a"] = b"value"
+    path = entry_file(files, "a")
+    os.utime(path, ns=(1_000_000_000, 1_000_000_000))  # long ago; the ctime is now
+    assert list(files) == ["a"]
+    assert "a" in files
+    assert files.size_of("a") == 5
+    assert files["a"] == b"value"  # not tracked: not a use either
+    assert path.stat().st_atime_ns == 1_000_000_000
+
+
+def test_replace_keeps_the_times(files: FileStorage) -> None:
+    files["a"] = b"value"
+    os.utime(entry_file(files, "a"), ns=(2_000_000_000, 1_000_000_000))
+    assert files.replace("a", b"value", b"re-encrypted")
+    status = entry_file(files, "a").stat()
+    assert (status.st_atime_ns, status.st_mtime_ns) == (2_000_000_000, 1_000_000_000)
+    assert files["a"] == b"re-encrypted"
+
+
+def test_replace_refuses_a_file_holding_another_key(files: FileStorage) -> None:
+    files["victim"] = b"value"
+    files["attacker"] = b"value"
+    shutil.copyfile(entry_file(files, "attacker"), entry_file(files, "victim"))
+    assert files.replace("victim", b"value", b"new") is False
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs fcntl")
+def test_writers_wait_while_the_lock_is_held_exclusively(files: FileStorage) -> None:
+    import fcntl
+
+    files["key"] = b"old"
+    fd = os.open(files.cache_dir / LOCK_FILE, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as replace() or evict() in another process would
+    done = threading.Event()
+
+    def write() -> None:
+        files["key"] = b"new"
+        done.set()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert not done.wait(0.3)
+        assert files["key"] == b"old"  # readers do not wait
+    finally:
+        os.close(fd)
+    writer.join(5)
+    assert done.is_set()
+    assert files["key"] == b"new"
+
+
+def test_evict_without_a_directory(files: FileStorage) -> None:
+    files["key"] = b"value"
+    shutil.rmtree(files.cache_dir)
+    assert files.evict(max_entries=1) == 0
+    assert files.usage.snapshot().entries == 0
+
+
+def test_evict_reads_no_entry_file(files: FileStorage) -> None:
+    for number in range(4):
+        files[f"key-{number}"] = b"value"
+    entry_file(files, "key-0").write_bytes(b"damaged, but stat() does not care")
+    os.utime(entry_file(files, "key-0"), ns=(1, 1))
+    assert files.evict(max_entries=3) == 1
+    assert sorted(files) == ["key-1", "key-2", "key-3"]
+
+
+def test_close_stores_recorded_reads(files: FileStorage) -> None:
+    files.track_access = True
+    files["a"] = b"value"
+    written = entry_file(files, "a").stat().st_atime_ns
+    assert files["a"] == b"value"
+    files.close()
+    assert entry_file(files, "a").stat().st_atime_ns > written

@@ -7,8 +7,11 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -273,3 +276,185 @@ def test_two_processes_with_four_threads_each(tmp_path: Path) -> None:
         assert sorted(storage) == sorted([*expected, "shared"])
         for key, value in expected.items():
             assert storage[key] == value
+
+
+# -- retention and compare-and-swap ----------------------------------------------------------
+
+
+def query(storage: SQLiteStorage, sql: str, *parameters: object) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(storage.path) as conn:
+        rows = conn.execute(sql, parameters).fetchall()
+    conn.close()
+    return rows
+
+
+def stored_accessed(storage: SQLiteStorage, key: str) -> float:
+    """The last use of `key` as stored (the side table once it exists, else the write time)."""
+    if not query(storage, "SELECT 1 FROM sqlite_master WHERE name = 'responses-lru'"):
+        return float(query(storage, "SELECT accessed FROM responses WHERE key = ?", key)[0][0])
+    return float(query(storage, 'SELECT accessed FROM "responses-lru" WHERE key = ?', key)[0][0])
+
+
+def side_table(storage: SQLiteStorage) -> dict[str, int]:
+    return dict(query(storage, 'SELECT key, size FROM "responses-lru"'))  # type: ignore[arg-type]
+
+
+def test_reads_are_stored_in_a_batch_with_the_next_write(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage.track_access = True
+        storage["a"] = b"value"
+        storage["b"] = b"value"
+        storage.evict()  # retention creates the side table on its first write
+        written = stored_accessed(storage, "a")
+        assert storage["a"] == b"value"
+        assert stored_accessed(storage, "a") == written  # the read wrote nothing
+        (a_stats,) = [entry for entry in storage.entry_stats() if entry.key == "a"]
+        assert a_stats.accessed is not None
+        assert a_stats.accessed > written  # but it is known
+        storage["c"] = b"value"
+        assert stored_accessed(storage, "a") == a_stats.accessed
+
+
+def test_reads_without_tracking_record_nothing(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage["a"] = b"value"
+        assert storage["a"] == b"value"
+        assert len(storage._accesses) == 0
+
+
+def test_many_distinct_reads_are_stored_without_a_write(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage.update(dict.fromkeys("abc", b"value"))
+        written = {key: stored_accessed(storage, key) for key in "abc"}
+        storage.track_access = True
+        storage._accesses.limit = 3
+        assert storage["a"] == storage["b"] == b"value"
+        assert [stored_accessed(storage, key) for key in "ab"] == [written["a"], written["b"]]
+        assert storage["c"] == b"value"  # the third distinct key: the batch is due
+        assert all(stored_accessed(storage, key) > written[key] for key in "abc")
+        assert len(storage._accesses) == 0
+
+
+def test_a_read_does_not_wait_for_a_busy_database(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache", busy_timeout=10) as storage:
+        storage.update(dict.fromkeys("ab", b"value"))
+        storage.track_access = True
+        storage._accesses.limit = 2
+        holder = sqlite3.connect(storage.path, isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            started = time.monotonic()
+            assert storage["a"] == b"value"
+            assert storage["b"] == b"value"  # due, but the write lock is taken
+            assert time.monotonic() - started < 2
+            assert len(storage._accesses) == 2  # kept for later
+        finally:
+            holder.execute("COMMIT")
+            holder.close()
+        read_a = storage._accesses.get("a")
+        storage["c"] = b"value"
+        assert stored_accessed(storage, "a") == read_a
+
+
+def test_close_stores_recorded_reads(tmp_path: Path) -> None:
+    storage = SQLiteStorage(tmp_path / "cache")
+    storage.track_access = True
+    storage["a"] = b"value"
+    written = stored_accessed(storage, "a")
+    assert storage["a"] == b"value"
+    storage.close()
+    assert stored_accessed(storage, "a") > written
+
+
+def test_access_times_never_move_back(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as mine, SQLiteStorage(tmp_path / "cache") as other:
+        mine.track_access = other.track_access = True
+        mine["a"] = b"value"
+        assert mine["a"] == b"value"  # an earlier read, noted by `mine`
+        assert other["a"] == b"value"  # a later read, stored first
+        other["b"] = b"value"
+        later = stored_accessed(other, "a")
+        mine["c"] = b"value"
+        assert stored_accessed(mine, "a") == later
+
+
+def test_eviction_reads_an_index_not_the_values(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage.update({f"key-{number}": b"v" * 100 for number in range(10)})
+        assert storage.evict(max_entries=5, max_age=timedelta(days=1)) == 5
+        names = {row[0] for row in query(storage, "SELECT name FROM sqlite_master")}
+        assert {"responses-lru", "responses-lru-order"} <= names
+        for sql in (
+            'SELECT COUNT(*), COALESCE(SUM(size), 0) FROM "responses-lru"',
+            'SELECT key, size FROM "responses-lru" ORDER BY accessed',
+        ):
+            assert "COVERING INDEX" in str(query(storage, "EXPLAIN QUERY PLAN " + sql))
+
+
+def test_without_retention_the_schema_is_unchanged(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage["a"] = b"value"
+        assert storage["a"] == b"value"
+        del storage["a"]
+        storage.bulk_delete(["b"])
+        storage.clear()
+        tables = query(storage, "SELECT name FROM sqlite_master WHERE type = 'table'")
+        assert tables == [("responses",)]
+
+
+def test_entries_from_before_retention_join_the_side_table(tmp_path: Path) -> None:
+    db = tmp_path / "cache.sqlite"
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE TABLE responses (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
+            "created REAL NOT NULL, accessed REAL NOT NULL)"
+        )
+        conn.execute("INSERT INTO responses VALUES ('old', x'0102030405', 1.0, 2.0)")
+    conn.close()
+    with SQLiteStorage(db) as storage:
+        assert list(storage.entry_stats()) == [("old", 5, 1.0, 2.0)]
+        storage["new"] = b"12"
+        assert storage.evict(max_bytes=5) == 1  # "old" was the least recently used
+        assert list(storage) == ["new"]
+        assert side_table(storage) == {"new": 2}
+
+
+def test_every_writer_keeps_the_side_table_once_it_exists(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as retained, SQLiteStorage(tmp_path / "cache") as plain:
+        retained["a"] = b"value"
+        plain["b"] = b"value"  # before the side table: `plain` knows nothing of it
+        retained.evict()  # creates it
+        assert not plain.track_access
+        plain["c"] = b"longer value"
+        plain.update({"d": b"1", "e": b"22", "f": b"333"})
+        del plain["a"]
+        assert plain.bulk_delete(["d", "missing"]) == 1
+        assert plain.replace("e", b"22", b"4444")
+        assert side_table(retained) == {"b": 5, "c": 12, "e": 4, "f": 3}
+        assert {key: plain.size_of(key) for key in plain} == side_table(retained)
+        plain.clear()
+        assert side_table(retained) == {}
+
+
+def test_replace_keeps_the_times(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage["a"] = b"value"
+        (before,) = storage.entry_stats()
+        assert storage.replace("a", b"value", b"re-encrypted value")
+        (after,) = storage.entry_stats()
+        assert (after.created, after.accessed) == (before.created, before.accessed)
+        assert after.size == len(b"re-encrypted value")
+
+
+def test_replace_on_a_locked_database_raises(tmp_path: Path) -> None:
+    with SQLiteStorage(tmp_path / "cache", busy_timeout=0.2) as storage:
+        storage["a"] = b"value"
+        holder = sqlite3.connect(storage.path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(BackendError, match="could not replace an entry"):
+                storage.replace("a", b"value", b"new")
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert storage["a"] == b"value"

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import platformdirs
 import pytest
 
-from vaultcache.backends.base import BackendError, BaseStorage, check_options, resolve_location
+from vaultcache.backends.base import (
+    BackendError,
+    BaseStorage,
+    EntryStats,
+    check_options,
+    resolve_location,
+)
 from vaultcache.errors import ConfigError, VaultCacheError
 from vaultcache.testing import StorageContract, StorageFactory
 
@@ -103,3 +111,46 @@ def test_resolve_location_refuses(location: object, options: dict[str, object], 
     with pytest.raises(ConfigError) as caught:
         resolve_location("x", location, **options)  # type: ignore[arg-type]
     assert caught.value.key == key
+
+
+class TimedStorage(DictStorage):
+    """A storage that knows some entries' access times, and not others'."""
+
+    def __init__(self, accessed: dict[str, float | None]) -> None:
+        super().__init__()
+        self.accessed = accessed
+
+    def entry_stats(self) -> Iterator[EntryStats]:
+        for key, value in self.data.items():
+            yield EntryStats(key, len(value), None, self.accessed.get(key))
+
+
+def test_default_evict_takes_unknown_access_times_as_oldest() -> None:
+    storage = TimedStorage({"new": 30.0, "old": 10.0, "unknown-1": None, "unknown-2": None})
+    storage.update(dict.fromkeys(["new", "unknown-1", "old", "unknown-2"], b"value"))
+    assert storage.evict(max_entries=3) == 1
+    assert sorted(storage) == ["new", "old", "unknown-2"]
+    assert storage.evict(max_entries=1) == 2
+    assert list(storage) == ["new"]
+
+
+def test_default_evict_keeps_entries_of_unknown_age() -> None:
+    storage = DictStorage()
+    storage["key"] = b"value"
+    assert storage.evict(max_age=timedelta(seconds=1), now=time.time() + 10**6) == 0
+    assert list(storage) == ["key"]
+
+
+def test_default_entry_stats_and_usage() -> None:
+    storage = DictStorage()
+    storage.update({"a": b"12", "b": b"1234"})
+    assert sorted(storage.entry_stats()) == [("a", 2, None, None), ("b", 4, None, None)]
+    assert storage.usage is storage.usage
+    assert storage.evict() == 0
+    assert storage.usage.snapshot()[:2] == (2, 6)
+
+
+def test_default_note_access_is_cheap_and_silent() -> None:
+    storage = DictStorage()
+    storage.note_access("anything")
+    assert not storage.track_access

@@ -1,0 +1,144 @@
+"""WARC export: decrypted responses as WARC/1.1 response records, read back by a small reader."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import stat
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vaultcache.archive import ArchiveError, export_warc
+from vaultcache.session import CachedSession
+
+SessionFactory = Callable[..., CachedSession]
+Record = tuple[dict[str, str], bytes]
+
+
+def read_warc(data: bytes) -> list[Record]:
+    """Split WARC/1.1 records; check each one's framing on the way."""
+    records = []
+    position = 0
+    while position < len(data):
+        end = data.index(b"\r\n\r\n", position)
+        lines = data[position:end].decode("utf-8").split("\r\n")
+        assert lines[0] == "WARC/1.1"
+        headers = dict(line.split(": ", 1) for line in lines[1:])
+        assert len(headers) == len(lines) - 1, "a header appears twice"
+        start = end + 4
+        length = int(headers["Content-Length"])
+        block = data[start : start + length]
+        assert len(block) == length
+        assert data[start + length : start + length + 4] == b"\r\n\r\n"
+        position = start + length + 4
+        records.append((headers, block))
+    return records
+
+
+def gzip_members(data: bytes) -> list[bytes]:
+    """Each gzip member of a .warc.gz, decompressed separately."""
+    members = []
+    while data:
+        decompressor = zlib.decompressobj(wbits=31)
+        members.append(decompressor.decompress(data))
+        assert decompressor.eof
+        data = decompressor.unused_data
+    return members
+
+
+def sha256_label(data: bytes) -> str:
+    return "sha256:" + base64.b32encode(hashlib.sha256(data).digest()).decode()
+
+
+def parse_http(block: bytes) -> tuple[str, dict[str, str], bytes]:
+    head, _, body = block.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v for k, v in (line.split(": ", 1) for line in lines)}, body
+
+
+def _filled(
+    make_session: SessionFactory, origin: Any, key: str
+) -> tuple[CachedSession, dict[str, Any]]:
+    session = make_session("warc", [key])
+    paths = ["/page/warc-a", "/page/warc-zipped?gzip=1&size=3000", "/bin/warc-blob?size=9000"]
+    originals = {}
+    for path in paths:
+        response = session.get(origin.url(path), timeout=10)
+        originals[response.url] = response
+    return session, originals
+
+
+@pytest.mark.parametrize("name", ["out.warc", "out.warc.gz"])
+def test_records_parse_back_with_correct_headers_and_digests(
+    make_session: SessionFactory, origin: Any, tmp_path: Path, old_key: str, name: str
+) -> None:
+    session, originals = _filled(make_session, origin, old_key)
+    path = tmp_path / name
+
+    report = export_warc(session.cache, path)
+
+    assert (report.records, report.unreadable) == (3, ())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    raw = path.read_bytes()
+    if name.endswith(".gz"):
+        members = gzip_members(raw)
+        assert len(members) == 4  # one gzip member per record
+        raw = b"".join(members)
+    info, *records = read_warc(raw)
+    assert info[0]["WARC-Type"] == "warcinfo"
+    assert info[0]["Content-Type"] == "application/warc-fields"
+    assert b"software: vaultcache/" in info[1]
+    ids = {info[0]["WARC-Record-ID"]}
+    seen = {}
+    for headers, block in records:
+        assert headers["WARC-Type"] == "response"
+        assert headers["Content-Type"] == "application/http;msgtype=response"
+        assert re.fullmatch(r"<urn:uuid:[0-9a-f-]{36}>", headers["WARC-Record-ID"])
+        assert headers["WARC-Warcinfo-ID"] == info[0]["WARC-Record-ID"]
+        ids.add(headers["WARC-Record-ID"])
+        assert headers["WARC-Block-Digest"] == sha256_label(block)
+        status, http_headers, body = parse_http(block)
+        assert headers["WARC-Payload-Digest"] == sha256_label(body)
+        assert int(http_headers["content-length"]) == len(body)
+        assert "content-encoding" not in http_headers  # the stored body is decoded
+        original = originals[headers["WARC-Target-URI"]]
+        assert status == f"HTTP/1.1 {original.status_code} {original.reason}"
+        assert body == original.content
+        assert http_headers["content-type"] == original.headers["Content-Type"]
+        cached = session.cache.get_response(original.cache_key)
+        assert headers["WARC-Date"] == cached.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        seen[headers["WARC-Target-URI"]] = body
+    assert len(ids) == 4
+    assert set(seen) == set(originals)
+
+
+def test_unreadable_entries_are_reported_not_exported(
+    make_session: SessionFactory, origin: Any, tmp_path: Path, old_key: str
+) -> None:
+    session, originals = _filled(make_session, origin, old_key)
+    victim = next(iter(originals.values())).cache_key
+    stored = bytearray(session.cache.storage[victim])
+    stored[-3] ^= 0x10
+    session.cache.storage[victim] = bytes(stored)
+
+    report = export_warc(session.cache, tmp_path / "partial.warc")
+
+    assert report.records == 2
+    assert [entry.key for entry in report.unreadable] == [victim]
+    assert victim in session.cache.storage  # export never deletes
+    assert len(read_warc((tmp_path / "partial.warc").read_bytes())) == 3
+
+
+def test_an_existing_file_is_refused(
+    make_session: SessionFactory, tmp_path: Path, old_key: str
+) -> None:
+    target = tmp_path / "exists.warc"
+    target.write_bytes(b"previous")
+    with pytest.raises(ArchiveError, match="already exists"):
+        export_warc(make_session("empty", [old_key]).cache, target)
+    assert target.read_bytes() == b"previous"

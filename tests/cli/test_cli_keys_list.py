@@ -1,0 +1,49 @@
+"""``vaultcache keys list``: key ids and how many entries each wrote, never key material."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vaultcache import generate_key
+from vaultcache.keys import Key
+from vaultcache.session import CachedSession
+
+
+def test_keys_list_counts_entries_per_key(cache: Any, cli: Any, origin: Any) -> None:
+    new = generate_key()
+    old_id, new_id = Key.from_text(cache.key).hex_id, Key.from_text(new).hex_id
+    rotated = CachedSession(cache.name, keys=[new, cache.key])
+    rotated.get(origin.url("/data/written-by-new-key"), timeout=10)
+    rotated.close()
+    plain = CachedSession(cache.name, serializer="json")
+    plain.get(origin.url("/data/not-encrypted"), timeout=10)
+    plain.close()
+
+    report = cli("keys", "list", "--json", "--cache", cache.name, keys=f"{new},{cache.key}")
+    text = cli("keys", "list", "--cache", cache.name, keys=f"{new},{cache.key}")
+    only_new = cli("keys", "list", "--json", "--cache", cache.name, keys=new)
+
+    assert report.status == text.status == only_new.status == 0, report.stderr
+    assert report.json() == {
+        "keys": [
+            {"id": new_id, "primary": True, "entries": 1},
+            {"id": old_id, "primary": False, "entries": cache.entries},
+        ],
+        "unknown_keys": [],
+        "unsigned_entries": 1,
+    }
+    lines = text.out.splitlines()
+    assert lines[1].split() == [new_id, "primary", "1"]
+    assert lines[2].split() == [old_id, "read", "only", str(cache.entries)]
+    assert lines[3].split() == ["-", "not", "signed", "or", "encrypted", "1"]
+    assert only_new.json()["unknown_keys"] == [{"id": old_id, "entries": cache.entries}]
+    for result in (report, text, only_new):
+        assert new not in result.out + result.stderr
+        assert cache.key not in result.out + result.stderr
+
+
+def test_keys_list_text_marks_unknown_keys(cache: Any, cli: Any) -> None:
+    result = cli("keys", "list", "--cache", cache.name, keys=generate_key())
+
+    assert result.status == 0
+    assert f"unknown key (cannot be read)  {cache.entries}" in result.out

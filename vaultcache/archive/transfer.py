@@ -1,0 +1,266 @@
+"""Export and import: a cache's entries moved to and from an archive file as stored, encrypted."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import attrs
+
+from vaultcache import clock
+from vaultcache._version import __version__
+from vaultcache.archive.common import (
+    REDIRECTS,
+    RESPONSES,
+    ArchiveError,
+    Progress,
+    SkippedEntry,
+    _decode,
+    _no_progress,
+    _pipeline,
+    _private_file,
+    _spec,
+    untracked,
+)
+from vaultcache.archive.manifest import (
+    ARCHIVE_FORMAT,
+    ARCHIVE_VERSION,
+    CHECKSUMS_NAME,
+    MANIFEST_NAME,
+    ChecksumInfo,
+    EntryCounts,
+    Manifest,
+    SerializerInfo,
+)
+from vaultcache.archive.tarball import (
+    _KEY,
+    MANIFEST_CHECKSUM_NAME,
+    _checked_entries,
+    _open_archive,
+    _OpenArchive,
+    _scan,
+    _sum_line,
+    _TarWriter,
+)
+from vaultcache.serializers.stages.envelope import peek_key_id
+
+if TYPE_CHECKING:
+    from vaultcache.backends.base import BaseStorage
+    from vaultcache.cache import BaseCache
+
+__all__ = ["ExportReport", "ImportReport", "export_archive", "import_archive"]
+
+_SPOOL_SIZE = 8 << 20
+
+
+# -- export --------------------------------------------------------------------------------
+
+
+@attrs.define
+class ExportReport:
+    """What :func:`export_archive` wrote, and how many entries it had to leave out."""
+
+    path: Path
+    manifest: Manifest
+    #: Entries whose cache key is not a hex digest (from a custom key_fn): never exported,
+    #: since member names must not carry URLs. Only counted: such keys may hold URLs.
+    not_exported: int = 0
+
+
+@attrs.define
+class _Tally:
+    responses: int = 0
+    redirects: int = 0
+    not_exported: int = 0
+    without_key_id: int = 0
+    key_ids: Counter[str] = attrs.field(factory=Counter)
+    sums: Any = attrs.field(factory=hashlib.sha256)
+
+
+def export_archive(
+    cache: BaseCache,
+    path: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> ExportReport:
+    """Write every response and redirect, as stored, to a new archive at `path` (mode 0600).
+
+    Refuses an existing `path` unless `force`. Entries are streamed: one at a time in memory.
+    """
+    pipeline = _pipeline(cache)
+    path = Path(path)
+    created = clock.now()
+    tally = _Tally()
+    try:
+        with (
+            untracked(cache.storage, cache.redirect_storage),
+            _private_file(path, force=force) as out,
+            tempfile.SpooledTemporaryFile(_SPOOL_SIZE) as sums,
+        ):
+            tar = _TarWriter(out, int(created.timestamp()))
+            for kind, storage in ((RESPONSES, cache.storage), (REDIRECTS, cache.redirect_storage)):
+                _export_storage(
+                    tar, sums, tally, kind=kind, storage=storage, progress=progress or _no_progress
+                )
+            manifest = _manifest(pipeline, created, tally)
+            tar.add_file(CHECKSUMS_NAME, sums, sums.tell())
+            manifest_bytes = manifest.to_json()
+            tar.add(MANIFEST_NAME, manifest_bytes)
+            tar.add(MANIFEST_CHECKSUM_NAME, _sum_line(manifest_bytes, MANIFEST_NAME))
+            tar.close()
+    except OSError as exc:
+        raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}", path=path) from None
+    return ExportReport(path=path, manifest=manifest, not_exported=tally.not_exported)
+
+
+def _export_storage(
+    tar: _TarWriter,
+    sums: IO[bytes],
+    tally: _Tally,
+    *,
+    kind: str,
+    storage: BaseStorage,
+    progress: Progress,
+) -> None:
+    keys = list(storage)
+    for key in progress(keys, len(keys), f"export {kind}"):
+        if not _KEY.match(key):
+            tally.not_exported += 1
+            continue
+        data = storage.get(key)
+        if data is None:  # deleted since the keys were listed
+            continue
+        name = f"{kind}/{key}"
+        tar.add(name, data)
+        line = _sum_line(data, name)
+        sums.write(line)
+        tally.sums.update(line)
+        if kind == REDIRECTS:
+            tally.redirects += 1
+            continue
+        tally.responses += 1
+        key_id = peek_key_id(data)
+        if key_id is None:
+            tally.without_key_id += 1
+        else:
+            tally.key_ids[key_id] += 1
+
+
+def _manifest(pipeline: Any, created: datetime, tally: _Tally) -> Manifest:
+    return Manifest(
+        format=ARCHIVE_FORMAT,
+        format_version=ARCHIVE_VERSION,
+        vaultcache_version=__version__,
+        created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        serializer=SerializerInfo(spec=_spec(pipeline), fingerprint=_fingerprint(pipeline)),
+        key_ids=dict(sorted(tally.key_ids.items())),
+        entries_without_key_id=tally.without_key_id,
+        counts=EntryCounts(responses=tally.responses, redirects=tally.redirects),
+        checksums=ChecksumInfo(
+            file=CHECKSUMS_NAME, algorithm="sha256", sha256=tally.sums.hexdigest()
+        ),
+    )
+
+
+def _fingerprint(pipeline: Any) -> str:
+    fingerprint = getattr(pipeline, "fingerprint", b"")
+    return fingerprint.hex() if isinstance(fingerprint, bytes) else ""
+
+
+# -- import --------------------------------------------------------------------------------
+
+
+@attrs.define
+class ImportReport:
+    """What :func:`import_archive` wrote, and the entries it skipped."""
+
+    manifest: Manifest
+    responses: int = 0
+    redirects: int = 0
+    skipped: tuple[SkippedEntry, ...] = ()
+    #: Entries the cache's retention bounds evicted once the import was written.
+    evicted: int = 0
+
+
+def import_archive(
+    cache: BaseCache, path: str | os.PathLike[str], *, progress: Progress | None = None
+) -> ImportReport:
+    """Write the entries of the archive at `path` into `cache`, as stored.
+
+    Every checksum is verified before anything is written: a damaged archive raises
+    ArchiveError and changes nothing, as does one written under another serializer spec.
+    Entries this cache cannot read (another key ring, or moved between keys) are skipped
+    and reported.
+    """
+    pipeline = _pipeline(cache)
+    path = Path(path)
+    progress = progress or _no_progress
+    with _open_archive(path) as file, _open_archive(path) as sums_file:
+        if not _same_file(file, sums_file):
+            raise ArchiveError(f"{path} was replaced while it was being read", path=path)
+        archive = _OpenArchive(path, file, sums_file, _scan(file, path))
+        _check_fingerprint(archive.layout.manifest, pipeline, path)
+        for _ in _checked_entries(archive, keep=False, progress=progress, label="verify"):
+            pass
+        return _write_entries(cache, pipeline, archive, progress)
+
+
+def _same_file(first: IO[bytes], second: IO[bytes]) -> bool:
+    a, b = os.fstat(first.fileno()), os.fstat(second.fileno())
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _check_fingerprint(manifest: Manifest, pipeline: Any, path: Path) -> None:
+    ours = _fingerprint(pipeline)
+    theirs = manifest.serializer
+    if theirs.fingerprint != ours:
+        raise ArchiveError(
+            f"{path} was written with serializer {theirs.spec!r} (pipeline fingerprint "
+            f"{theirs.fingerprint}), but this cache uses {_spec(pipeline)!r} (fingerprint "
+            f"{ours}); import it into a cache configured with serializer {theirs.spec!r}",
+            path=path,
+        )
+
+
+def _write_entries(
+    cache: BaseCache, pipeline: Any, archive: _OpenArchive, progress: Progress
+) -> ImportReport:
+    report = ImportReport(manifest=archive.layout.manifest)
+    skipped: list[SkippedEntry] = []
+    entries = _checked_entries(archive, keep=True, progress=progress, label="import")
+    try:
+        for kind, key, data in entries:
+            problem = _entry_problem(pipeline, kind, key, data)
+            if problem is not None:
+                key_id = peek_key_id(data) if kind == RESPONSES else None
+                skipped.append(SkippedEntry(kind=kind, key=key, key_id=key_id, reason=problem))
+            elif kind == RESPONSES:
+                cache.storage[key] = data
+                report.responses += 1
+            else:
+                cache.redirect_storage[key] = data
+                report.redirects += 1
+    except ArchiveError as exc:  # verified a moment ago: the file changed under us
+        raise ArchiveError(
+            f"{archive.path} changed while it was imported, after {report.responses} "
+            f"responses and {report.redirects} redirects were written ({exc})",
+            path=archive.path,
+        ) from None
+    report.skipped = tuple(skipped)
+    if cache.retention is not None:  # imported entries count as new: older ones go first
+        report.evicted = cache.retention.apply(cache.storage)
+    return report
+
+
+def _entry_problem(pipeline: Any, kind: str, key: str, data: bytes) -> str | None:
+    if kind == REDIRECTS:
+        target = data.decode("ascii", "replace")
+        return None if _KEY.match(target) else "redirect target is not a cache key"
+    decoded = _decode(pipeline, key, data)
+    return decoded if isinstance(decoded, str) else None
