@@ -575,6 +575,8 @@ VAULTCACHE_BACKENDS = ("sqlite", "filesystem")
 MEMORY_SPECS = ("signed+zstd+aesgcm", "signed+zstd+fernet")
 NO_CACHE = "no cache (requests.Session)"
 REQUESTS_CACHE = "requests-cache CachedSession"
+#: The ratio of a hit with retention (LRU tracking) to the same hit without it.
+RETENTION_COST = "hit with retention / without"
 
 
 @dataclass(frozen=True)
@@ -746,7 +748,26 @@ def session_candidates(with_requests_cache: bool) -> list[SessionCandidate]:
             candidates.append(
                 SessionCandidate(f"vaultcache {spec}", "vaultcache", backend, spec, make)
             )
+    candidates.append(_retention_candidate())
     return candidates
+
+
+def _retention_candidate() -> SessionCandidate:
+    """The recommended spec on sqlite with retention bounds, for the cost of LRU tracking."""
+    from vaultcache import CachedSession, generate_key
+    from vaultcache.retention import Retention
+
+    spec = "signed+zstd+aesgcm"
+
+    def make(folder: Path) -> Any:
+        return CachedSession(
+            str(folder / "http_cache"),
+            serializer=spec,
+            keys=[generate_key()],
+            retention=Retention(max_entries=1_000_000, max_bytes=1 << 40),
+        )
+
+    return SessionCandidate(f"vaultcache {spec} +retention", "vaultcache", "sqlite", spec, make)
 
 
 def _prime(candidate: SessionCandidate, session: Any, url: str, body: bytes) -> None:
@@ -957,6 +978,21 @@ def _session_ratios(
                     "q3": q3,
                 }
             )
+    retention_name = next((name for name in hits if "+retention" in name), None)
+    if retention_name is not None:
+        base_name = retention_name.replace(" +retention", "")
+        q1, median, q3 = paired_ratio(hits[retention_name], hits[base_name])
+        ratios.append(
+            {
+                "size": size,
+                "operation": RETENTION_COST,
+                "numerator": retention_name,
+                "denominator": base_name,
+                "time_ratio": median,
+                "q1": q1,
+                "q3": q3,
+            }
+        )
     return ratios
 
 
@@ -1040,6 +1076,17 @@ def print_session(report: dict[str, Any]) -> None:
                     else f"{ratio['time_ratio']:.2f} ({ratio['q1']:.2f}-{ratio['q3']:.2f})"
                 )
             print(f"  {name:<44}" + "".join(f" {c:>18}" for c in cells))
+    costs = [r for r in report["ratios"] if r["operation"] == RETENTION_COST]
+    if costs:
+        print()
+        print(f"Retention cost, {RETENTION_COST} (median of per-round ratios, IQR):")
+        print(
+            "  "
+            + "   ".join(
+                f"{_size_label(r['size'])}: {r['time_ratio']:.3f} ({r['q1']:.3f}-{r['q3']:.3f})"
+                for r in costs
+            )
+        )
     if report["memory"]:
         print()
         print(f"Peak memory of one get of the {large} body (tracemalloc: Python-level")

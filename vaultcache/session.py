@@ -32,6 +32,7 @@ from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.registry import get_registry
+from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
 from vaultcache.serializers.pipeline import SerializerPipeline
 
@@ -84,6 +85,7 @@ class CacheMixin:
         stale_while_revalidate: bool | float = False,
         keys: KeyRing | str | Iterable[str] | None = None,
         serializer_options: Mapping[str, Mapping[str, Any]] | None = None,
+        retention: Retention | None = None,
         **kwargs: Any,
     ) -> None:
         self.settings = CacheSettings(
@@ -113,6 +115,9 @@ class CacheMixin:
         self.cache = _init_backend(cache_name, backend, backend_options)
         self.cache.serializer = pipeline
         self.cache.create_key = self.create_key
+        if retention is not None:
+            self.cache.retention = retention
+            retention.attach(self.cache.storage)
         self._refreshing: set[str] = set()
         self._refresh_lock = threading.Lock()
         self._refresher: ThreadPoolExecutor | None = None

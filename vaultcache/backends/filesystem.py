@@ -13,12 +13,14 @@ or unlink, and ``replace`` and eviction hold it exclusively, so no write lands b
 ``replace``'s read and its rename. Readers never take it. (Without ``fcntl``, on Windows, a
 lock of this object stands in for it, and ``replace`` is atomic only within the process.)
 
-For retention, a file's modification time is its creation time (set exactly on writing: the
-kernel's own clock ticks too coarsely to order writes) and its access time, or the
-modification time when later, its last use. While access tracking is on, a read notes the time
-in memory; the times are set with ``os.utime`` in a batch, at the next write or eviction, or
-after 1024 distinct keys or 30 seconds at the next read. A sweep by another program that
-reads every file can update access times too (under ``relatime`` at most once a day).
+For retention, a file's modification time is the entry's creation time (set exactly when it
+is written: the kernel's own clock ticks too coarsely to order writes), and the later of its
+access and modification times is its last use. While access tracking is on, a read notes the
+time in memory; the times are set with ``os.utime`` in a batch, at the next write or eviction,
+or after 1024 distinct keys or 30 seconds at the next read (setting them on every read would
+cost a metadata write to disk per hit). FileStorage reads files with ``O_NOATIME`` (Linux), so
+that only the reads it records count; another program reading every file can still update
+access times (under ``relatime``, once per write or per day).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from vaultcache.config.value_types import (
     Text,
 )
 from vaultcache.key_sources import DEFAULT_SOURCES
+from vaultcache.retention import Retention
 
 __all__ = [
     "TOML_NAME",
@@ -99,6 +100,14 @@ class RetentionSettings:
     max_bytes: ByteSize | None = None
     max_age: Duration | None = None
 
+    def to_retention(self) -> Retention | None:
+        """The Retention these bounds describe; None when no bound is set."""
+        if self.max_entries is None and self.max_bytes is None and self.max_age is None:
+            return None
+        return Retention(
+            max_entries=self.max_entries, max_bytes=self.max_bytes, max_age=self.max_age
+        )
+
 
 @attrs.frozen(kw_only=True)
 class PluginSettings:
@@ -148,6 +157,7 @@ class Settings:
             "ignored_parameters": matching.ignored_parameters,
             "match_headers": matching.match_headers,
             "share_credentials": matching.share_credentials,
+            "retention": self.retention.to_retention(),
             **overrides,
         }
         if "keys" not in kwargs and not keys.is_default:
