@@ -2,8 +2,8 @@
 
 It serves a page from 127.0.0.1 and fetches it twice through a CachedSession on an encrypted
 sqlite cache in a temporary folder: a miss, then a hit, with timings. It shows that the stored
-bytes are ciphertext carrying a key id, then flips one stored bit and shows the entry is
-discarded and the page fetched again, never served.
+bytes are ciphertext carrying a key id and that every entry verifies, then flips one stored
+bit and shows the entry is discarded and the page fetched again, never served.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from vaultcache.cli.scan import scan
 from vaultcache.models import AnyResponse
 from vaultcache.session import CachedSession
 
@@ -96,6 +97,11 @@ def _run(args: argparse.Namespace) -> int:
             f"plaintext visible: {'YES' if visible else 'no'}"
         )
         checks.append(not visible or not _encrypts(session.cache.serializer.spec))
+
+        entries = list(scan(session.cache, "verify"))
+        good = sum(entry.readable for entry in entries)
+        print(f"verify    {len(entries)} entry checked: {good} authentic and decoded")
+        checks.append(good == len(entries) == 1)
 
         tampered = bytearray(stored)
         tampered[len(tampered) // 2] ^= 0x01
