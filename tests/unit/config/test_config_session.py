@@ -14,6 +14,7 @@ from vaultcache.config import Settings, load_settings
 from vaultcache.errors import ConfigError, KeyRingError
 from vaultcache.key_sources import default_key_file
 from vaultcache.keys import KeyRing, generate_key
+from vaultcache.retention import Retention
 from vaultcache.session import CachedSession
 
 Write = Callable[..., Path]
@@ -161,6 +162,7 @@ def test_session_kwargs_name_every_setting(write: Write) -> None:
         "share_credentials",
         "stale_if_error",
         "stale_while_revalidate",
+        "retention",
     }
     assert kwargs["serializer_options"] == {"zstd": {"level": 19}}
     assert kwargs["urls_expire_after"] == {"api.test/static/*": None}
@@ -182,13 +184,18 @@ def test_an_unknown_backend_option_is_refused_by_the_backend(write: Write, key: 
     assert caught.value.key == "backend.sqlite.busy_timout"
 
 
-def test_retention_and_plugins_are_not_passed_to_the_session(write: Write) -> None:
+def test_retention_is_passed_as_a_retention_and_plugins_are_not(write: Write) -> None:
     text = "[retention]\nmax_entries = 3\n[plugins]\nallow = []"
     settings = load_settings(write(text), environ={})
     assert settings.retention.max_entries == 3
     assert settings.plugins.allow == ()
     kwargs = settings.session_kwargs()
-    assert not {"retention", "max_entries", "plugins", "allow"} & set(kwargs)
+    assert kwargs["retention"] == Retention(max_entries=3)
+    assert not {"max_entries", "plugins", "allow"} & set(kwargs)
+
+
+def test_no_retention_bounds_means_no_retention(write: Write) -> None:
+    assert load_settings(write("[retention]\n"), environ={}).session_kwargs()["retention"] is None
 
 
 # -- keys: left to the session unless [keys] changes the lookup ---------------------------------
