@@ -92,3 +92,10 @@ def test_sqlite_name_given_for_a_filesystem_cache_hints_at_the_backend(
     fs_cache: Any, cli: Any
 ) -> None:
     cli("ls", "--cache", fs_cache.name).assert_error(2, "backend = 'filesystem'")
+
+
+def test_config_before_the_subcommand_applies_to_it(cli: Any, tmp_path: Path) -> None:
+    missing = tmp_path / "missing.toml"
+
+    cli("--config", str(missing), "ls").assert_error(2, "config file not found")
+    cli("--config", str(missing), "stats").assert_error(2, str(missing))

@@ -23,6 +23,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vaultcache {__version__}")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
+    parser.add_argument(
+        "--config",
+        dest="global_config",
+        metavar="PATH",
+        help="config file for every subcommand (a subcommand's own --config wins)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (demo, plugins, keys, get, inspect, verify, archive):
         module.add_parser(commands)
@@ -33,6 +39,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     logging.basicConfig(level=logging.WARNING, format="vaultcache: %(message)s")
     args = build_parser().parse_args(argv)
+    if getattr(args, "config", None) is None and args.global_config:
+        args.config = args.global_config
     try:
         return int(args.run(args))
     except VaultCacheError as exc:
