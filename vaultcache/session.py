@@ -110,7 +110,9 @@ class CacheMixin:
         session_kwargs = _accepted_kwargs(super().__init__, kwargs)
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
         pipeline, ring = _resolve_serializer(serializer, keys, serializer_options)
-        self._credential_secret = ring.primary.subkey("cache-key") if ring else None
+        secrets = [key.subkey("cache-key") for key in ring] if ring else []
+        self._credential_secret = secrets[0] if secrets else None
+        self._older_credential_secrets = secrets[1:]
         self.backend_options = backend_options
         self.cache = _init_backend(cache_name, backend, backend_options)
         self.cache.serializer = pipeline
@@ -138,6 +140,7 @@ class CacheMixin:
         self.cache = other.cache
         self.settings = other.settings
         self._credential_secret = other._credential_secret
+        self._older_credential_secrets = other._older_credential_secrets
         self._refresh_later = other._refresh_later  # type: ignore[method-assign]
 
     # -- keys ---------------------------------------------------------------------------------
@@ -146,8 +149,15 @@ class CacheMixin:
         ignored = self.settings.ignored_parameters
         return cache_keys.DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
 
-    def create_key(self, request: requests.PreparedRequest, **kwargs: Any) -> str:
-        """The cache key for `request` (``key_fn`` if one was given)."""
+    def create_key(
+        self, request: requests.PreparedRequest, *, secret: bytes | None = None, **kwargs: Any
+    ) -> str:
+        """The cache key for `request` (``key_fn`` if one was given).
+
+        Credentials are mixed in with an HMAC under the primary key's ``cache-key`` subkey,
+        or under `secret` when given (an older key's, to find entries written before a
+        rotation).
+        """
         settings = self.settings
         ignored = self._ignored_parameters()
         if settings.key_fn is not None:
@@ -158,7 +168,7 @@ class CacheMixin:
             request,
             match_headers=settings.match_headers,
             ignored_parameters=ignored,
-            secret=self._credential_secret,
+            secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
         )
 
@@ -230,6 +240,8 @@ class CacheMixin:
             ),
         )
         cached = None if actions.skip_read else self._read(cache_key)
+        if cached is None and not actions.skip_read and self._older_credential_secrets:
+            cached = self._read_from_before_rotation(request, cache_key)
         decision = actions.on_cached(cached)
         if decision is Decision.SERVE and cached is not None:
             self.cache.stats.count("hits")
@@ -257,6 +269,28 @@ class CacheMixin:
         except BackendError as exc:
             logger.warning("cache read failed, treated as a miss: %s", exc)
             return None
+
+    def _read_from_before_rotation(
+        self, request: requests.PreparedRequest, cache_key: str
+    ) -> CachedResponse | None:
+        """An entry stored under the key an older key ring gave this request; moved to `cache_key`.
+
+        Only requests with credentials have keys that change with the primary key; for the
+        others every older secret gives `cache_key` again and nothing is read.
+        """
+        if self.settings.key_fn is not None:
+            return None
+        for secret in self._older_credential_secrets:
+            old_key = self.create_key(request, secret=secret)
+            if old_key == cache_key:
+                return None  # no credentials in this request: its key does not depend on keys
+            cached = self._read(old_key)
+            if cached is not None:
+                cached.cache_key = cache_key
+                self._write(self.cache.save_response, cached)
+                self._write(self.cache.delete, old_key)
+                return cached
+        return None
 
     def _write(self, operation: Callable[..., Any], *args: Any) -> None:
         try:
