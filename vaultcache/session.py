@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.hooks import dispatch_hook
@@ -259,7 +260,30 @@ class CacheMixin:
             kwargs.update(deferred.merge(self))
         revalidating = cached if decision is Decision.REVALIDATE else None
         response = self._fetch(request, actions, cached, revalidating, kwargs)
+        if self.settings.cache_control and _invalidates(request, response):
+            self._invalidate(request, response)
         return self._deliver(response, request, kwargs)
+
+    def _invalidate(self, request: requests.PreparedRequest, response: requests.Response) -> None:
+        """RFC 9111 §4.4: drop what is stored for the URL an unsafe request changed.
+
+        Also for its Location and Content-Location, when they are on the same origin.
+        """
+        targets = [request.url or ""]
+        for name in ("Location", "Content-Location"):
+            value = response.headers.get(name)
+            if value:
+                target = urljoin(request.url or "", value)
+                if _origin(target) == _origin(request.url or ""):
+                    targets.append(target)
+        keys = set()
+        for url in targets:
+            for method in ("GET", "HEAD"):
+                lookup = request.copy()
+                lookup.method, lookup.body = method, None
+                lookup.prepare_url(url, None)
+                keys.add(self.create_key(lookup))
+        self._write(self.cache.delete, *keys)
 
     # -- storage failures never fail a request ------------------------------------------------
 
@@ -463,6 +487,20 @@ def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
             cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
     cached.history = [_redacted(item, names) for item in cached.history]
     return cached
+
+
+#: Methods whose success invalidates stored responses (RFC 9110 §9.2.1: not safe).
+_UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+
+
+def _invalidates(request: requests.PreparedRequest, response: requests.Response) -> bool:
+    """An unsafe request that succeeded (a non-error status, RFC 9111 §4.4)."""
+    return (request.method or "").upper() in _UNSAFE_METHODS and 200 <= response.status_code < 400
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _gateway_timeout(request: requests.PreparedRequest, cache_key: str) -> OriginalResponse:
