@@ -30,7 +30,7 @@ from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
-from vaultcache.policy.actions import CacheActions, Decision
+from vaultcache.policy.actions import CacheActions, Decision, stored_age
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
@@ -374,6 +374,7 @@ class CacheMixin:
         store, expires = actions.on_response(cached)
         if store:
             cached.expires = expires
+            cached.created_at = actions.now  # validated now: its age starts again
             self._write(self.cache.save_response, cached)
         else:
             self._write(self.cache.delete, actions.cache_key)
@@ -437,6 +438,9 @@ class CacheMixin:
     ) -> AnyResponse:
         if isinstance(response, CachedResponse):
             response.request = request  # type: ignore[assignment]
+            # RFC 9111 §5.1: a reply from a cache says how old it is.
+            age = stored_age(response, clock.now())
+            response.headers["Age"] = str(int(age.total_seconds()))
         return dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call, no-any-return]
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ import requests
 
 from vaultcache.models import CachedResponse
 from vaultcache.policy import directives as cc
+from vaultcache.policy.age import current_age, initial_age
 from vaultcache.policy.expiration import (
     NOT_FOUND,
     get_expiration_datetime,
@@ -30,7 +31,7 @@ from vaultcache.policy.expiration import (
 )
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 
-__all__ = ["CacheActions", "Decision"]
+__all__ = ["CacheActions", "Decision", "stored_age"]
 
 
 class Decision(enum.Enum):
@@ -131,7 +132,7 @@ class CacheActions:
         """Fresh enough for this request (request max-age / max-stale / min-fresh honoured)."""
         directives = self.request_directives
         now = self.now
-        if directives.max_age is not None and now - cached.created_at > timedelta(
+        if directives.max_age is not None and stored_age(cached, now) > timedelta(
             seconds=directives.max_age
         ):
             return False
@@ -211,13 +212,23 @@ class CacheActions:
         if directives.revalidate_always:
             return True, self.now
         if directives.max_age is not None:
-            return True, self.now + timedelta(seconds=directives.max_age)
+            age = initial_age(
+                response.headers, response_time=self.now, response_delay=response.elapsed
+            )
+            return True, self.now + timedelta(seconds=directives.max_age) - age
         if "Expires" in response.headers:
             header_expires = cc.parse_expires(response.headers.get("Expires"), now=self.now)
             if header_expires <= self.now and not _has_validators(response):
                 return False, None
             return True, header_expires
         return True, expires
+
+
+def stored_age(cached: CachedResponse, now: datetime) -> timedelta:
+    """The current age of a stored response (RFC 9111 §4.2.3)."""
+    return current_age(
+        cached.headers, response_time=cached.created_at, response_delay=cached.elapsed, now=now
+    )
 
 
 def _normalized(value: str | None) -> str | None:
