@@ -162,7 +162,11 @@ def _corrupt_entry(path: Path) -> None:
 
 
 def _corrupt_sums(path: Path) -> None:
-    _flip(path, _member_offset(path, "SHA256SUMS") + 3)
+    # Another hex digit, so the line stays well formed and only the checksum is wrong.
+    offset = _member_offset(path, "SHA256SUMS") + 3
+    data = bytearray(path.read_bytes())
+    data[offset] = ord("0") if data[offset] != ord("0") else ord("1")
+    path.write_bytes(bytes(data))
 
 
 def _corrupt_manifest(path: Path) -> None:
