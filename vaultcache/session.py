@@ -32,6 +32,7 @@ from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, Origin
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision, stored_age
 from vaultcache.policy.settings import CacheSettings, RequestOptions
+from vaultcache.policy.storable import storable_headers
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
@@ -368,7 +369,7 @@ class CacheMixin:
         self, cached: CachedResponse, not_modified: requests.Response, actions: CacheActions
     ) -> CachedResponse:
         """A 304: refresh the stored entry's headers and expiry; serve it as a 200."""
-        for name, value in not_modified.headers.items():
+        for name, value in storable_headers(not_modified.headers).items():
             if name.lower() not in _KEEP_ON_304:
                 cached.headers[name] = value
         store, expires = actions.on_response(cached)
@@ -477,8 +478,10 @@ _KEEP_ON_304 = frozenset(
 
 
 def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
-    """`cached` with credentials removed from its URLs and stored request (and history)."""
+    """`cached` as it may be stored: no credentials in its URLs and request, no hop-by-hop
+    header fields (RFC 9111 §3.1); the same for its history."""
     request = cached.request
+    cached.headers = storable_headers(cached.headers)
     cached.url = cache_keys.redact_url(cached.url, names)
     cached.request = CachedRequest(
         method=request.method,
