@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
 
+import attrs
 import requests
 from requests.hooks import dispatch_hook
 
@@ -33,6 +34,7 @@ from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision, stored_age
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.policy.storable import storable_headers
+from vaultcache.policy.validation import not_modified_for
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
@@ -247,6 +249,8 @@ class CacheMixin:
         decision = actions.on_cached(cached)
         if decision is Decision.SERVE and cached is not None:
             self.cache.stats.count("hits")
+            if self.settings.cache_control and not_modified_for(request.headers, cached.headers):
+                return self._deliver(_not_modified(cached), request, kwargs)
             return self._deliver(cached, request, kwargs)
         if decision is Decision.GATEWAY_TIMEOUT:
             return self._deliver(_gateway_timeout(request, cache_key), request, kwargs)
@@ -508,6 +512,18 @@ def _invalidates(request: requests.PreparedRequest, response: requests.Response)
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+# Fields that describe a body, which a 304 does not have (RFC 9110 §15.4.5).
+_BODY_FIELDS = frozenset({"content-length", "content-type", "content-encoding", "content-range"})
+
+
+def _not_modified(cached: CachedResponse) -> CachedResponse:
+    """The stored response as a 304 for a client whose validator matched."""
+    headers = {k: v for k, v in cached.headers.items() if k.lower() not in _BODY_FIELDS}
+    return attrs.evolve(
+        cached, status_code=304, reason="Not Modified", content=b"", headers=headers
+    )
 
 
 def _gateway_timeout(request: requests.PreparedRequest, cache_key: str) -> OriginalResponse:
