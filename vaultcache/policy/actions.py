@@ -31,7 +31,11 @@ from vaultcache.policy.expiration import (
 )
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 
-__all__ = ["CacheActions", "Decision", "stored_age"]
+__all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age"]
+
+#: Share of the time since Last-Modified that a response without an explicit lifetime stays
+#: fresh for (RFC 9111 §4.2.2 suggests 10%); only with cache_control=True.
+HEURISTIC_FRACTION = 0.1
 
 
 class Decision(enum.Enum):
@@ -138,9 +142,10 @@ class CacheActions:
             return False
         if cached.expires is None:
             return True
+        fresh_until = now
         if directives.min_fresh is not None:
-            now = now + timedelta(seconds=directives.min_fresh)
-        if cached.expires > now:
+            fresh_until = now + timedelta(seconds=directives.min_fresh)
+        if cached.expires > fresh_until:
             return True
         if directives.max_stale is None or _must_revalidate(cached):
             return False
@@ -221,7 +226,24 @@ class CacheActions:
             if header_expires <= self.now and not _has_validators(response):
                 return False, None
             return True, header_expires
-        return True, expires
+        heuristic = self._heuristic_lifetime(response)
+        return True, expires if heuristic is None else self.now + heuristic
+
+    def _heuristic_lifetime(self, response: requests.Response) -> timedelta | None:
+        """RFC 9111 §4.2.2: a tenth of the time since Last-Modified, for a response with no
+        explicit lifetime, when the session sets no expire_after of its own."""
+        if not is_never_expire_default(self.expire_after):
+            return None
+        modified = cc.parse_http_date(response.headers.get("Last-Modified"))
+        date = cc.parse_http_date(response.headers.get("Date")) or self.now
+        if modified is None or modified >= date:
+            return None
+        return (date - modified) * HEURISTIC_FRACTION
+
+
+def is_never_expire_default(expire_after: Any) -> bool:
+    """True for the session's default expire_after (never), however it is spelled."""
+    return expire_after is None or (isinstance(expire_after, int) and expire_after == -1)
 
 
 def stored_age(cached: CachedResponse, now: datetime) -> timedelta:
