@@ -26,6 +26,7 @@ from requests.hooks import dispatch_hook
 from vaultcache import cache_keys, clock
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
+from vaultcache.coalescing import KeyLocks
 from vaultcache.errors import KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
@@ -124,6 +125,7 @@ class CacheMixin:
         if retention is not None:
             self.cache.retention = retention
             retention.attach(self.cache.storage)
+        self._key_locks = KeyLocks()
         self._refreshing: set[str] = set()
         self._refresh_lock = threading.Lock()
         self._refresher: ThreadPoolExecutor | None = None
@@ -145,6 +147,7 @@ class CacheMixin:
         self.settings = other.settings
         self._credential_secret = other._credential_secret
         self._older_credential_secrets = other._older_credential_secrets
+        self._key_locks = other._key_locks
         self._refresh_later = other._refresh_later  # type: ignore[method-assign]
 
     # -- keys ---------------------------------------------------------------------------------
@@ -260,6 +263,41 @@ class CacheMixin:
                 kwargs.update(deferred.merge(self))
             self._refresh_later(request, actions, kwargs)
             return self._deliver(cached, request, kwargs)
+        if actions.skip_write or kwargs.get("stream"):
+            return self._miss(
+                request,
+                actions,
+                decision=decision,
+                cached=cached,
+                deferred=deferred,
+                kwargs=kwargs,
+            )
+        with self._key_locks.hold(cache_key):
+            # Another thread may have fetched and stored this key since it was read above.
+            stored = None if actions.skip_read else self._read(cache_key)
+            if stored is not None and actions.on_cached(stored) is Decision.SERVE:
+                self.cache.stats.count("hits")
+                return self._deliver(stored, request, kwargs)
+            return self._miss(
+                request,
+                actions,
+                decision=decision,
+                cached=cached,
+                deferred=deferred,
+                kwargs=kwargs,
+            )
+
+    def _miss(
+        self,
+        request: requests.PreparedRequest,
+        actions: CacheActions,
+        *,
+        decision: Decision,
+        cached: CachedResponse | None,
+        deferred: _DeferredEnvironment | None,
+        kwargs: dict[str, Any],
+    ) -> AnyResponse:
+        """Send the request (conditionally when revalidating), store, answer."""
         self.cache.stats.count("misses")
         if deferred is not None:
             kwargs.update(deferred.merge(self))
