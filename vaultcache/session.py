@@ -10,6 +10,7 @@ hooks behave as they do on a plain ``requests.Session``.
 from __future__ import annotations
 
 import contextvars
+import functools
 import inspect
 import logging
 import os
@@ -251,10 +252,7 @@ class CacheMixin:
             cached = self._read_from_before_rotation(request, cache_key)
         decision = actions.on_cached(cached)
         if decision is Decision.SERVE and cached is not None:
-            self.cache.stats.count("hits")
-            if self.settings.cache_control and not_modified_for(request.headers, cached.headers):
-                return self._deliver(_not_modified(cached), request, kwargs)
-            return self._deliver(cached, request, kwargs)
+            return self._hit(cached, request, kwargs)
         if decision is Decision.GATEWAY_TIMEOUT:
             return self._deliver(_gateway_timeout(request, cache_key), request, kwargs)
         if decision is Decision.SERVE_STALE_AND_REFRESH and cached is not None:
@@ -263,29 +261,26 @@ class CacheMixin:
                 kwargs.update(deferred.merge(self))
             self._refresh_later(request, actions, kwargs)
             return self._deliver(cached, request, kwargs)
+        miss = functools.partial(
+            self._miss, request, actions, decision=decision, cached=cached, deferred=deferred
+        )
         if actions.skip_write or kwargs.get("stream"):
-            return self._miss(
-                request,
-                actions,
-                decision=decision,
-                cached=cached,
-                deferred=deferred,
-                kwargs=kwargs,
-            )
+            return miss(kwargs=kwargs)
         with self._key_locks.hold(cache_key):
             # Another thread may have fetched and stored this key since it was read above.
             stored = None if actions.skip_read else self._read(cache_key)
             if stored is not None and actions.on_cached(stored) is Decision.SERVE:
-                self.cache.stats.count("hits")
-                return self._deliver(stored, request, kwargs)
-            return self._miss(
-                request,
-                actions,
-                decision=decision,
-                cached=cached,
-                deferred=deferred,
-                kwargs=kwargs,
-            )
+                return self._hit(stored, request, kwargs)
+            return miss(kwargs=kwargs)
+
+    def _hit(
+        self, cached: CachedResponse, request: requests.PreparedRequest, kwargs: dict[str, Any]
+    ) -> AnyResponse:
+        """Answer with the stored response, or a 304 when the client's validator matches."""
+        self.cache.stats.count("hits")
+        if self.settings.cache_control and not_modified_for(request.headers, cached.headers):
+            return self._deliver(_not_modified(cached), request, kwargs)
+        return self._deliver(cached, request, kwargs)
 
     def _miss(
         self,
