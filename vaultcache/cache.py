@@ -286,12 +286,14 @@ class BaseCache:
         if older_than is not None:
             doomed.update(response.cache_key for response in self.filter(older_than=older_than))
         deleted = self.storage.bulk_delete(key for key in doomed if key in self.storage)
-        self.redirect_storage.bulk_delete(
-            key
-            for key in list(self.redirect_storage)
-            if key in doomed
-            or self.redirect_storage.get(key, b"").decode("utf-8", "replace") in doomed
-        )
+        redirects = [key for key in doomed if key in self.redirect_storage]
+        if deleted:  # redirects that pointed at a deleted response: one pass over them all
+            redirects += [
+                key
+                for key in list(self.redirect_storage)
+                if self.redirect_storage.get(key, b"").decode("utf-8", "replace") in doomed
+            ]
+        self.redirect_storage.bulk_delete(redirects)
         return deleted
 
     def _keys_for(

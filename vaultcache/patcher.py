@@ -47,6 +47,8 @@ def install_cache(
     """
     shared = session_factory(cache_name, backend, serializer, **kwargs)
     own_kwargs = {k: v for k, v in kwargs.items() if k not in shared.backend_options}
+    # The shared ring, so that each new session (one per requests.get) reads no key file.
+    own_kwargs.setdefault("keys", shared.key_ring)
 
     class _InstalledSession(session_factory):  # type: ignore[valid-type, misc]
         def __init__(self) -> None:

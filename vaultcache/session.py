@@ -116,6 +116,7 @@ class CacheMixin:
         session_kwargs = _accepted_kwargs(super().__init__, kwargs)
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
         pipeline, ring = _resolve_serializer(serializer, keys, serializer_options)
+        self.key_ring = ring
         secrets = [key.subkey("cache-key") for key in ring] if ring else []
         self._credential_secret = secrets[0] if secrets else None
         self._older_credential_secrets = secrets[1:]
@@ -461,8 +462,11 @@ class CacheMixin:
         def refresh() -> None:
             try:
                 self._fetch(request, actions, None, None, kwargs)
-            except Exception:
-                logger.warning("background refresh failed", exc_info=True)
+            except Exception as exc:
+                # Only the type: requests' messages quote the URL, credentials in it included.
+                logger.warning(
+                    "background refresh of %s failed: %s", actions.cache_key, type(exc).__name__
+                )
             finally:
                 with self._refresh_lock:
                     self._refreshing.discard(actions.cache_key)

@@ -63,8 +63,12 @@ class CachedResponse(requests.Response):
         expires: datetime | None = None,
         created_at: datetime | None = None,
         content: bytes | None = None,
+        with_history: bool = True,
     ) -> CachedResponse:
-        """Copy a response; `content` is its body when it was streamed, else it is read."""
+        """Copy a response; `content` is its body when it was streamed, else it is read.
+
+        `with_history=False` leaves out its redirect history (used for the history items).
+        """
         request = response.request
         return cls(
             url=response.url or "",
@@ -79,17 +83,12 @@ class CachedResponse(requests.Response):
             request=CachedRequest.from_request(request) if request else CachedRequest(),
             # Each redirect's own history only repeats this list: leave it out (and so avoid
             # copying the chain once per hop).
-            history=[cls._history_item(r, cache_key) for r in response.history],
+            history=[
+                cls.from_response(r, cache_key=cache_key, with_history=False)
+                for r in (response.history if with_history else [])
+            ],
             cache_key=cache_key,
         )
-
-    @classmethod
-    def _history_item(cls, response: requests.Response, cache_key: str) -> CachedResponse:
-        history, response.history = response.history, []
-        try:
-            return cls.from_response(response, cache_key=cache_key)
-        finally:
-            response.history = history
 
     @property
     def is_expired(self) -> bool:
