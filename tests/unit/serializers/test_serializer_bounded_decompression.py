@@ -243,3 +243,24 @@ def test_lzma_reads_only_the_xz_container_it_writes() -> None:
     with pytest.raises(DecodeError):
         stage("lzma").loads(legacy)
     assert stage("lzma").dumps(b"x")[:6] == b"\xfd7zXZ\x00"
+
+
+@pytest.mark.parametrize("declared", [MiB, 200 * MiB, DEFAULT_MAX_SIZE])
+def test_zstd_frame_declaring_more_than_its_blocks_hold_allocates_nothing(declared: int) -> None:
+    # Under max_size, so only the block walk stops decompress() allocating `declared` bytes.
+    raised, elapsed, peak = measure(lambda: stage("zstd").loads(lying_zstd_frame(declared)))
+    assert type(raised) is DecodeError
+    assert elapsed < 0.5
+    assert peak < MiB
+
+
+def test_zstd_capacity_counts_what_blocks_can_regenerate() -> None:
+    from vaultcache.serializers.stages.compression import zstd_capacity
+
+    raw_then_rle = ZSTD_MAGIC + b"\x20\x00" + bytes([5 << 3 & 0xFF, 0, 0]) + b"hello"
+    raw_then_rle += int((7 << 3) | (1 << 1) | 1).to_bytes(3, "little") + b"x"
+    assert zstd_capacity(raw_then_rle) == 12
+    with pytest.raises(DecodeError):
+        zstd_capacity(raw_then_rle[:-1])
+    with pytest.raises(DecodeError):
+        zstd_capacity(raw_then_rle + b"\x00")

@@ -3,8 +3,12 @@
 Decompression is always bounded by the stage's ``max_size`` option, so a compression bomb
 fails fast with SizeLimitError and bounded memory, authenticated or not. zstd needs care:
 ``ZstdDecompressor.decompress`` sizes its output from the size a frame *declares* and ignores
-``max_output_size`` for such frames, so the declared size is checked against the bound first,
-and frames that declare no size (never written by this stage) are refused.
+``max_output_size`` for such frames, allocating that much up front. So before anything is
+allocated the declared size is checked against the bound and against what the frame's blocks
+can possibly hold (walking the block headers, see :func:`zstd_capacity`): a 16-byte frame that
+declares 200 MiB is refused, and one that makes the decompressor allocate n bytes must be at
+least about n / 18000 bytes long, the ratio any zstd data allows. Frames that declare no size
+(never written by this stage) are refused.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.stages.options import int_option, parse_options
 
 __all__ = ["DEFAULT_MAX_SIZE", "CompressionStage", "ZstdStage"]
+
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
 
 #: Largest decompressed entry accepted by default: 256 MiB.
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
@@ -81,12 +87,51 @@ class ZstdStage:
             raise DecodeError("stage 'zstd': frame does not declare its size", stage=self.name)
         if size > self.max_size:
             raise SizeLimitError(self.name, self.max_size)
+        if size > zstd_capacity(data):
+            raise DecodeError("stage 'zstd': frame declares more than it holds", stage=self.name)
         try:
             # One frame, as dumps writes: trailing bytes (garbage, or a second frame that
             # decompress would silently drop) are refused as the other codecs refuse them.
             return self._contexts()[1].decompress(data, allow_extra_data=False)  # type: ignore[no-any-return]
         except zstandard.ZstdError:
             raise DecodeError("stage 'zstd': corrupt or truncated frame", stage=self.name) from None
+
+
+_BLOCK_RAW, _BLOCK_RLE, _BLOCK_COMPRESSED = 0, 1, 2
+_CHECKSUM_FLAG = 0x04
+
+
+def zstd_capacity(frame: bytes) -> int:
+    """The most bytes one zstd frame's blocks can regenerate, from their headers alone.
+
+    A raw or RLE block regenerates exactly the size its header gives; a compressed block at
+    most ``BLOCKSIZE_MAX`` (128 KiB). Raises DecodeError for a frame that is truncated, has
+    a reserved block type, or is followed by anything (this stage writes exactly one frame).
+    """
+    try:
+        position = zstandard.frame_header_size(frame)
+    except zstandard.ZstdError:
+        raise DecodeError("stage 'zstd': not a zstd frame", stage="zstd") from None
+    view = memoryview(frame)
+    capacity, last = 0, False
+    while not last:
+        header = bytes(view[position : position + 3])
+        if len(header) != 3:
+            raise DecodeError("stage 'zstd': truncated frame", stage="zstd")
+        value = int.from_bytes(header, "little")
+        last, kind, size = bool(value & 1), (value >> 1) & 3, value >> 3
+        if kind == _BLOCK_RAW:
+            capacity, position = capacity + size, position + 3 + size
+        elif kind == _BLOCK_RLE:
+            capacity, position = capacity + size, position + 4
+        elif kind == _BLOCK_COMPRESSED:
+            capacity, position = capacity + zstandard.BLOCKSIZE_MAX, position + 3 + size
+        else:
+            raise DecodeError("stage 'zstd': corrupt frame", stage="zstd")
+    position += 4 if frame[4] & _CHECKSUM_FLAG else 0
+    if position != len(frame):
+        raise DecodeError("stage 'zstd': truncated frame or trailing data", stage="zstd")
+    return capacity
 
 
 class _Decompressor(Protocol):
