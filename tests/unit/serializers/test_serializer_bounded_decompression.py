@@ -258,7 +258,7 @@ def test_zstd_capacity_counts_what_blocks_can_regenerate() -> None:
     from vaultcache.serializers.stages.compression import zstd_capacity
 
     raw_then_rle = ZSTD_MAGIC + b"\x20\x00" + bytes([5 << 3 & 0xFF, 0, 0]) + b"hello"
-    raw_then_rle += int((7 << 3) | (1 << 1) | 1).to_bytes(3, "little") + b"x"
+    raw_then_rle += ((7 << 3) | (1 << 1) | 1).to_bytes(3, "little") + b"x"
     assert zstd_capacity(raw_then_rle) == 12
     with pytest.raises(DecodeError):
         zstd_capacity(raw_then_rle[:-1])
