@@ -1,0 +1,117 @@
+"""Fixtures for the adversarial suite: a local origin whose bodies name their URL, sessions,
+a frozen clock.
+
+Every body the origin sends is :func:`body_for` of the request's path and query, so a test
+can check that any response served, from the cache or not, belongs to the URL asked for.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import vaultcache.clock
+from vaultcache import generate_key
+from vaultcache.session import CachedSession
+
+# With --import-mode=importlib test directories are not on sys.path; spawned and forked
+# workers import security_support too, so this directory goes on it (children inherit it).
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from security_support import body_for  # noqa: E402
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+    def do_GET(self) -> None:
+        body = body_for(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class Origin:
+    """A ThreadingHTTPServer on 127.0.0.1 in a background thread."""
+
+    def __init__(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        host, port = self._server.server_address[:2]
+        self.base_url = f"http://{host}:{port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="session")
+def origin() -> Iterator[Origin]:
+    server = Origin()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def key() -> str:
+    return generate_key()
+
+
+@pytest.fixture
+def cache_path(tmp_path: Path) -> str:
+    return str(tmp_path / "cache")
+
+
+@pytest.fixture
+def make_session(cache_path: str, key: str) -> Iterator[Callable[..., CachedSession]]:
+    """CachedSessions on `cache_path` with `key` unless told otherwise; closed afterwards."""
+    sessions: list[CachedSession] = []
+
+    def make(backend: Any = "sqlite", cache_name: str | None = None, **kwargs: Any) -> Any:
+        kwargs.setdefault("keys", [key])
+        made = CachedSession(cache_name or cache_path, backend=backend, **kwargs)
+        sessions.append(made)
+        return made
+
+    yield make
+    for made in reversed(sessions):
+        made.close()
+
+
+class FrozenClock:
+    """Stands in for ``vaultcache.clock.now``; moves only when told to."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def __call__(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+    frozen = FrozenClock(datetime(2030, 1, 1, tzinfo=UTC))
+    monkeypatch.setattr(vaultcache.clock, "now", frozen)
+    return frozen

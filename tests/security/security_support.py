@@ -1,0 +1,37 @@
+"""Helpers shared by the adversarial suite and its subprocesses (not a test module)."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+__all__ = ["body_for", "check_response", "flip"]
+
+
+def body_for(path: str) -> bytes:
+    """The body the test origin sends for `path` (with its query).
+
+    It names the path and a digest of path and query (so a query's secrets never show in
+    it), padded to a length that depends on both: a wrong or torn body cannot pass.
+    """
+    digest = hashlib.sha256(path.encode()).hexdigest()
+    size = 50 + int(digest[:4], 16) % 3000
+    return f"path={urlsplit(path).path};digest={digest};".encode() + b"x" * size
+
+
+def check_response(url: str, status: int, content: bytes) -> str | None:
+    """None when a response is the right one for `url`, else what is wrong with it."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if status != 200:
+        return f"{path}: status {status}"
+    if content != body_for(path):
+        return f"{path}: wrong body {content[:60]!r}"
+    return None
+
+
+def flip(data: bytes, position: int, bit: int = 0) -> bytes:
+    """`data` with one bit flipped."""
+    tampered = bytearray(data)
+    tampered[position] ^= 1 << bit
+    return bytes(tampered)
