@@ -14,6 +14,7 @@ import functools
 import inspect
 import logging
 import os
+import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,7 @@ from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
-from vaultcache.policy.actions import CacheActions, Decision, stored_age
+from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.policy.storable import storable_headers
 from vaultcache.policy.validation import not_modified_for
@@ -159,23 +160,32 @@ class CacheMixin:
         return cache_keys.DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
 
     def create_key(
-        self, request: requests.PreparedRequest, *, secret: bytes | None = None, **kwargs: Any
+        self,
+        request: requests.PreparedRequest,
+        *,
+        secret: bytes | None = None,
+        vary: tuple[str, ...] = (),
+        **kwargs: Any,
     ) -> str:
         """The cache key for `request` (``key_fn`` if one was given).
 
         Credentials are mixed in with an HMAC under the primary key's ``cache-key`` subkey,
         or under `secret` when given (an older key's, to find entries written before a
-        rotation).
+        rotation). `vary` names request headers to match on top of ``match_headers``: the
+        key of one Vary variant.
         """
         settings = self.settings
         ignored = self._ignored_parameters()
+        match_headers = settings.match_headers
+        if vary and match_headers is not True:
+            match_headers = (*(match_headers or ()), *vary)
         if settings.key_fn is not None:
             return settings.key_fn(
-                request, ignored_parameters=ignored, match_headers=settings.match_headers, **kwargs
+                request, ignored_parameters=ignored, match_headers=match_headers, **kwargs
             )
         return cache_keys.create_key(
             request,
-            match_headers=settings.match_headers,
+            match_headers=match_headers,
             ignored_parameters=ignored,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
@@ -248,9 +258,7 @@ class CacheMixin:
                 request.headers, self._ignored_parameters()
             ),
         )
-        cached = None if actions.skip_read else self._read(cache_key)
-        if cached is None and not actions.skip_read and self._older_credential_secrets:
-            cached = self._read_from_before_rotation(request, cache_key)
+        cached = None if actions.skip_read else self._lookup(request, actions)
         decision = actions.on_cached(cached)
         if decision is Decision.SERVE and cached is not None:
             return self._hit(cached, request, kwargs)
@@ -260,7 +268,7 @@ class CacheMixin:
             self.cache.stats.count("hits")
             if deferred is not None:
                 kwargs.update(deferred.merge(self))
-            self._refresh_later(request, actions, kwargs)
+            self._refresh_later(request, actions, kwargs, cached.variant_group)
             return self._deliver(cached, request, kwargs)
         miss = functools.partial(
             self._miss, request, actions, decision=decision, cached=cached, deferred=deferred
@@ -269,7 +277,7 @@ class CacheMixin:
             return miss(kwargs=kwargs)
         with self._key_locks.hold(cache_key):
             # Another thread may have fetched and stored this key since it was read above.
-            stored = None if actions.skip_read else self._read(cache_key)
+            stored = None if actions.skip_read else self._lookup(request, actions)
             if stored is not None and actions.on_cached(stored) is Decision.SERVE:
                 return self._hit(stored, request, kwargs)
             return miss(kwargs=kwargs)
@@ -298,7 +306,8 @@ class CacheMixin:
         if deferred is not None:
             kwargs.update(deferred.merge(self))
         revalidating = cached if decision is Decision.REVALIDATE else None
-        response = self._fetch(request, actions, cached, revalidating, kwargs)
+        group = None if cached is None else cached.variant_group
+        response = self._fetch(request, actions, cached, revalidating, kwargs, group=group)
         if self.settings.cache_control and _invalidates(request, response):
             self._invalidate(request, response)
         return self._deliver(response, request, kwargs)
@@ -323,6 +332,49 @@ class CacheMixin:
                 lookup.prepare_url(url, None)
                 keys.add(self.create_key(lookup))
         self._write(self.cache.delete, *keys)
+
+    # -- Vary variants (RFC 9111 §4.1) --------------------------------------------------------
+    #
+    # The newest response for a request's key is stored under that key, as always. A response
+    # with Vary is also stored under a variant key, which adds the request's values of the
+    # varying fields, so other variants of the URL stay side by side. A lookup whose stored
+    # response varies differently follows to its own variant key. Entries of one primary share
+    # a random variant_group; deleting or invalidating the primary entry ends the group (a new
+    # primary entry starts a new one), so its old variants are never served again.
+
+    def _lookup(
+        self, request: requests.PreparedRequest, actions: CacheActions
+    ) -> CachedResponse | None:
+        """The stored response for this request: the primary entry or its matching variant."""
+        primary = self._read(actions.cache_key)
+        if primary is None and self._older_credential_secrets:
+            primary = self._read_from_before_rotation(request, actions.cache_key)
+        if primary is None or primary.variant_group is None or actions.vary_matches(primary):
+            return primary
+        fields = varied_fields(primary)
+        variant_key = self.create_key(request, vary=fields)
+        variant = self._read(variant_key) if variant_key != actions.cache_key else None
+        if variant is not None and variant.variant_group == primary.variant_group:
+            return variant
+        return primary  # does not match: a miss, whose response joins the primary's group
+
+    def _save(
+        self,
+        cached: CachedResponse,
+        request: requests.PreparedRequest,
+        group: str | None,
+        redirect_keys: Iterable[str] = (),
+    ) -> None:
+        """Store `cached` under its key and, when it has Vary, under its variant key."""
+        fields = varied_fields(cached)
+        variant_key = self.create_key(request, vary=fields) if fields else cached.cache_key
+        if variant_key == cached.cache_key:
+            cached.variant_group = None
+            self._write(self.cache.save_response, cached, redirect_keys)
+            return
+        cached.variant_group = group or secrets.token_hex(8)
+        self._write(self.cache.save_response, cached, redirect_keys)
+        self._write(self.cache.save_response, attrs.evolve(cached, cache_key=variant_key))
 
     # -- storage failures never fail a request ------------------------------------------------
 
@@ -370,7 +422,10 @@ class CacheMixin:
         cached: CachedResponse | None,
         revalidating: CachedResponse | None,
         kwargs: dict[str, Any],
+        *,
+        group: str | None,
     ) -> AnyResponse:
+        """Send `request` (conditionally when `revalidating`), store the answer in `group`."""
         outgoing = request.copy()
         outgoing.hooks = _NO_HOOKS  # hooks run once, in _deliver, on what the caller gets
         if revalidating is not None:
@@ -387,11 +442,13 @@ class CacheMixin:
             response.close()
             return cached  # type: ignore[return-value]
         if response.status_code == 304 and revalidating is not None:
-            return self._revalidated(revalidating, response, actions)
+            return self._revalidated(revalidating, response, actions, request)
         response = OriginalResponse.wrap(response, actions.cache_key)
         store, expires = actions.on_response(response)
         if store:
-            self._store(response, actions, expires, stream=kwargs.get("stream", False))
+            self._store(
+                response, actions, expires, request, group, stream=kwargs.get("stream", False)
+            )
         return response
 
     def _send_following_redirects(
@@ -404,9 +461,16 @@ class CacheMixin:
             _FOLLOWING_REDIRECTS.reset(token)
 
     def _revalidated(
-        self, cached: CachedResponse, not_modified: requests.Response, actions: CacheActions
+        self,
+        cached: CachedResponse,
+        not_modified: requests.Response,
+        actions: CacheActions,
+        request: requests.PreparedRequest,
     ) -> CachedResponse:
-        """A 304: refresh the stored entry's headers and expiry; serve it as a 200."""
+        """A 304: refresh the stored entry's headers and expiry; serve it as a 200.
+
+        The refreshed response becomes the newest under the request's key (and its variant's).
+        """
         for name, value in storable_headers(not_modified.headers).items():
             if name.lower() not in _KEEP_ON_304:
                 cached.headers[name] = value
@@ -414,7 +478,8 @@ class CacheMixin:
         if store:
             cached.expires = expires
             cached.created_at = actions.now  # validated now: its age starts again
-            self._write(self.cache.save_response, cached)
+            cached.cache_key = actions.cache_key
+            self._save(cached, request, cached.variant_group)
         else:
             self._write(self.cache.delete, actions.cache_key)
         cached.revalidated = True
@@ -425,6 +490,8 @@ class CacheMixin:
         response: requests.Response,
         actions: CacheActions,
         expires: Any,
+        request: requests.PreparedRequest,
+        group: str | None,
         *,
         stream: bool,
     ) -> None:
@@ -439,7 +506,7 @@ class CacheMixin:
                 content=body,
             )
             redacted = _redacted(cached, self._ignored_parameters())
-            self._write(self.cache.save_response, redacted, redirect_keys)
+            self._save(redacted, request, group, redirect_keys)
 
         if stream and not response._content_consumed:  # type: ignore[attr-defined]
             encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
@@ -448,7 +515,11 @@ class CacheMixin:
             save()
 
     def _refresh_later(
-        self, request: requests.PreparedRequest, actions: CacheActions, kwargs: dict[str, Any]
+        self,
+        request: requests.PreparedRequest,
+        actions: CacheActions,
+        kwargs: dict[str, Any],
+        group: str | None,
     ) -> None:
         """stale-while-revalidate: at most one background refresh per key at a time."""
         with self._refresh_lock:
@@ -461,7 +532,7 @@ class CacheMixin:
 
         def refresh() -> None:
             try:
-                self._fetch(request, actions, None, None, kwargs)
+                self._fetch(request, actions, None, None, kwargs, group=group)
             except Exception as exc:
                 # Only the type: requests' messages quote the URL, credentials in it included.
                 logger.warning(

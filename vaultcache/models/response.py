@@ -27,6 +27,8 @@ class CachedResponse(requests.Response):
     """A response read from (or ready for) the cache; behaves as a ``requests.Response``.
 
     ``created_at`` and ``expires`` are timezone-aware UTC; ``expires`` None means never.
+    ``variant_group`` ties the variants of one URL (responses with ``Vary``) to the entry
+    stored under the URL's own key (docs/http-caching.md, "Vary").
     """
 
     url: str = ""
@@ -44,6 +46,7 @@ class CachedResponse(requests.Response):
     request: CachedRequest = attrs.field(factory=CachedRequest)  # type: ignore[assignment]
     history: list[CachedResponse] = attrs.field(factory=list)  # type: ignore[assignment]
     cache_key: str = ""
+    variant_group: str | None = None
 
     def __attrs_post_init__(self) -> None:
         # What requests.Response.__init__ would have set, beyond the fields above.

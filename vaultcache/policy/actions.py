@@ -31,7 +31,7 @@ from vaultcache.policy.expiration import (
 )
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 
-__all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age"]
+__all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age", "varied_fields"]
 
 #: Share of the time since Last-Modified that a response without an explicit lifetime stays
 #: fresh for (RFC 9111 §4.2.2 suggests 10%); only with cache_control=True.
@@ -156,9 +156,9 @@ class CacheActions:
     def _usable(self, cached: CachedResponse) -> bool:
         """The stored response matches this request's Vary fields and passes filter_fn."""
         filter_fn = self.settings.filter_fn
-        return self._vary_matches(cached) and (filter_fn is None or bool(filter_fn(cached)))
+        return self.vary_matches(cached) and (filter_fn is None or bool(filter_fn(cached)))
 
-    def _vary_matches(self, cached: CachedResponse) -> bool:
+    def vary_matches(self, cached: CachedResponse) -> bool:
         """RFC 9111 §4.1: every field the stored response varies on must match this request."""
         fields = cc.vary_fields(cached.headers)
         if fields == "*":
@@ -191,7 +191,7 @@ class CacheActions:
 
     def stale_if_error(self, cached: CachedResponse | None) -> bool:
         """True when `cached` may stand in for a failed request (stale-if-error)."""
-        if cached is None or _must_revalidate(cached):
+        if cached is None or not self._usable(cached) or _must_revalidate(cached):
             return False
         window = _stale_window(self.settings.stale_if_error, cached, "stale_if_error")
         if window is None:
@@ -244,6 +244,15 @@ class CacheActions:
 def is_never_expire_default(expire_after: Any) -> bool:
     """True for the session's default expire_after (never), however it is spelled."""
     return expire_after is None or (isinstance(expire_after, int) and expire_after == -1)
+
+
+def varied_fields(response: requests.Response) -> tuple[str, ...]:
+    """The request fields a response varies on, when it can have sibling variants.
+
+    Empty for no Vary and for ``Vary: *``, which no later request can match (§4.1).
+    """
+    fields = cc.vary_fields(response.headers)
+    return () if fields == cc.VARY_ANY else fields
 
 
 def stored_age(cached: CachedResponse, now: datetime) -> timedelta:

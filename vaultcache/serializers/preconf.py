@@ -151,6 +151,7 @@ def _response_unstructurer(
             "request": converter.unstructure(response.request),
             "history": history,
             "cache_key": response.cache_key,
+            "variant_group": response.variant_group,
         }
         return _drop_none(data) if omit_none else data
 
@@ -174,6 +175,7 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             raise ValueError("status_code must be an integer")
         expires = data.get("expires")
         encoding = data.get("encoding")
+        group = data.get("variant_group")
         return CachedResponse(
             url=_text(data.get("url", ""), "url"),
             status_code=status_code,
@@ -187,6 +189,7 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             request=load_request(data.get("request", {}), CachedRequest),
             history=[structure(item, None, depth + 1) for item in history],
             cache_key=_text(data.get("cache_key", ""), "cache_key"),
+            variant_group=None if group is None else _text(group, "variant_group"),
         )
 
     return structure
