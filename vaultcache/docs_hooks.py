@@ -35,15 +35,16 @@ from typing import Any
 
 import vaultcache
 
-MAX_SIZE = 256 * 1024 * 1024
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
 
 
 class DeflateStage:
     name = "deflate"
     kind = "compression"
 
-    def __init__(self, level: int = 6) -> None:
+    def __init__(self, level: int = 6, max_size: int = 256 * 1024 * 1024) -> None:
         self.level = level
+        self.max_size = max_size
 
     def dumps(self, data: bytes) -> bytes:
         compressor = zlib.compressobj(self.level, wbits=-15)
@@ -52,18 +53,18 @@ class DeflateStage:
     def loads(self, data: bytes) -> bytes:
         decompressor = zlib.decompressobj(wbits=-15)
         try:
-            plain = decompressor.decompress(data, MAX_SIZE)  # bounded
+            plain = decompressor.decompress(data, self.max_size + 1)  # bounded
         except zlib.error:
             raise vaultcache.DecodeError("not a deflate stream", stage=self.name) from None
-        if decompressor.unconsumed_tail:
-            raise vaultcache.SizeLimitError(self.name, MAX_SIZE)
-        if not decompressor.eof:
-            raise vaultcache.DecodeError("truncated deflate stream", stage=self.name)
+        if len(plain) > self.max_size:
+            raise vaultcache.SizeLimitError(self.name, self.max_size)
+        if not decompressor.eof or decompressor.unused_data:
+            raise vaultcache.DecodeError("truncated or trailing data", stage=self.name)
         return plain
 
 
 def build_deflate(options: dict[str, Any], keys: None) -> DeflateStage:
-    unknown = sorted(set(options) - {"level"})
+    unknown = sorted(set(options) - {"level", "max_size"})
     if unknown:
         raise vaultcache.ConfigError(f"stage 'deflate' has no option {unknown[0]!r}")
     return DeflateStage(**options)

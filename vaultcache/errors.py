@@ -14,6 +14,7 @@ the fix; they never contain key material or cached payload bytes.
     │   ├── UnknownPluginError      no provider for a name (lists known names)
     │   ├── PluginConflictError     two distributions provide one name
     │   └── PluginLoadError         a plugin failed to import or register
+    │       └── PluginIncompatibleError  written for a plugin API this vaultcache lacks
     ├── KeyRingError                no usable key, or an unsafe key file
     └── EntryError                  a stored entry cannot be read; the cache treats it as a miss
         ├── IntegrityError          not authentic: tampered, truncated, swapped, unknown key
@@ -34,6 +35,7 @@ __all__ = [
     "MissingDependencyError",
     "PluginConflictError",
     "PluginError",
+    "PluginIncompatibleError",
     "PluginLoadError",
     "SizeLimitError",
     "SpecError",
@@ -97,14 +99,25 @@ class UnknownPluginError(PluginError, LookupError):
         category: str,
         known: Sequence[str],
         failed: Sequence[str] = (),
+        not_allowed: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.category = category
         self.known = tuple(known)
         self.failed = tuple(failed)
+        #: Installed plugins left unloaded by the allow-list (``[plugins] allow``).
+        self.not_allowed = tuple(not_allowed)
         message = f"unknown {category} {name!r}; known: {', '.join(self.known) or '(none)'}"
         if self.failed:
             message += f"; plugins that failed to load: {'; '.join(self.failed)}"
+        if self.not_allowed:
+            count = len(self.not_allowed)
+            message += (
+                f"; {count} installed plugin{'s were' if count > 1 else ' was'} not loaded "
+                f"because of the allow-list ({', '.join(self.not_allowed)}): to use one, add "
+                "its package name to 'allow' under [plugins] in the config file, or to "
+                "VAULTCACHE_PLUGINS"
+            )
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -135,6 +148,17 @@ class PluginLoadError(PluginError):
         super().__init__(
             f"plugin {entry_point!r} from package {distribution!r} failed to load: {reason}"
         )
+
+
+class PluginIncompatibleError(PluginLoadError):
+    """A plugin declares a plugin API version this vaultcache does not provide; not loaded."""
+
+    def __init__(
+        self, distribution: str, entry_point: str, reason: str, declared: object = None
+    ) -> None:
+        #: What the plugin declared as ``VAULTCACHE_PLUGIN_API`` (None when nothing).
+        self.declared = declared
+        super().__init__(distribution, entry_point, reason)
 
 
 class KeyRingError(VaultCacheError):

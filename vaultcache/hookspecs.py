@@ -6,6 +6,18 @@ under the entry-point group ``vaultcache``::
     [project.entry-points.vaultcache]
     brotli = "vaultcache_brotli.plugin"
 
+The plugin declares the version of this contract it was written for, as a literal integer (not
+imported from vaultcache, so it records what the author wrote against)::
+
+    VAULTCACHE_PLUGIN_API = 1
+#: The versions a plugin may declare and still be loaded (a later host may keep older ones).
+SUPPORTED_PLUGIN_APIS: frozenset[int] = frozenset({PLUGIN_API})
+#: The module-level name under which a plugin declares its version.
+PLUGIN_API_ATTRIBUTE = "VAULTCACHE_PLUGIN_API"
+
+A plugin whose declaration is missing, not an integer, or not one this vaultcache supports is
+not loaded: ``vaultcache plugins`` lists it as incompatible and its names stay unknown.
+
 Every hook here is a *collection* hook: it receives a registrar and calls ``registry.add(...)``
 for each name it provides. The host validates each name and records which distribution added
 it, so two packages that claim one name produce an error naming both, never a silent override.
@@ -27,6 +39,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLUGIN_API",
+    "PLUGIN_API_ATTRIBUTE",
+    "SUPPORTED_PLUGIN_APIS",
     "hookimpl",
     "hookspec",
     "vaultcache_register_backends",
@@ -39,6 +53,10 @@ PROJECT_NAME = "vaultcache"
 #: Version of this hook contract. It changes only when a hook's name, parameters or meaning
 #: change incompatibly.
 PLUGIN_API = 1
+#: The versions a plugin may declare and still be loaded (a later host may keep older ones).
+SUPPORTED_PLUGIN_APIS: frozenset[int] = frozenset({PLUGIN_API})
+#: The module-level name under which a plugin declares its version.
+PLUGIN_API_ATTRIBUTE = "VAULTCACHE_PLUGIN_API"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -70,8 +88,10 @@ def vaultcache_register_stages(registry: StageRegistrar) -> None:
       could run code (as ``pickle`` can); the spec builder then refuses the stage unless a
       signing or encryption stage follows it.
 
-    A stage's ``loads`` must raise ``vaultcache.IntegrityError`` or ``vaultcache.DecodeError``
-    for input it cannot accept, and must bound any decompression it does.
+    A stage's ``loads`` must raise ``vaultcache.IntegrityError``, ``vaultcache.DecodeError`` or
+    ``vaultcache.SizeLimitError`` for input it cannot accept, and nothing else. A compression
+    stage takes a ``max_size`` option and raises ``SizeLimitError`` before its output grows
+    past it. ``vaultcache.testing.StageContract`` checks all of this.
     """
 
 
@@ -86,6 +106,7 @@ def vaultcache_register_backends(registry: BackendRegistrar) -> None:
     backend interprets it); ``options`` are the remaining backend keyword arguments or the
     ``[backend]`` table of the config file. Naming rules, ``requires`` and ``extra`` are as
     for stages.
+    ``vaultcache.testing.StorageContract`` holds the tests a backend's storage must pass.
     """
 
 

@@ -39,6 +39,8 @@ __all__ = [
     "load_key_ring",
 ]
 
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = ("env", "file", "data-dir")

@@ -28,6 +28,7 @@ EXPECTED = [
     "MissingDependencyError",
     "PluginConflictError",
     "PluginError",
+    "PluginIncompatibleError",
     "PluginLoadError",
     "SerializerPipeline",
     "SizeLimitError",

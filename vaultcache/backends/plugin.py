@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 __all__ = ["vaultcache_register_backends"]
 
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
+
 
 def _sqlite(cache_name: str, options: dict[str, Any]) -> BaseCache:
     return sqlite_cache(cache_name, **options)

@@ -1,4 +1,4 @@
-"""``vaultcache plugins``: every stage, backend and key source, and plugins that failed."""
+"""``vaultcache plugins``: every stage, backend and key source, and plugins that did not load."""
 
 from __future__ import annotations
 
@@ -6,19 +6,33 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from vaultcache.config import load_settings
+from vaultcache.errors import PluginIncompatibleError
 from vaultcache.registry import PluginRegistry, get_registry
 
 __all__ = ["add_parser", "render"]
 
+_ALLOW_HINT = (
+    "  (to load one, add its package name to 'allow' under [plugins] in the config file, "
+    "or to VAULTCACHE_PLUGINS)"
+)
+
 
 def add_parser(commands: Any) -> None:
     """Add the ``plugins`` subcommand."""
-    parser = commands.add_parser("plugins", help="list stages, backends and key sources")
+    parser = commands.add_parser(
+        "plugins", help="list stages, backends and key sources, and plugins that did not load"
+    )
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file whose [plugins] allow-list applies (default: the usual search)",
+    )
     parser.set_defaults(run=_run)
 
 
 def render(registry: PluginRegistry) -> str:
-    """The listing as text: one table per category, then conflicts and failures."""
+    """The listing as text: one table per category, then each kind of problem."""
     lines: list[str] = []
     for title, registrations in (
         ("Stages", registry.stages()),
@@ -37,10 +51,23 @@ def render(registry: PluginRegistry) -> str:
         ]
         lines.extend(_table(rows) if rows else ["  (none)"])
         lines.append("")
-    problems = [*registry.conflicts(), *registry.failures()]
-    if problems:
-        lines.append("Problems:")
-        lines.extend(f"  {problem}" for problem in problems)
+    failures = registry.failures()
+    incompatible = [f for f in failures if isinstance(f, PluginIncompatibleError)]
+    broken = [f for f in failures if not isinstance(f, PluginIncompatibleError)]
+    sections = (
+        ("Conflicts (neither package's name is used)", [str(c) for c in registry.conflicts()], ""),
+        ("Not loaded (errors)", [str(f) for f in broken], ""),
+        ("Not loaded (incompatible)", [f.reason for f in incompatible], ""),
+        (
+            "Installed, not allowed (never imported)",
+            [f"{p} (entry point {p.entry_point})" for p in registry.not_allowed()],
+            _ALLOW_HINT,
+        ),
+    )
+    for title, items, footer in sections:
+        if items:
+            lines.extend([f"{title}:", *(f"  {item}" for item in items)])
+            lines.extend([footer, ""] if footer else [""])
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -57,5 +84,6 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
 
 def _run(args: argparse.Namespace) -> int:
     registry = get_registry()
+    load_settings(args.config).plugins.apply(registry)
     print(render(registry), end="")
     return 1 if registry.conflicts() or registry.failures() else 0

@@ -18,7 +18,12 @@ from vaultcache.config.schema import Settings
 from vaultcache.config.value_types import CacheName, Distribution, Expiry, Name, Spec
 from vaultcache.errors import ConfigError
 
-__all__ = ["ENVIRONMENT_VARIABLES", "apply_environment"]
+__all__ = [
+    "ENVIRONMENT_VARIABLES",
+    "PLUGINS_VARIABLE",
+    "apply_environment",
+    "plugins_from_environment",
+]
 
 #: Environment variables that override one setting each: variable -> dotted key.
 ENVIRONMENT_VARIABLES: Final[Mapping[str, str]] = {
@@ -33,6 +38,9 @@ ENVIRONMENT_VARIABLES: Final[Mapping[str, str]] = {
     "VAULTCACHE_RETENTION_MAX_AGE": "retention.max_age",
     "VAULTCACHE_PLUGINS": "plugins.allow",
 }
+#: The variable that sets the plugin allow-list; unlike the others, it cannot be set empty.
+PLUGINS_VARIABLE: Final = "VAULTCACHE_PLUGINS"
+_ALLOW_EXPECTED: Final = "none, all, or package names separated by commas"
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 
@@ -43,7 +51,21 @@ def apply_environment(settings: Settings, environ: Mapping[str, str]) -> Setting
         text = environ.get(variable, "").strip()
         if text:
             settings = _override(settings, dotted.split("."), _from_environment(variable, text))
+        elif variable == PLUGINS_VARIABLE and variable in environ:
+            # Empty could mean "none" or "all"; guessing wrong would run unwanted code.
+            raise ConfigError(
+                f"set by environment variable {variable}: empty; expected {_ALLOW_EXPECTED}",
+                key=dotted,
+                expected=_ALLOW_EXPECTED,
+            )
     return settings
+
+
+def plugins_from_environment(environ: Mapping[str, str]) -> tuple[str, ...] | None:
+    """The allow-list ``VAULTCACHE_PLUGINS`` sets in `environ`; None when unset or ``all``."""
+    only = {name: environ[name] for name in (PLUGINS_VARIABLE,) if name in environ}
+    allow: tuple[str, ...] | None = apply_environment(Settings(), only).plugins.allow
+    return allow
 
 
 def _from_environment(variable: str, text: str) -> object:
@@ -75,9 +97,7 @@ def _environment_value(annotation: object, text: str) -> object:
     if annotation is bool:
         return True if lowered in _TRUE else False if lowered in _FALSE else text
     if annotation == _ALLOW:
-        if lowered == "all":
-            return None
-        return [] if lowered == "none" else _comma_list(text)
+        return _allow_value(text)
     if is_tuple(annotation):
         return _comma_list(text)
     if annotation in _TEXT_TYPES:
@@ -94,6 +114,16 @@ def _environment_value(annotation: object, text: str) -> object:
 
 _ALLOW: Final = tuple[Distribution, ...] | None
 _TEXT_TYPES: Final = (CacheName, Name, Spec | None)
+
+
+def _allow_value(text: str) -> list[str] | None:
+    lowered = text.lower()
+    if lowered in ("all", "none"):
+        return None if lowered == "all" else []
+    names = _comma_list(text)
+    if not names or {name.lower() for name in names} & {"all", "none"}:
+        raise Invalid(f"expected {_ALLOW_EXPECTED}", _ALLOW_EXPECTED)
+    return names
 
 
 def _comma_list(text: str) -> list[str]:

@@ -28,6 +28,7 @@ from vaultcache.config.value_types import (
     Text,
 )
 from vaultcache.key_sources import DEFAULT_SOURCES
+from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.retention import Retention
 
 __all__ = [
@@ -115,6 +116,15 @@ class PluginSettings:
 
     allow: tuple[Distribution, ...] | None = None
 
+    def apply(self, registry: PluginRegistry | None = None) -> None:
+        """Give `registry` (the process-wide one by default) this allow-list, when one is set.
+
+        None leaves the registry as it is: a file without ``allow`` never widens what
+        ``VAULTCACHE_PLUGINS`` or an earlier config narrowed.
+        """
+        if self.allow is not None:
+            (registry or get_registry()).allow(self.allow)
+
 
 @attrs.frozen(kw_only=True)
 class Settings:
@@ -135,10 +145,13 @@ class Settings:
     def session_kwargs(self, **overrides: Any) -> dict[str, Any]:
         """Keyword arguments for ``CachedSession(**kwargs)``, with `overrides` applied.
 
-        Keys are loaded here only when ``[keys]`` changes the lookup (other sources, source
-        options, or ``auto_create = false``) and `overrides` has no ``keys``; otherwise
-        ``keys`` is left out and the session finds its keys as it always does.
+        The ``[plugins]`` allow-list is applied to the process-wide registry first (see
+        :meth:`PluginSettings.apply`), before any name is looked up. Keys are loaded here
+        only when ``[keys]`` changes the lookup (other sources, source options, or
+        ``auto_create = false``) and `overrides` has no ``keys``; otherwise ``keys`` is left
+        out and the session finds its keys as it always does.
         """
+        self.plugins.apply()
         expiry, matching, keys = self.expiry, self.matching, self.keys
         kwargs: dict[str, Any] = {
             **self.backend_options,

@@ -104,8 +104,18 @@ def test_other_settings_keep_their_file_values(write: Write) -> None:
 
 def test_empty_variables_count_as_unset(write: Write) -> None:
     path = write(FILE)
-    environ = dict.fromkeys(ENVIRONMENT_VARIABLES, "  ")
+    environ = dict.fromkeys(set(ENVIRONMENT_VARIABLES) - {"VAULTCACHE_PLUGINS"}, "  ")
     assert load_settings(path, environ=environ) == load_settings(path, environ={})
+
+
+@pytest.mark.parametrize("text", ["", "  ", ",", " , ", "none,a-plugin", "a-plugin,ALL"])
+def test_an_empty_or_ambiguous_plugin_allow_list_is_refused(write: Write, text: str) -> None:
+    # Empty could mean "none" or "all": guessing wrong would run code the user did not want.
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(FILE), environ={"VAULTCACHE_PLUGINS": text})
+    assert "VAULTCACHE_PLUGINS" in str(caught.value)
+    assert caught.value.key == "plugins.allow"
+    assert caught.value.expected == "none, all, or package names separated by commas"
 
 
 @pytest.mark.parametrize(

@@ -409,7 +409,10 @@ def test_a_plugin_key_source_is_used_when_named() -> None:
 
     registry = PluginRegistry(entry_points=False)
     registry.register(
-        types.SimpleNamespace(vaultcache_register_key_sources=vaultcache_register_key_sources),
+        types.SimpleNamespace(
+            VAULTCACHE_PLUGIN_API=1,
+            vaultcache_register_key_sources=vaultcache_register_key_sources,
+        ),
         distribution="vault-pkg",
     )
     assert _primary(load_key_ring(sources=["vault"], registry=registry)) == _hex(key)

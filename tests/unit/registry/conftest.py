@@ -71,7 +71,7 @@ def _make_plugin(
             hook_b(registry)
 
         hooks["vaultcache_register_backends"] = vaultcache_register_backends
-    return types.SimpleNamespace(**hooks)
+    return types.SimpleNamespace(VAULTCACHE_PLUGIN_API=vaultcache.PLUGIN_API, **hooks)
 
 
 def _stage_plugin(*names: str, kind: str = "compression") -> types.SimpleNamespace:

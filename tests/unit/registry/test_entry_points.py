@@ -32,6 +32,8 @@ ROT13_PLUGIN = '''
 
 import vaultcache
 
+VAULTCACHE_PLUGIN_API = 1
+
 _TABLE = bytes.maketrans(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     b"NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",

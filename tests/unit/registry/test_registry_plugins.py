@@ -249,7 +249,9 @@ def test_a_hook_with_a_wrong_signature_is_recorded(
         raise AssertionError("never called")
 
     registry.register(
-        types.SimpleNamespace(vaultcache_register_stages=vaultcache_register_stages),
+        types.SimpleNamespace(
+            VAULTCACHE_PLUGIN_API=1, vaultcache_register_stages=vaultcache_register_stages
+        ),
         distribution="wrong-args",
     )
     (failure,) = _failures_of(registry, "wrong-args")
@@ -271,6 +273,7 @@ def test_a_hook_the_contract_does_not_know_is_recorded(
 
     registry.register(
         types.SimpleNamespace(
+            VAULTCACHE_PLUGIN_API=1,
             vaultcache_register_widgets=vaultcache_register_widgets,
             vaultcache_register_stages=vaultcache_register_stages,
         ),

@@ -31,6 +31,8 @@ from vaultcache.serializers.stages.options import reject_options
 
 __all__ = ["AESGCMStage", "FernetStage"]
 
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
+
 NONCE_SIZE = 12
 
 

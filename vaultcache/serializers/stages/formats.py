@@ -27,6 +27,8 @@ from vaultcache.serializers.stages.options import reject_options
 
 __all__ = ["FormatStage"]
 
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
+
 
 class FormatStage:
     """A converter plus an encoding, used as the first stage of a built pipeline."""

@@ -23,6 +23,8 @@ from vaultcache.serializers.stages.options import reject_options
 
 __all__ = ["SignedStage"]
 
+VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
+
 SALT = b"vaultcache.signed"
 
 
