@@ -1,7 +1,22 @@
-"""Contract tests for storage backends, shared by the built-in backends and plugin packages.
+"""Contract tests for storage backends and serializer stages, shared by built-ins and plugins.
 
-Subclass :class:`StorageContract` in a test module (the subclass name must start with
-``Test`` so pytest collects it) and say how to build your storage::
+Stages: subclass :class:`StageContract` and name the stage as registered; the tests build it
+through the plugin registry, so they also prove the plugin is installed and loads::
+
+    from vaultcache.testing import StageContract
+
+    class TestBrotliStage(StageContract):
+        stage_name = "brotli"
+        stage_options = {"quality": 5}
+
+Override ``make_stage(self, options, keys)`` to build the stage some other way. What is
+checked follows the stage's registered kind: round trips, input it cannot accept (only
+``IntegrityError``, ``DecodeError`` or ``SizeLimitError``), bounded decompression and a
+``max_size`` option for compression stages, every bit flip failing authentication and key
+rotation for signing and encryption stages, unknown options, and use in a spec string.
+
+Storage backends: subclass :class:`StorageContract` in a test module (the subclass name must
+start with ``Test`` so pytest collects it) and say how to build your storage::
 
     from vaultcache.testing import StorageContract
 
@@ -38,10 +53,17 @@ from typing import Any, ClassVar
 
 import pytest
 
+from vaultcache._stage_contract import StageContract
 from vaultcache.backends.base import BaseStorage
 from vaultcache.retention import Retention
 
-__all__ = ["ODD_KEYS", "StorageContract", "StorageFactory", "run_storage_workers"]
+__all__ = [
+    "ODD_KEYS",
+    "StageContract",
+    "StorageContract",
+    "StorageFactory",
+    "run_storage_workers",
+]
 
 #: A picklable callable that builds a storage, and the arguments to call it with.
 StorageFactory = tuple[Callable[..., BaseStorage], tuple[Any, ...]]
