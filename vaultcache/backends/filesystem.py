@@ -552,7 +552,8 @@ def _read_key(file: IO[bytes]) -> bytes | None:
     if len(header) != _HEADER.size:
         return None
     magic, length = _HEADER.unpack(header)
-    if magic != _MAGIC:
+    # A length past the end of the file is damage: reading it would allocate up to 4 GiB.
+    if magic != _MAGIC or length > os.fstat(file.fileno()).st_size - file.tell():
         return None
     encoded = file.read(length)
     return encoded if len(encoded) == length else None

@@ -153,9 +153,19 @@ class SQLiteStorage(BaseStorage):
             row = None
         if row is None:
             raise KeyError(key)
+        value = row[0]
+        if not isinstance(value, bytes):
+            # Written by something else: bytes(<an integer>) would allocate that many bytes.
+            logger.warning(
+                "sqlite cache database %s (table %s) holds a value that is not a blob; "
+                "treating it as missing",
+                self.path,
+                self.table_name,
+            )
+            raise KeyError(key)
         if self.track_access:
             self.note_access(key)
-        return bytes(row[0])
+        return value
 
     def __setitem__(self, key: str, value: bytes) -> None:
         self._check_item(key, value)

@@ -310,3 +310,22 @@ def test_close_stores_recorded_reads(files: FileStorage) -> None:
     assert files["a"] == b"value"
     files.close()
     assert entry_file(files, "a").stat().st_atime_ns > written
+
+
+def test_huge_key_length_in_a_header_allocates_nothing(
+    files: FileStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A header claiming a 4 GiB key is damage, found before the key is read."""
+    import tracemalloc
+
+    files["key"] = b"value"
+    entry_file(files, "key").write_bytes(b"VCF1\xff\xff\xff\xffkey")
+    tracemalloc.start()
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert files.get("key") is None
+        assert list(files) == []
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024

@@ -458,3 +458,19 @@ def test_replace_on_a_locked_database_raises(tmp_path: Path) -> None:
             holder.execute("ROLLBACK")
             holder.close()
         assert storage["a"] == b"value"
+
+
+@pytest.mark.parametrize("value", ["text", 1.5, 2**62], ids=["text", "real", "huge-integer"])
+def test_value_that_is_not_a_blob_is_missing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, value: object
+) -> None:
+    """A row rewritten by something else reads as absent (bytes(2**62) would allocate)."""
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage["key"] = b"value"
+        storage["other"] = b"kept"
+        with sqlite3.connect(storage.path) as conn:
+            conn.execute("UPDATE responses SET value = ? WHERE key = 'key'", (value,))
+        with caplog.at_level(logging.WARNING):
+            assert storage.get("key") is None
+        assert "not a blob" in caplog.text
+        assert storage["other"] == b"kept"
