@@ -3,6 +3,7 @@ a frozen clock.
 
 Every body the origin sends is :func:`body_for` of the request's path and query, so a test
 can check that any response served, from the cache or not, belongs to the URL asked for.
+``/redirect/<rest>`` redirects to ``/<rest>`` (query kept).
 """
 
 from __future__ import annotations
@@ -36,7 +37,17 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet."""
 
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
+
     def do_GET(self) -> None:
+        if self.path.startswith("/redirect/"):
+            self.send_response(302)
+            self.send_header("Location", self.path.removeprefix("/redirect"))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = body_for(self.path)
         self.send_response(200)
         self.send_header("Content-Type", "text/plain")
