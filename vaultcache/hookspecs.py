@@ -10,10 +10,6 @@ The plugin declares the version of this contract it was written for, as a litera
 imported from vaultcache, so it records what the author wrote against)::
 
     VAULTCACHE_PLUGIN_API = 1
-#: The versions a plugin may declare and still be loaded (a later host may keep older ones).
-SUPPORTED_PLUGIN_APIS: frozenset[int] = frozenset({PLUGIN_API})
-#: The module-level name under which a plugin declares its version.
-PLUGIN_API_ATTRIBUTE = "VAULTCACHE_PLUGIN_API"
 
 A plugin whose declaration is missing, not an integer, or not one this vaultcache supports is
 not loaded: ``vaultcache plugins`` lists it as incompatible and its names stay unknown.
@@ -25,7 +21,8 @@ Built-in stages, backends and key sources are registered through these same hook
 installed plugin. Hooks return nothing; their return values are ignored.
 
 The docs page ``docs/hooks.md`` is generated from these docstrings
-(``python -m vaultcache.docs_hooks``) and a test keeps it in step.
+(``python -m vaultcache.docs_hooks``) and a test keeps it in step. The plugin author guide,
+``docs/plugins.md``, walks through a real plugin package, its tests and how to publish it.
 """
 
 from __future__ import annotations
@@ -53,6 +50,7 @@ PROJECT_NAME = "vaultcache"
 #: Version of this hook contract. It changes only when a hook's name, parameters or meaning
 #: change incompatibly.
 PLUGIN_API = 1
+
 #: The versions a plugin may declare and still be loaded (a later host may keep older ones).
 SUPPORTED_PLUGIN_APIS: frozenset[int] = frozenset({PLUGIN_API})
 #: The module-level name under which a plugin declares its version.
