@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlsplit
 
-__all__ = ["body_for", "check_response", "flip"]
+__all__ = ["BODY_MARKER", "body_for", "check_response", "flip"]
+
+#: In every body the test origin sends: it must never show in logs or error messages.
+BODY_MARKER = "plaintext-marker-5e1f"
 
 
 def body_for(path: str) -> bytes:
@@ -16,7 +19,8 @@ def body_for(path: str) -> bytes:
     """
     digest = hashlib.sha256(path.encode()).hexdigest()
     size = 50 + int(digest[:4], 16) % 3000
-    return f"path={urlsplit(path).path};digest={digest};".encode() + b"x" * size
+    text = f"path={urlsplit(path).path};digest={digest};{BODY_MARKER};"
+    return text.encode() + b"x" * size
 
 
 def check_response(url: str, status: int, content: bytes) -> str | None:

@@ -265,3 +265,20 @@ def test_coerce_key_ring_accepts_ring_text_and_sequences() -> None:
     assert coerce_key_ring(f"{a},{b}") == ring
     assert coerce_key_ring([a, b]) == ring
     assert coerce_key_ring((a.encode(), b)) == ring
+
+
+@pytest.mark.parametrize("suffix", ["AA", "=", "==", "x"])
+def test_key_text_with_anything_after_it_is_refused(suffix: str) -> None:
+    """The decoder ignores what follows the padding; a key is only the text it was given as."""
+    text = generate_key()
+    with pytest.raises(KeyRingError) as caught:
+        Key.from_text(text + suffix)
+    assert text not in str(caught.value)
+
+
+def test_key_text_in_standard_base64_is_refused() -> None:
+    text = generate_key()
+    while "-" not in text and "_" not in text:
+        text = generate_key()
+    with pytest.raises(KeyRingError):
+        Key.from_text(text.replace("-", "+").replace("_", "/"))
