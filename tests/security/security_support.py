@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["BODY_MARKER", "body_for", "check_response", "flip"]
 
@@ -15,10 +15,12 @@ def body_for(path: str) -> bytes:
     """The body the test origin sends for `path` (with its query).
 
     It names the path and a digest of path and query (so a query's secrets never show in
-    it), padded to a length that depends on both: a wrong or torn body cannot pass.
+    it), padded to a length that depends on both (plus ``pad`` from the query): a wrong or
+    torn body cannot pass.
     """
     digest = hashlib.sha256(path.encode()).hexdigest()
-    size = 50 + int(digest[:4], 16) % 3000
+    pad = parse_qs(urlsplit(path).query).get("pad", ["0"])[0]
+    size = 50 + int(digest[:4], 16) % 3000 + min(int(pad) if pad.isdigit() else 0, 10**6)
     text = f"path={urlsplit(path).path};digest={digest};{BODY_MARKER};"
     return text.encode() + b"x" * size
 
