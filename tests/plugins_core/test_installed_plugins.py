@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vaultcache import CachedSession, PluginConflictError, generate_key
+from vaultcache.cli.main import main
 from vaultcache.registry import get_registry
 
 from .conftest import Install, Origin
@@ -139,3 +140,21 @@ def test_a_plugin_that_raises_on_import_breaks_nothing_else(
     assert broken.exists()  # it was imported, and failed
     (failure,) = [f for f in get_registry().failures() if f.distribution == "vc-core-broken"]
     assert "needs libnothing" in failure.reason
+
+
+def test_the_cli_applies_the_config_files_allow_list(
+    install: Install, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install("vc-core-plugin", stages=("rot13y",))
+    left_out = install("vc-core-spy", stages=("spy",))
+    config = tmp_path / "vaultcache.toml"
+    config.write_text('[plugins]\nallow = ["vc-core-plugin"]\n', encoding="utf-8")
+
+    status = main(["--config", str(config), "plugins"])
+
+    out = capsys.readouterr().out
+    assert "rot13y" in out.split("Backends:")[0]
+    assert "vc-core-spy 1.0 (entry point spy)" in out.split("not allowed")[1]
+    assert not left_out.exists()
+    assert status in (0, 1)  # other installed packages may have problems; ours do not
+    assert "vc-core" not in out.split("Installed, not allowed")[0].split("Key sources:")[1]

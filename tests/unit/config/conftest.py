@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from vaultcache.config import CONFIG_VARIABLE, ENVIRONMENT_VARIABLES
+from vaultcache.registry import get_registry
 
 WriteFile = Callable[..., Path]
 
@@ -19,6 +20,15 @@ def _clean_config_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     for variable in (*ENVIRONMENT_VARIABLES, CONFIG_VARIABLE, "VAULTCACHE_AUTO_CREATE_KEY"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _restore_plugin_allow_list() -> Iterator[None]:
+    """session_kwargs() gives the process-wide registry the file's allow-list: undo it after."""
+    registry = get_registry()
+    before = registry.allowed
+    yield
+    registry.allow(before)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from vaultcache.config import Settings, load_settings
 from vaultcache.errors import ConfigError, KeyRingError
 from vaultcache.key_sources import default_key_file
 from vaultcache.keys import KeyRing, generate_key
+from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.session import CachedSession
 
@@ -305,3 +306,11 @@ def test_from_config_with_configured_key_sources(
         made.get("mock://api.test/items")
         assert made.get("mock://api.test/items").from_cache
     assert not default_key_file().exists()
+
+
+def test_session_kwargs_applies_the_allow_list_first(write: Write) -> None:
+    settings = load_settings(write('[plugins]\nallow = ["Vaultcache_Brotli"]'), environ={})
+    settings.session_kwargs()
+    assert get_registry().allowed == frozenset({"vaultcache-brotli"})
+    load_settings(write(""), environ={}).session_kwargs()  # no allow: nothing widens
+    assert get_registry().allowed == frozenset({"vaultcache-brotli"})
