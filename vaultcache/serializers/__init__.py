@@ -2,6 +2,6 @@
 
 from vaultcache.serializers import preconf
 from vaultcache.serializers.builder import build_pipeline
-from vaultcache.serializers.pipeline import SerializerPipeline, Stage
+from vaultcache.serializers.pipeline import SerializerPipeline, Stage, UnsafePipelineWarning
 
-__all__ = ["SerializerPipeline", "Stage", "build_pipeline", "preconf"]
+__all__ = ["SerializerPipeline", "Stage", "UnsafePipelineWarning", "build_pipeline", "preconf"]

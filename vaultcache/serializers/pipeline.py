@@ -8,14 +8,29 @@ names, such as ``Stage(gzip, dumps="compress", loads="decompress")``.
 from __future__ import annotations
 
 import hashlib
+import pickle
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vaultcache.errors import DecodeError, EntryError
 
-__all__ = ["BindableStage", "SerializerPipeline", "Stage", "StageLike", "stage_name"]
+__all__ = [
+    "BindableStage",
+    "SerializerPipeline",
+    "Stage",
+    "StageLike",
+    "UnsafePipelineWarning",
+    "stage_name",
+]
 
 FINGERPRINT_SIZE = 8
+_AUTHENTICATING_KINDS = frozenset({"signing", "encryption"})
+
+
+class UnsafePipelineWarning(UserWarning):
+    """A hand-built pipeline reads with the standard pickle module and nothing authenticates
+    what it reads first."""
 
 
 @runtime_checkable
@@ -69,7 +84,10 @@ class SerializerPipeline:
     """A sequence of stages used as one serializer: ``dumps(obj) -> bytes``, ``loads(bytes)``.
 
     A pipeline given by hand is used exactly as given; only :func:`build_pipeline` checks
-    that a spec is safe. Stages that can bind (the built-in signing and encryption stages)
+    that a spec is safe. The one exception is a warning (:class:`UnsafePipelineWarning`)
+    when the standard pickle module reads entries and no signing or encryption stage comes
+    after it: such a pipeline runs code that anyone who can write the store chose. Stages
+    that can bind (the built-in signing and encryption stages)
     are bound to this pipeline's fingerprint, so an entry written by a different pipeline
     fails to authenticate instead of being decoded the wrong way.
     """
@@ -90,6 +108,7 @@ class SerializerPipeline:
                     f"stage #{position} ({stage!r}) has no dumps/loads methods; wrap it as "
                     "Stage(obj, dumps='method_name', loads='method_name')"
                 )
+        _warn_if_unsafe(stages)
         self.spec = "+".join(stage_name(stage) for stage in stages)
         self.fingerprint = hashlib.sha256(self.spec.encode("utf-8")).digest()[:FINGERPRINT_SIZE]
         self.stages: tuple[Any, ...] = tuple(
@@ -129,6 +148,29 @@ class SerializerPipeline:
 
     def __repr__(self) -> str:
         return f"SerializerPipeline({self.name!r})"
+
+
+def _warn_if_unsafe(stages: Sequence[Any]) -> None:
+    for position, stage in enumerate(stages):
+        if _reads_with_stdlib_pickle(stage) and not any(
+            getattr(later, "kind", None) in _AUTHENTICATING_KINDS
+            for later in stages[position + 1 :]
+        ):
+            warnings.warn(
+                f"stage #{position + 1} ({stage_name(stage)}) reads entries with the standard "
+                "pickle module, which runs code chosen by whoever wrote the bytes, and no "
+                "signing or encryption stage comes after it; use the spec 'pickle+signed' "
+                "or 'pickle+zstd+aesgcm' instead",
+                UnsafePipelineWarning,
+                stacklevel=3,
+            )
+
+
+def _reads_with_stdlib_pickle(stage: Any) -> bool:
+    """The pickle module itself, or a Stage around it or around ``pickle.loads``."""
+    if stage is pickle:
+        return True
+    return isinstance(stage, Stage) and (stage.obj is pickle or stage.loads is pickle.loads)
 
 
 def stage_name(stage: Any) -> str:

@@ -6,6 +6,7 @@ import gzip
 import json
 import tomllib
 from datetime import timedelta
+from typing import Any
 
 import bson
 import msgpack
@@ -17,7 +18,7 @@ from hypothesis import given, settings
 from serializer_support import RING, SPECS, big_body, build, responses, stage
 
 from vaultcache import CachedResponse, SerializerPipeline, Stage, build_pipeline
-from vaultcache.serializers import preconf
+from vaultcache.serializers import UnsafePipelineWarning, preconf
 from vaultcache.serializers.stages.formats import format_stage
 
 MiB = 1024 * 1024
@@ -60,8 +61,14 @@ def test_built_pipeline_names_its_stages(spec: str) -> None:
 
 GZIP = Stage(gzip, dumps="compress", loads="decompress")
 
+
+def _unsafe_pipeline(stages: list[Any]) -> SerializerPipeline:
+    with pytest.warns(UnsafePipelineWarning):
+        return SerializerPipeline(stages)
+
+
 HAND_BUILT = {
-    "pickle+gzip": SerializerPipeline([__import__("pickle"), GZIP]),
+    "pickle+gzip": _unsafe_pipeline([__import__("pickle"), GZIP]),
     "json+utf8_encoder+gzip": SerializerPipeline(
         [preconf.json_converter, json, preconf.utf8_encoder, GZIP]
     ),
@@ -173,3 +180,29 @@ def test_one_pipeline_is_safe_to_share_between_threads(spec: str) -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert all(pool.map(round_trip, range(32)))
+
+
+@pytest.mark.parametrize(
+    "reader",
+    [
+        __import__("pickle"),
+        Stage(__import__("pickle")),
+        Stage(dumps=__import__("pickle").dumps, loads=__import__("pickle").loads),
+    ],
+    ids=["module", "stage", "functions"],
+)
+def test_hand_built_stdlib_pickle_without_authentication_warns(reader: Any) -> None:
+    with pytest.warns(UnsafePipelineWarning, match="pickle\\+signed"):
+        SerializerPipeline([reader, GZIP])
+    with pytest.warns(UnsafePipelineWarning):
+        SerializerPipeline([stage("aesgcm"), reader])  # authenticated before, not after
+
+
+def test_hand_built_stdlib_pickle_behind_authentication_does_not_warn() -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipeline = SerializerPipeline([__import__("pickle"), GZIP, stage("signed")])
+    response = CachedResponse(url="https://example.org", status_code=200, content=b"hi")
+    assert pipeline.loads(pipeline.dumps(response)).content == b"hi"
