@@ -3,7 +3,10 @@
 Everything that resolves a name (the spec builder, the session, the CLI) asks a
 :class:`PluginRegistry`; nothing else calls ``pm.hook`` directly. The registry loads lazily:
 on the first look-up it registers the built-in plugin modules, then every entry point in the
-group ``vaultcache``, each in isolation, so one broken plugin is reported and the others work.
+group ``vaultcache`` that the allow-list admits (the others are never imported), each in
+isolation, so one broken plugin is reported and the others work. Every plugin, built-in or
+installed, must declare the plugin API version it was written for (``VAULTCACHE_PLUGIN_API``);
+one that declares another version is reported as incompatible and not registered.
 """
 
 from __future__ import annotations
@@ -289,6 +292,7 @@ class PluginRegistry:
         return normalise_distribution(provider.distribution) in self._allow
 
     def _allows_installed(self, provider: Provider) -> bool:
+        # Asked of an entry point before it is loaded (so before it is in _tried).
         return self._allow is None or normalise_distribution(provider.distribution) in self._allow
 
     # -- loading ---------------------------------------------------------------------------

@@ -51,6 +51,9 @@ def render(registry: PluginRegistry) -> str:
         ]
         lines.extend(_table(rows) if rows else ["  (none)"])
         lines.append("")
+    if registry.allowed is not None:
+        allowed = ", ".join(sorted(registry.allowed)) or "none (built-ins only)"
+        lines.extend([f"Allowed plugin packages: {allowed}", ""])
     failures = registry.failures()
     incompatible = [f for f in failures if isinstance(f, PluginIncompatibleError)]
     broken = [f for f in failures if not isinstance(f, PluginIncompatibleError)]
