@@ -751,16 +751,27 @@ def _create_private_file(path: Path) -> None:
 
 def _warn_if_shared(path: Path) -> None:
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except OSError:
         return  # sqlite will report a missing or unreadable file itself
-    if os.name == "posix" and stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+    mode = status.st_mode
+    if os.name != "posix" or not stat.S_ISREG(mode):
+        return
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning(
             "sqlite cache database %s is accessible by group or others (mode %o); "
             "run `chmod 600 %s`",
             path,
             stat.S_IMODE(mode),
             path,
+        )
+    if status.st_uid != os.getuid():
+        # In a shared directory (use_temp) another user may have created it first.
+        logger.warning(
+            "sqlite cache database %s belongs to another user (uid %d), who can read and "
+            "replace it; use a cache location of your own, such as use_cache_dir=True",
+            path,
+            status.st_uid,
         )
 
 

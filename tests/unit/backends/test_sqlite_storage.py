@@ -474,3 +474,15 @@ def test_value_that_is_not_a_blob_is_missing(
             assert storage.get("key") is None
         assert "not a blob" in caplog.text
         assert storage["other"] == b"kept"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown")
+def test_existing_database_of_another_user_is_used_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "cache.sqlite"
+    db.touch(mode=0o600)
+    os.chown(db, 12345, -1)
+    with caplog.at_level(logging.WARNING), SQLiteStorage(db) as storage:
+        storage["key"] = b"value"
+    assert "belongs to another user (uid 12345)" in caplog.text
