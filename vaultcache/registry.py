@@ -475,14 +475,14 @@ class PluginRegistry:
         self._ensure_loaded()
         return [failure for provider, failure in self._failures if self._allows(provider)]
 
+    def installed(self) -> list[Provider]:
+        """Every installed plugin (entry point) found, allowed or not; none is imported here."""
+        self._ensure_loaded()
+        return [provider for _, provider in self._installed or ()]
+
     def not_allowed(self) -> list[Provider]:
         """Installed plugins the allow-list leaves out (never imported, or now hidden)."""
-        self._ensure_loaded()
-        return [
-            provider
-            for _, provider in self._installed or ()
-            if not self._allows_installed(provider)
-        ]
+        return [provider for provider in self.installed() if not self._allows_installed(provider)]
 
     def build_stage(
         self, name: str, options: Mapping[str, Any], keys: Any

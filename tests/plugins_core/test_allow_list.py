@@ -11,6 +11,7 @@ import pytest
 
 import vaultcache
 from vaultcache import CachedSession, ConfigError, UnknownPluginError, generate_key
+from vaultcache.cli.plugins import render
 from vaultcache.config import PluginSettings
 from vaultcache.registry import PluginRegistry, get_registry, normalise_distribution
 
@@ -217,3 +218,13 @@ def test_plugin_settings_apply_to_a_given_registry(markers: dict[str, Path]) -> 
     assert registry.allowed == frozenset({"vc-core-spy"})
     registry.stage("zstd")
     assert not markers["plugin"].exists()
+
+
+def test_the_cli_marks_allowed_names_nothing_installed_has(
+    markers: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    registry = PluginRegistry(allow=["VC_Core_Plugin", "vc-core-plugn"])
+    assert _ours(p.distribution for p in registry.installed()) == ["vc-core-plugin", "vc-core-spy"]
+    text = render(registry)
+    assert "Allowed plugin packages: vc-core-plugin, vc-core-plugn (not installed)\n" in text
+    assert not markers["spy"].exists()

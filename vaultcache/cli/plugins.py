@@ -8,7 +8,7 @@ from typing import Any
 
 from vaultcache.config import load_settings
 from vaultcache.errors import PluginIncompatibleError
-from vaultcache.registry import PluginRegistry, get_registry
+from vaultcache.registry import PluginRegistry, get_registry, normalise_distribution
 
 __all__ = ["add_parser", "render"]
 
@@ -52,8 +52,7 @@ def render(registry: PluginRegistry) -> str:
         lines.extend(_table(rows) if rows else ["  (none)"])
         lines.append("")
     if registry.allowed is not None:
-        allowed = ", ".join(sorted(registry.allowed)) or "none (built-ins only)"
-        lines.extend([f"Allowed plugin packages: {allowed}", ""])
+        lines.extend([f"Allowed plugin packages: {_allowed(registry)}", ""])
     failures = registry.failures()
     incompatible = [f for f in failures if isinstance(f, PluginIncompatibleError)]
     broken = [f for f in failures if not isinstance(f, PluginIncompatibleError)]
@@ -72,6 +71,16 @@ def render(registry: PluginRegistry) -> str:
             lines.extend([f"{title}:", *(f"  {item}" for item in items)])
             lines.extend([footer, ""] if footer else [""])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _allowed(registry: PluginRegistry) -> str:
+    """The allow-list, marking names no installed package has (a typo, or not installed)."""
+    installed = {normalise_distribution(p.distribution) for p in registry.installed()}
+    names = [
+        name if name in installed else f"{name} (not installed)"
+        for name in sorted(registry.allowed or ())
+    ]
+    return ", ".join(names) or "none (built-ins only)"
 
 
 def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
