@@ -220,9 +220,7 @@ def test_plugin_settings_apply_to_a_given_registry(markers: dict[str, Path]) -> 
     assert not markers["plugin"].exists()
 
 
-def test_the_cli_marks_allowed_names_nothing_installed_has(
-    markers: dict[str, Path], capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_the_cli_marks_allowed_names_nothing_installed_has(markers: dict[str, Path]) -> None:
     registry = PluginRegistry(allow=["VC_Core_Plugin", "vc-core-plugn"])
     assert _ours(p.distribution for p in registry.installed()) == ["vc-core-plugin", "vc-core-spy"]
     text = render(registry)
