@@ -99,6 +99,22 @@ def test_wrong_values_and_deep_nesting_are_config_errors(tmp_path: Path, text: s
         CachedSession.from_config(path, cache_name=str(tmp_path / "c"), keys=[new_key()])
 
 
+@pytest.mark.parametrize("where", ["keys.material", "keys.env.variable", "name"])
+def test_key_material_in_a_config_file_is_refused_without_echoing_it(
+    tmp_path: Path, where: str
+) -> None:
+    """Attack: trick a user into keeping a key in a config file (often committed, shared)."""
+    key = new_key()
+    *tables, name = where.split(".")
+    header = f"[{'.'.join(tables)}]\n" if tables else ""
+    path = tmp_path / "vaultcache.toml"
+    path.write_text(f'{header}{name} = "{key}"\n')
+    with pytest.raises(ConfigError, match="key material") as caught:
+        load_settings(path, environ={})
+    assert key not in str(caught.value)
+    assert key.rstrip("=") not in str(caught.value)
+
+
 def test_unknown_stage_name_is_a_spec_error_listing_the_known_ones() -> None:
     """Attack: a spec naming a stage nobody provides (a typo, or a plugin not installed)."""
     with pytest.raises(SpecError, match="zstd"):
