@@ -183,6 +183,31 @@ def test_yaml_alias_bomb_is_refused_quickly() -> None:
     assert elapsed < 0.5
 
 
+FORMAT_BOMBS = {
+    "msgpack-huge-array": ("msgpack", b"\xdd\xff\xff\xff\xff"),
+    "msgpack-huge-map": ("msgpack", b"\xdf\xff\xff\xff\xff"),
+    "msgpack-huge-bin": ("msgpack", b"\xc6\xff\xff\xff\xff"),
+    "msgpack-deep": ("msgpack", b"\x91" * 100_000 + b"\xc0"),
+    "json-deep": ("json", b"[" * 100_000 + b"]" * 100_000),
+    "json-deep-object": ("json", b'{"a":' * 50_000 + b"1" + b"}" * 50_000),
+    "toml-deep": ("toml", b"a = " + b"[" * 100_000),
+    "yaml-deep": ("yaml", b"[" * 100_000),
+    "bson-huge-length": ("bson", b"\xff\xff\xff\x7f\x00"),
+    "pickle-huge-frame": ("pickle", b"\x80\x05\x95" + b"\xff" * 8 + b"."),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FORMAT_BOMBS))
+def test_format_bombs_are_refused_in_bounded_time_and_memory(name: str) -> None:
+    """Attack: an entry declaring huge lengths, or nesting deeper than any parser's stack."""
+    spec, data = FORMAT_BOMBS[name]
+    reader = SerializerPipeline([format_stage(spec)])
+    raised, elapsed, peak = _measure(lambda: reader.loads(data))
+    assert isinstance(raised, DecodeError)
+    assert elapsed < 1
+    assert peak < 64 * MiB
+
+
 # -- random and mutated bytes ---------------------------------------------------------------
 
 
