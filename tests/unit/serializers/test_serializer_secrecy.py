@@ -13,6 +13,7 @@ from serializer_support import flip
 
 from vaultcache import (
     CachedResponse,
+    DecodeError,
     EntryError,
     KeyRing,
     KeyRingError,
@@ -198,9 +199,12 @@ def test_bad_key_from_the_environment_is_not_echoed(monkeypatch: pytest.MonkeyPa
     assert KEY_TEXT[:-4] not in str(error)
 
 
-def test_a_format_stage_on_its_own_lets_decoder_messages_through() -> None:
-    # The control for the read-error tests: the decoders do quote payload, and it is the
-    # pipeline's wrapping that keeps it out of the errors callers see.
+def test_a_format_stage_on_its_own_keeps_decoder_messages_out() -> None:
+    # The decoders quote payload in their messages (the structurer's ValueError names the
+    # bad created_at); the stage itself raises DecodeError without it, chained to nothing.
     data = json.dumps({"status_code": 200, "content": "", "created_at": MARKER}).encode()
-    with pytest.raises(ValueError, match=MARKER):
+    with pytest.raises(DecodeError) as caught:
         format_stage("json").loads(data)
+    assert MARKER not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__

@@ -8,70 +8,30 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import pytest
-
 from vaultcache.testing import StageContract
 
-# Format stages let their decoder's own exceptions through (ValueError, UnicodeDecodeError,
-# InvalidBSON...), and only the pipeline turns them into DecodeError; the contract asks the
-# stage itself to raise entry errors only. Strict: once FormatStage.loads wraps them, these
-# tests pass and the markers must go.
-_FORMAT_GAP = pytest.mark.xfail(
-    reason="FormatStage.loads lets decoder exceptions escape; the pipeline wraps them",
-    strict=True,
-)
 
-
-class FormatContract(StageContract):
-    """Built-in format stages: known to fail the error-type checks (see _FORMAT_GAP)."""
-
-    @_FORMAT_GAP
-    def test_random_input(self, stage: Any) -> None:
-        super().test_random_input(stage)
-
-    @_FORMAT_GAP
-    def test_truncated_input(self, stage: Any) -> None:
-        super().test_truncated_input(stage)
-
-    @_FORMAT_GAP
-    def test_appended_garbage(self, stage: Any) -> None:
-        super().test_appended_garbage(stage)
-
-    @_FORMAT_GAP
-    def test_bit_flips(self, stage: Any) -> None:
-        super().test_bit_flips(stage)
-
-    @_FORMAT_GAP
-    def test_any_input(self, stage: Any) -> None:
-        super().test_any_input(stage)
-
-
-class TestMsgpack(FormatContract):
+class TestMsgpack(StageContract):
     stage_name = "msgpack"
 
 
-class TestJson(FormatContract):
+class TestJson(StageContract):
     stage_name = "json"
 
 
-class TestYaml(FormatContract):
+class TestYaml(StageContract):
     stage_name = "yaml"
 
 
-class TestPickle(FormatContract):
+class TestPickle(StageContract):
     stage_name = "pickle"
 
-    def test_appended_garbage(self, stage: Any) -> None:
-        # pickle stops reading at its STOP opcode: what follows is never decoded, which a
-        # format may do (it is not authenticated), so this passes despite the gap.
-        StageContract.test_appended_garbage(self, stage)
 
-
-class TestBson(FormatContract):
+class TestBson(StageContract):
     stage_name = "bson"
 
 
-class TestToml(FormatContract):
+class TestToml(StageContract):
     stage_name = "toml"
 
 

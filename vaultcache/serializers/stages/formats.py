@@ -59,14 +59,20 @@ class FormatStage:
 
     def loads(self, data: bytes) -> Any:
         """Decode, then structure; DecodeError when the entry does not hold a response."""
-        value = self._decode(data)
-        # The converter passes non-mappings through unchanged; a format stage returns
-        # responses only, so a list or a number read from the store is not handed back.
-        if not isinstance(value, Mapping):
+        try:
+            value = self._decode(data)
+            # The converter passes non-mappings through unchanged; a format stage returns
+            # responses only, so a list or a number read from the store is not handed back.
+            if isinstance(value, Mapping):
+                return self._converter.loads(value)
+        except DecodeError:
+            raise
+        except Exception:  # each decoder has its own errors; the stage raises one kind
+            # from None: a decoder's message may quote bytes of the entry.
             raise DecodeError(
-                f"stage {self.name!r}: entry does not hold a response", stage=self.name
-            )
-        return self._converter.loads(value)
+                f"stage {self.name!r}: entry is not valid {self.name}", stage=self.name
+            ) from None
+        raise DecodeError(f"stage {self.name!r}: entry does not hold a response", stage=self.name)
 
     def __repr__(self) -> str:
         return f"FormatStage({self.name})"
