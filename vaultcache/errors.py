@@ -134,7 +134,8 @@ class PluginConflictError(PluginError):
         self.distributions = tuple(distributions)
         super().__init__(
             f"{category} {name!r} is provided by more than one package "
-            f"({' and '.join(self.distributions)}); uninstall one of them"
+            f"({' and '.join(self.distributions)}); uninstall one of them, or leave it "
+            "out of the allow-list ([plugins] allow or VAULTCACHE_PLUGINS)"
         )
 
 
