@@ -7,7 +7,9 @@ Benchmarks:
 - ``session``: end-to-end ``session.get`` latency of cache hits and misses against a local
   HTTP server, for vaultcache's ``CachedSession`` (several serializers, sqlite and filesystem
   backends), requests-cache's ``CachedSession`` (the anchor) and a plain ``requests.Session``
-  (the floor), plus on-disk bytes per entry and peak memory of one 16 MiB hit.
+  (the floor), plus on-disk bytes per entry and peak memory of one 16 MiB hit. With the
+  ``vaultcache-redis`` plugin installed, also the ``redis`` backend, on a ``redis-server``
+  the script starts on a free loopback port (or the one ``--redis-url`` names).
 
 Timing method, shared by every benchmark: each candidate is timed in batches of calls with
 ``time.perf_counter_ns`` (the garbage collector paused during a batch), the batch size chosen
@@ -577,6 +579,9 @@ NO_CACHE = "no cache (requests.Session)"
 REQUESTS_CACHE = "requests-cache CachedSession"
 #: The ratio of a hit with retention (LRU tracking) to the same hit without it.
 RETENTION_COST = "hit with retention / without"
+#: Specs measured on the redis backend too (when vaultcache-redis and a server are there).
+REDIS_SPECS = ("msgpack", "signed+zstd+aesgcm")
+REDIS_VS_SQLITE = "redis / sqlite, same spec"
 
 
 @dataclass(frozen=True)
@@ -711,8 +716,13 @@ def requests_cache_available() -> bool:
     return True
 
 
-def session_candidates(with_requests_cache: bool) -> list[SessionCandidate]:
-    """Plain requests, requests-cache (when installed), then every vaultcache combination."""
+def session_candidates(
+    with_requests_cache: bool, redis_url: str | None = None
+) -> list[SessionCandidate]:
+    """Plain requests, requests-cache (when installed), then every vaultcache combination.
+
+    With `redis_url`, also the redis backend for each of REDIS_SPECS.
+    """
     import requests
 
     from vaultcache import CachedSession, generate_key
@@ -749,7 +759,99 @@ def session_candidates(with_requests_cache: bool) -> list[SessionCandidate]:
                 SessionCandidate(f"vaultcache {spec}", "vaultcache", backend, spec, make)
             )
     candidates.append(_retention_candidate())
+    if redis_url is not None:
+        candidates += _redis_candidates(redis_url)
     return candidates
+
+
+def _redis_candidates(redis_url: str) -> list[SessionCandidate]:
+    """vaultcache on the redis backend (the vaultcache-redis plugin), one per REDIS_SPECS."""
+    from vaultcache import CachedSession, generate_key
+
+    run = f"{os.getpid()}-{time.time_ns()}"  # keys of this run apart on a shared server
+    candidates = []
+    for spec in REDIS_SPECS:
+
+        def make(folder: Path, spec: str = spec) -> Any:
+            return CachedSession(
+                str(folder / "http_cache"),
+                backend="redis",
+                serializer=spec,
+                keys=[generate_key()],
+                url=redis_url,
+                prefix=f"vaultcache-bench:{run}:{folder.name}:",
+            )
+
+        candidates.append(SessionCandidate(f"vaultcache {spec}", "vaultcache", "redis", spec, make))
+    return candidates
+
+
+@contextlib.contextmanager
+def redis_server(url: str | None, enabled: bool) -> Iterator[str | None]:
+    """The redis URL to measure: `url`, else a redis-server started here; None to skip.
+
+    A server started here listens on a free port of 127.0.0.1, keeps nothing on disk
+    (``--save "" --appendonly no``) and is stopped on exit.
+    """
+    import importlib.util
+
+    if not enabled:
+        yield None
+        return
+    if importlib.util.find_spec("vaultcache_redis") is None:
+        _progress("session: vaultcache-redis is not installed; skipping the redis backend")
+        yield None
+        return
+    if url is not None:
+        yield url
+        return
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _progress("session: redis-server is not installed; skipping the redis backend")
+        yield None
+        return
+    import socket
+
+    import redis
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="vaultcache-bench-redis-") as folder:
+        arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        process = subprocess.Popen(
+            [binary, *arguments, "no", "--dir", folder, "--logfile", ""],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            client = redis.Redis(host="127.0.0.1", port=port)
+            deadline = time.monotonic() + 20
+            while True:
+                with contextlib.suppress(redis.exceptions.ConnectionError):
+                    if client.ping():
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit("session: the redis-server started for the benchmark failed")
+                time.sleep(0.02)
+            client.close()
+            _progress(f"session: started redis-server on 127.0.0.1:{port}")
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+def _redis_info(url: str, *, given: bool) -> dict[str, Any]:
+    """The server's version and where it came from, for the report (never the URL)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        server_version = client.info("server").get("redis_version")
+    finally:
+        client.close()
+    return {"version": server_version, "server": "--redis-url" if given else "started here"}
 
 
 def _retention_candidate() -> SessionCandidate:
@@ -932,7 +1034,9 @@ def session_size(
             _progress(f"session: {label}, peak memory of one hit ...")
             memory = _session_memory(live, url, size)
     finally:
-        for _, _, session in live:
+        for candidate, _, session in live:
+            if candidate.backend == "redis":
+                session.cache.clear()  # a server given by --redis-url keeps nothing of ours
             session.close()
     writes = plan.writes[size]
     _progress(f"session: {label}, disk use of {writes} entries per cache ...")
@@ -948,7 +1052,7 @@ def session_size(
             **_quartile_fields("hit", hits[candidate.name]),
             **_quartile_fields("miss", misses.get(candidate.name)),
         }
-        if candidate.cached:
+        if candidate.cached and candidate.backend != "redis":  # redis has no files to count
             row |= session_storage(candidate, url, writes, folder)
         rows.append(row)
     return {"rows": rows, "ratios": _session_ratios(size, hits, misses), "memory": memory}
@@ -973,6 +1077,21 @@ def _session_ratios(
                     "operation": operation,
                     "numerator": name,
                     "denominator": anchor.label,
+                    "time_ratio": median,
+                    "q1": q1,
+                    "q3": q3,
+                }
+            )
+    for name, timed_hit in hits.items():
+        sqlite_name = name.replace(" [redis]", " [sqlite]")
+        if name.endswith(" [redis]") and sqlite_name in hits:
+            q1, median, q3 = paired_ratio(timed_hit, hits[sqlite_name])
+            ratios.append(
+                {
+                    "size": size,
+                    "operation": REDIS_VS_SQLITE,
+                    "numerator": name,
+                    "denominator": sqlite_name,
                     "time_ratio": median,
                     "q1": q1,
                     "q3": q3,
@@ -1076,6 +1195,7 @@ def print_session(report: dict[str, Any]) -> None:
                     else f"{ratio['time_ratio']:.2f} ({ratio['q1']:.2f}-{ratio['q3']:.2f})"
                 )
             print(f"  {name:<44}" + "".join(f" {c:>18}" for c in cells))
+    _print_backend_ratios(report["ratios"])
     costs = [r for r in report["ratios"] if r["operation"] == RETENTION_COST]
     if costs:
         print()
@@ -1100,6 +1220,22 @@ def print_session(report: dict[str, Any]) -> None:
             )
 
 
+def _print_backend_ratios(ratios: Sequence[dict[str, Any]]) -> None:
+    """The redis / sqlite hit-time ratios, when the redis backend was measured."""
+    backends = [r for r in ratios if r["operation"] == REDIS_VS_SQLITE]
+    if not backends:
+        return
+    print()
+    print(f"Hit time, {REDIS_VS_SQLITE} (median of per-round ratios, IQR):")
+    for name in dict.fromkeys(r["numerator"] for r in backends):
+        cells = [
+            f"{_size_label(r['size'])}: {r['time_ratio']:.2f} ({r['q1']:.2f}-{r['q3']:.2f})"
+            for r in backends
+            if r["numerator"] == name
+        ]
+        print(f"  {name:<44} " + "   ".join(cells))
+
+
 def run_session(args: argparse.Namespace) -> dict[str, Any]:
     """The ``session`` benchmark."""
     plan = session_plan(args.quick, args.rounds)
@@ -1109,18 +1245,24 @@ def run_session(args: argparse.Namespace) -> dict[str, Any]:
             "session: requests-cache is not installed (pip install 'vaultcache[bench]'); "
             "skipping its candidate and the ratios to it"
         )
-    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    env = environment(
+        dt.datetime.now(dt.UTC),
+        extra=("requests", "requests-cache", "vaultcache-redis", "redis", "hiredis"),
+    )
     started = time.perf_counter()
-    candidates = session_candidates(with_requests_cache)
     _progress("session: generating bodies ...")
     bodies = {size: make_body(size, seed=3000 + index) for index, size in enumerate(SESSION_SIZES)}
     rows: list[dict[str, Any]] = []
     ratios: list[dict[str, Any]] = []
     memory: list[dict[str, Any]] = []
     with (
+        redis_server(args.redis_url, not args.no_redis) as redis_url,
         body_server(bodies) as base_url,
         tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder,
     ):
+        candidates = session_candidates(with_requests_cache, redis_url)
+        if redis_url is not None:
+            env["redis"] = _redis_info(redis_url, given=bool(args.redis_url))
         for size in SESSION_SIZES:
             result = session_size(
                 size, bodies[size], candidates, plan=plan, base_url=base_url, root=Path(folder)
@@ -1183,6 +1325,15 @@ def parser() -> argparse.ArgumentParser:
             metavar="N",
             help="rounds per candidate, overriding the default (see bench/README.md)",
         )
+        if name == "session":
+            command.add_argument(
+                "--redis-url",
+                metavar="URL",
+                help="measure the redis backend on this server instead of starting one",
+            )
+            command.add_argument(
+                "--no-redis", action="store_true", help="leave out the redis backend"
+            )
     return main_parser
 
 
