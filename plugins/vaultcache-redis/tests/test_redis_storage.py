@@ -118,6 +118,14 @@ def test_an_unreachable_server_is_a_backend_error_without_the_password(tmp_path:
     assert "key" not in message.replace("keys", "")
 
 
+def test_cluster_mode_needs_a_cluster(redis_url: str) -> None:
+    with pytest.raises(BackendError, match="Redis Cluster") as caught:
+        RedisStorage(redis_url, "test:", cluster=True)
+    assert caught.value.backend == "redis"
+    with closed_port() as port, pytest.raises(BackendError, match="cluster error"):
+        RedisStorage(f"redis://:pw@127.0.0.1:{port}/0", "test:", cluster=True)
+
+
 def test_foreign_data_under_the_prefix_is_a_backend_error(
     storage: RedisStorage, redis_url: str
 ) -> None:

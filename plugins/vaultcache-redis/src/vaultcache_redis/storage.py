@@ -311,6 +311,14 @@ class RedisStorage(BaseStorage):
                 f"{reason or 'cannot connect'} ({type(exc).__name__}); check that the "
                 "server is running and reachable, or raise socket_timeout",
             ) from None
+        except redis.exceptions.RedisClusterException as exc:
+            # Not a RedisError; its messages may quote a node's address, which is fine, but
+            # keep to the type for the same reason as below.
+            raise self._error(
+                action,
+                f"cluster error ({type(exc).__name__}); check that the URL names a reachable "
+                "node of a Redis Cluster, or set cluster = false for a single server",
+            ) from None
         except redis.exceptions.RedisError as exc:
             # Server replies name the command and never echo values; keep only the first line.
             detail = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
