@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["BODY_MARKER", "body_for", "check_response", "flip"]
@@ -22,7 +23,8 @@ def body_for(path: str) -> bytes:
     pad = parse_qs(urlsplit(path).query).get("pad", ["0"])[0]
     size = 50 + int(digest[:4], 16) % 3000 + min(int(pad) if pad.isdigit() else 0, 10**6)
     text = f"path={urlsplit(path).path};digest={digest};{BODY_MARKER};"
-    return text.encode() + b"x" * size
+    # Incompressible, so stored entries are as large as the bodies and writes take time.
+    return text.encode() + random.Random(digest).randbytes(size)
 
 
 def check_response(url: str, status: int, content: bytes) -> str | None:

@@ -1,7 +1,8 @@
 """A writer killed with SIGKILL at random moments never leaves a torn or wrong entry.
 
-A real subprocess writes through a CachedSession (overwriting twenty URLs with bodies from
-a few bytes to 400 KiB) and is killed after a random delay, many times over, on one store.
+A real subprocess writes through a CachedSession and its cache (twenty URLs with bodies from
+a few bytes to 400 KiB, rewritten over and over) and is killed after a random delay, many
+times over, on one store.
 After each kill the store opens, and every entry in it reads as the complete, correct
 response for its URL; none is discarded as unreadable (a torn entry would be).
 """
@@ -25,7 +26,7 @@ from security_support import check_response
 from vaultcache.session import CachedSession
 
 WRITER = Path(__file__).with_name("crash_writer.py")
-ROUNDS = 10
+ROUNDS = 16
 MAX_DELAY = 0.2
 
 

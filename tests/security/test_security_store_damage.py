@@ -72,7 +72,7 @@ def test_truncated_database_is_a_typed_error_or_answers_correctly(
     _all_correct(damaged, origin)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(16))
 def test_database_with_damaged_pages_is_a_typed_error_or_answers_correctly(
     make_session: Any, origin: Any, cache_path: str, seed: int
 ) -> None:

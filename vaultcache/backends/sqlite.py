@@ -228,12 +228,14 @@ class SQLiteStorage(BaseStorage):
     def __iter__(self) -> Iterator[str]:
         # Read every key first: a cursor held open across yields would pin a read snapshot
         # (blocking checkpoints) and break if the caller writes while iterating.
-        sql = f"SELECT key FROM {self._table}"  # noqa: S608 - checked name
+        # As blobs: one key that is not UTF-8 (written by something else) must not make the
+        # whole listing fail; it is left out.
+        sql = f"SELECT CAST(key AS BLOB) FROM {self._table}"  # noqa: S608 - checked name
         try:
             rows = self._run(lambda conn: conn.execute(sql).fetchall())
         except _BusyError:
             raise self._busy_error("list its keys") from None
-        return iter([row[0] for row in rows])
+        return iter([key for (raw,) in rows if (key := _text_or_none(raw)) is not None])
 
     def __len__(self) -> int:
         sql = f"SELECT COUNT(*) FROM {self._table}"  # noqa: S608 - checked name
@@ -423,6 +425,8 @@ class SQLiteStorage(BaseStorage):
                 _in_transaction(conn, self._flush_accesses)
             finally:
                 conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        except UnicodeDecodeError as exc:
+            raise self._undecodable_error() from exc
         except sqlite3.Error as exc:
             if not _is_busy(exc):
                 raise self._error(exc) from exc
@@ -477,6 +481,9 @@ class SQLiteStorage(BaseStorage):
             try:
                 conn = self._connection()
                 return _in_transaction(conn, action) if write else action(conn)
+            except UnicodeDecodeError as exc:
+                # Text read from a damaged file (header or page) need not be UTF-8.
+                raise self._undecodable_error() from exc
             except sqlite3.Error as exc:
                 if not _is_busy(exc):
                     raise self._error(exc) from exc
@@ -582,6 +589,14 @@ class SQLiteStorage(BaseStorage):
             path=str(self.path),
         )
 
+    def _undecodable_error(self) -> BackendError:
+        return BackendError(
+            f"sqlite cache database {self.path} is corrupt (it holds text that is not UTF-8); "
+            "move it aside or delete it, and vaultcache will create a new, empty cache",
+            backend=BACKEND,
+            path=str(self.path),
+        )
+
     def _busy_error(self, action: str) -> BackendError:
         return BackendError(
             f"sqlite cache database {self.path} stayed locked by other connections for "
@@ -682,6 +697,13 @@ def _in_transaction(conn: sqlite3.Connection, action: Callable[[sqlite3.Connecti
                 logger.debug("rollback failed; sqlite rolls back on close", exc_info=True)
         raise
     return result
+
+
+def _text_or_none(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:

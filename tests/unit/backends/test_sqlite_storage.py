@@ -486,3 +486,32 @@ def test_existing_database_of_another_user_is_used_with_a_warning(
     with caplog.at_level(logging.WARNING), SQLiteStorage(db) as storage:
         storage["key"] = b"value"
     assert "belongs to another user (uid 12345)" in caplog.text
+
+
+def test_key_that_is_not_utf8_is_left_out_of_listings(tmp_path: Path) -> None:
+    """A row written by something else with a non-UTF-8 key does not break listing."""
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage["key"] = b"value"
+        with sqlite3.connect(storage.path) as conn:
+            conn.execute(
+                "INSERT INTO responses VALUES (CAST(x'ff61' AS TEXT), x'00', 0, 0)",
+            )
+        assert list(storage) == ["key"]
+        assert storage["key"] == b"value"
+        assert len(storage) == 2
+
+
+def test_text_that_does_not_decode_is_a_backend_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Text sqlite reads from a damaged header may not decode (seen with damaged pages in
+    tests/security); that is a corrupt database, reported as such."""
+    with SQLiteStorage(tmp_path / "cache") as storage:
+        storage["key"] = b"value"
+
+    def undecodable(self: SQLiteStorage) -> None:
+        raise UnicodeDecodeError("utf-8", b"\xec", 0, 1, "invalid continuation byte")
+
+    monkeypatch.setattr(SQLiteStorage, "_connect", undecodable)
+    with pytest.raises(BackendError, match="not UTF-8"):
+        SQLiteStorage(tmp_path / "cache")
