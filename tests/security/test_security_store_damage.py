@@ -121,6 +121,19 @@ def test_one_bad_row_is_a_miss_and_the_others_are_kept(
     assert all(_all_correct(session, origin))
 
 
+def test_row_with_a_key_that_is_not_utf8_does_not_break_listing(
+    make_session: Any, origin: Any, cache_path: str
+) -> None:
+    """Attack: insert a row whose key is not UTF-8, so that listing the cache fails."""
+    session = make_session()
+    _fill(session, origin)
+    with sqlite3.connect(_db(cache_path)) as db:
+        db.execute("INSERT INTO responses VALUES (CAST(x'ff00' AS TEXT), x'00', 0, 0)")
+
+    assert len(session.cache.urls) == len(PATHS)
+    assert all(_all_correct(session, origin))
+
+
 @pytest.mark.parametrize(
     "damage", ["garbage", "empty", "huge-key-length", "other-entry", "directory"]
 )
