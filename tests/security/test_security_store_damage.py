@@ -135,12 +135,14 @@ def test_row_with_a_key_that_is_not_utf8_does_not_break_listing(
 
 
 @pytest.mark.parametrize(
-    "damage", ["garbage", "empty", "huge-key-length", "other-entry", "directory"]
+    "damage",
+    ["garbage", "empty", "huge-key-length", "other-entry", "directory", "fifo", "device-link"],
 )
 def test_one_damaged_entry_file_is_a_miss_and_the_others_are_kept(
     make_session: Any, origin: Any, cache_path: str, damage: str
 ) -> None:
-    """Attack: replace one entry file with garbage, another entry or a directory."""
+    """Attack: replace one entry file with garbage, another entry, a directory, a FIFO or a
+    link to a device."""
     session = make_session("filesystem")
     keys = _fill(session, origin)
     files = Path(cache_path, "responses")
@@ -155,6 +157,10 @@ def test_one_damaged_entry_file_is_a_miss_and_the_others_are_kept(
     target.unlink()
     if damage == "directory":
         target.mkdir()
+    elif damage == "fifo":  # opening it for reading would wait for a writer forever
+        os.mkfifo(target)
+    elif damage == "device-link":  # reading it would never end
+        target.symlink_to("/dev/zero")
     else:
         target.write_bytes(content[damage])
     assert files.is_dir()

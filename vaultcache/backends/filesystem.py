@@ -26,10 +26,12 @@ access times (under ``relatime``, once per write or per day).
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import logging
 import os
 import re
+import stat
 import struct
 import sys
 import tempfile
@@ -69,7 +71,9 @@ _TEMP_PREFIX = ".vaultcache-"
 _TEMP_SUFFIX = ".tmp"
 _LOCK_NAME = ".vaultcache.lock"
 _NOATIME = getattr(os, "O_NOATIME", 0)
-_READ_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0) | _NOATIME
+# O_NONBLOCK: opening a FIFO planted at an entry's path would otherwise wait for a writer.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+_READ_FLAGS = _OPEN_FLAGS | getattr(os, "O_BINARY", 0) | _NOATIME
 _EXTENSION = re.compile(r"(\.[A-Za-z0-9_-]{1,16})?\Z")
 # A write whose temp file is removed under it by a concurrent clear() starts again.
 _WRITE_ATTEMPTS = 3
@@ -354,7 +358,7 @@ class FileStorage(BaseStorage):
         """Set the access time of each file read since the last flush (never backwards)."""
         for key, when in self._accesses.take().items():
             try:
-                fd = os.open(self._path(key), os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                fd = os.open(self._path(key), _OPEN_FLAGS)
             except OSError:
                 continue  # deleted or replaced meanwhile: nothing to record
             try:
@@ -537,6 +541,11 @@ def _open_entry(path: Path) -> IO[bytes]:
         if not _NOATIME:
             raise
         fd = os.open(path, _READ_FLAGS & ~_NOATIME)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        # A directory, FIFO or device where an entry should be: no entry (reading a FIFO
+        # would wait for a writer, a device would never end).
+        raise FileNotFoundError(errno.ENOENT, "not a regular file", str(path))
     return os.fdopen(fd, "rb")
 
 

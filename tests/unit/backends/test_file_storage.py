@@ -329,3 +329,27 @@ def test_huge_key_length_in_a_header_allocates_nothing(
     finally:
         tracemalloc.stop()
     assert peak < 1024 * 1024
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "device-link", "directory"])
+def test_entry_path_that_is_not_a_regular_file_is_missing(files: FileStorage, kind: str) -> None:
+    """A FIFO (opening it would wait for a writer), a link to a device or a directory."""
+    files["key"] = b"value"
+    files["other"] = b"kept"
+    path = entry_file(files, "key")
+    path.unlink()
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device-link":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    assert files.get("key") is None
+    assert "key" not in files
+    assert files.size_of("key") is None
+    assert list(files) == ["other"]
+    assert [entry.key for entry in files.entry_stats()] == ["other"]
+    if kind != "directory":
+        files["key"] = b"again"
+        assert files["key"] == b"again"
