@@ -353,3 +353,15 @@ def test_entry_path_that_is_not_a_regular_file_is_missing(files: FileStorage, ki
     if kind != "directory":
         files["key"] = b"again"
         assert files["key"] == b"again"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX lock file")
+def test_lock_file_planted_as_a_link_is_not_followed(files: FileStorage, tmp_path: Path) -> None:
+    """A link at the lock file's path must not make a write create a file elsewhere."""
+    elsewhere = tmp_path / "created-elsewhere"
+    lock = files.cache_dir / ".vaultcache.lock"
+    lock.unlink(missing_ok=True)
+    lock.symlink_to(elsewhere)
+    with pytest.raises(BackendError):
+        files["key"] = b"value"
+    assert not elsewhere.exists()
