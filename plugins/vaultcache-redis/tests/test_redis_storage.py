@@ -52,6 +52,7 @@ def test_the_layout_is_one_hash_per_entry(storage: RedisStorage, redis_url: str)
         client.close()
     assert fields[b"v"] == b"value"
     assert float(fields[b"c"]) > 0
+    assert fields[b"a"] == fields[b"c"]  # written counts as used
     assert storage.redis_key("key").endswith(b"responses:{}key")
 
 
@@ -124,6 +125,19 @@ def test_cluster_mode_needs_a_cluster(redis_url: str) -> None:
     assert caught.value.backend == "redis"
     with closed_port() as port, pytest.raises(BackendError, match="cluster error"):
         RedisStorage(f"redis://:pw@127.0.0.1:{port}/0", "test:", cluster=True)
+
+
+def test_recorded_reads_never_recreate_a_deleted_entry(storage: RedisStorage) -> None:
+    storage.track_access = True
+    storage["key"] = b"value"
+    assert storage["key"] == b"value"  # noted in memory
+    del storage["key"]
+    storage["other"] = b"value"  # a write stores the noted reads
+    assert list(storage) == ["other"]
+    (entry,) = storage.entry_stats()
+    assert entry.accessed is not None
+    assert entry.created is not None
+    assert entry.accessed >= entry.created
 
 
 def test_foreign_data_under_the_prefix_is_a_backend_error(

@@ -1,10 +1,15 @@
 """RedisStorage: a vaultcache byte storage in Redis, shared by many processes and hosts.
 
 Layout. The entry stored under the cache key ``k`` is a Redis hash at
-``<prefix><table>:{}<k>`` (``k`` as UTF-8) with two fields: ``v``, the value, and ``c``,
-when it was written (epoch seconds, for retention's ``max_age``). Every operation on one
-entry touches that one key, so it is atomic without transactions, and writing a value and
-its TTL is one Lua script.
+``<prefix><table>:{}<k>`` (``k`` as UTF-8) with three fields: ``v``, the value; ``c``, when
+it was written, and ``a``, when it was last used (epoch seconds, for retention's ``max_age``
+and least-recently-used eviction). Every operation on one entry touches that one key, so it
+is atomic without transactions, and writing a value and its TTL is one Lua script.
+
+Reads are recorded only while :attr:`~vaultcache.backends.base.BaseStorage.track_access` is
+on (retention switches it on): a hit then notes the time in memory, and the times are
+written in one pipeline at the next write or eviction, or after 1024 keys or 30 seconds at
+the next read. A hit stays one ``HGET`` either way.
 
 Redis Cluster. A cluster hashes a key to one of 16384 slots by its *first* ``{...}`` with at
 least one character inside, else by the whole key. The empty ``{}`` after the table name is
@@ -26,6 +31,7 @@ import contextvars
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from typing import Any, cast
 
 import redis
@@ -33,7 +39,7 @@ import redis.cluster
 import redis.exceptions
 from redis.crc import key_slot
 
-from vaultcache.backends.base import BackendError, BaseStorage, EntryStats
+from vaultcache.backends.base import AccessLog, BackendError, BaseStorage, EntryStats
 from vaultcache_redis.options import (
     DEFAULT_SOCKET_TIMEOUT,
     check_prefix,
@@ -47,14 +53,14 @@ logger = logging.getLogger(__name__)
 
 BACKEND = "redis"
 _TABLES = ("responses", "redirects")
-_VALUE, _CREATED = b"v", b"c"
+_VALUE, _CREATED, _ACCESSED = b"v", b"c", b"a"
 #: Keys per SCAN step, per UNLINK and per pipeline of entry_stats.
 _BATCH = 500
 
 # KEYS[1] the entry; ARGV value, creation time, TTL in ms ("0": none). HSET keeps an old
 # TTL, so it is set or removed in the same script: a reader never sees one without the other.
 _SET = """
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'c', ARGV[2])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'c', ARGV[2], 'a', ARGV[2])
 if ARGV[3] == '0' then
   redis.call('PERSIST', KEYS[1])
 else
@@ -69,6 +75,19 @@ if redis.call('HGET', KEYS[1], 'v') ~= ARGV[1] then
   return 0
 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2])
+return 1
+"""
+
+# KEYS[1] the entry; ARGV[1] when it was read. Only an existing entry, and only forwards:
+# the entry may have been deleted, or another process may have stored a later read.
+_TOUCH = """
+if redis.call('HEXISTS', KEYS[1], 'v') == 0 then
+  return 0
+end
+local last = tonumber(redis.call('HGET', KEYS[1], 'a'))
+if last == nil or last < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'a', ARGV[1])
+end
 return 1
 """
 
@@ -125,15 +144,19 @@ class RedisStorage(BaseStorage):
         self._pattern = _glob_escape(self._namespace) + b"*"
         self._socket_timeout = socket_timeout
         self._socket_connect_timeout = socket_connect_timeout
+        self._accesses = AccessLog()
         with self._errors("connect"):
             self._client = self._connect()
         self._set = self._client.register_script(_SET)
         self._replace = self._client.register_script(_REPLACE)
+        self._touch = self._client.register_script(_TOUCH)
 
     def _connect(self) -> Any:
         settings: dict[str, Any] = {
             "socket_timeout": self._socket_timeout,
             "socket_connect_timeout": self._socket_connect_timeout,
+            # A pooled connection idle for 30 s is PINGed before use, so one that a server
+            # restart or a proxy's idle timeout cut is replaced instead of failing a command.
             "health_check_interval": 30,
         }
         if self.cluster:
@@ -180,6 +203,8 @@ class RedisStorage(BaseStorage):
             value = self._client.hget(self.redis_key(key), _VALUE)
         if value is None:
             raise KeyError(key)
+        if self.track_access:
+            self.note_access(key)
         return cast(bytes, value)
 
     def __setitem__(self, key: str, value: bytes) -> None:
@@ -192,6 +217,8 @@ class RedisStorage(BaseStorage):
         milliseconds = 0 if ttl is None else max(1, round(ttl * 1000))
         with self._errors("write an entry"):
             self._set(keys=[self.redis_key(key)], args=[value, repr(time.time()), milliseconds])
+        if len(self._accesses):
+            self._flush_accesses()
 
     def __delitem__(self, key: str) -> None:
         if not isinstance(key, str):
@@ -228,6 +255,7 @@ class RedisStorage(BaseStorage):
 
     def clear(self) -> None:
         """Delete every entry of this table (other tables and prefixes are untouched)."""
+        self._accesses.take()
         self._unlink(self._keys())
         self.usage.cleared()
 
@@ -264,13 +292,13 @@ class RedisStorage(BaseStorage):
 
     # -- retention ----------------------------------------------------------------------------
 
-    def entry_stats(self) -> Iterator[EntryStats]:
-        """Every entry's key, size and creation time.
+    def note_access(self, key: str) -> None:
+        """Record a read of `key` in memory; store the batch when it is large or old."""
+        if self._accesses.note(key):
+            self._flush_accesses()
 
-        Reads are not recorded (a hit stays one ``HGET``), so the last-use time is the
-        time of the last write. For least-recently-used eviction by memory, Redis's own
-        ``maxmemory-policy allkeys-lru`` is the better tool; see the README.
-        """
+    def entry_stats(self) -> Iterator[EntryStats]:
+        """Every entry's key, size, creation and last-use time (including unstored reads)."""
         redis_keys = self._keys()
         for start in range(0, len(redis_keys), _BATCH):
             batch = redis_keys[start : start + _BATCH]
@@ -278,19 +306,64 @@ class RedisStorage(BaseStorage):
                 pipeline = self._client.pipeline(transaction=False)
                 for redis_key in batch:
                     pipeline.hstrlen(redis_key, _VALUE)
-                    pipeline.hget(redis_key, _CREATED)
+                    pipeline.hmget(redis_key, [_CREATED, _ACCESSED])
                 replies = pipeline.execute()
             for index, redis_key in enumerate(batch):
-                size, created = replies[2 * index], replies[2 * index + 1]
+                size, (created, accessed) = replies[2 * index], replies[2 * index + 1]
                 if created is None:
                     continue  # deleted or expired since the scan
-                when = float(created)
-                yield EntryStats(self._cache_key(redis_key), int(size), when, when)
+                key = self._cache_key(redis_key)
+                noted = self._accesses.get(key) or 0.0
+                used = max(float(accessed or created), noted)
+                yield EntryStats(key, int(size), float(created), used)
+
+    def evict(
+        self,
+        *,
+        max_entries: int | None = None,
+        max_bytes: int | None = None,
+        max_age: timedelta | None = None,
+        now: float | None = None,
+        slack: float = 0.0,
+    ) -> int:
+        """Delete entries older than `max_age`, then the least recently used.
+
+        See :meth:`BaseStorage.evict`; recorded reads are stored first, so they count.
+        """
+        self._flush_accesses()
+        return super().evict(
+            max_entries=max_entries, max_bytes=max_bytes, max_age=max_age, now=now, slack=slack
+        )
+
+    def _flush_accesses(self) -> None:
+        """Store the recorded reads, one script per key in one pipeline.
+
+        Runs on the read path too, so it never raises: on failure the times go back to the
+        log for the next attempt, with a warning.
+        """
+        times = self._accesses.take()
+        if not times:
+            return
+        try:
+            pipeline = self._client.pipeline(transaction=False)
+            for key, when in times.items():
+                self._touch(keys=[self.redis_key(key)], args=[repr(when)], client=pipeline)
+            pipeline.execute()
+        except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException) as exc:
+            self._accesses.restore(times)
+            logger.warning(
+                "redis cache %s (prefix %r): could not store %d read times (%s); will retry",
+                self.location,
+                self.prefix,
+                len(times),
+                type(exc).__name__,
+            )
 
     # -- lifetime -----------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close this storage's connections; safe to call more than once."""
+        """Store recorded reads and close this storage's connections; safe to call again."""
+        self._flush_accesses()
         with contextlib.suppress(redis.exceptions.RedisError, OSError):
             self._client.close()
 
