@@ -25,6 +25,7 @@ __all__ = [
     "URL_VARIABLE",
     "RedisOptions",
     "check_prefix",
+    "check_url",
     "parse_options",
     "safe_location",
 ]
