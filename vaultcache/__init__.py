@@ -5,6 +5,7 @@ from vaultcache.cache import BaseCache
 from vaultcache.errors import (
     ConfigError,
     DecodeError,
+    EncodeError,
     EntryError,
     IntegrityError,
     KeyRingError,
@@ -39,6 +40,7 @@ __all__ = [
     "CachedSession",
     "ConfigError",
     "DecodeError",
+    "EncodeError",
     "EntryError",
     "IntegrityError",
     "KeyRing",

@@ -23,6 +23,7 @@ from vaultcache import clock
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.errors import EntryError
 from vaultcache.models import CachedResponse
+from vaultcache.models.response import MAX_REDIRECT_KEYS
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -164,11 +165,12 @@ class BaseCache:
     def get_response(self, key: str, default: Any = None) -> CachedResponse | Any:
         """The response stored under `key` (or under the key it redirects to), or `default`."""
         data = self.storage.get(key)
+        redirected_from = None
         if data is None:
             target = self.redirect_storage.get(key)
             if target is None:
                 return default
-            key = target.decode("utf-8", "replace")
+            redirected_from, key = key, target.decode("utf-8", "replace")
             data = self.storage.get(key)
             if data is None:
                 return default
@@ -180,16 +182,25 @@ class BaseCache:
         if not isinstance(response, CachedResponse) or response.cache_key != key:
             self._discard(key, "entry belongs to another key")
             return default
+        if redirected_from is not None and redirected_from not in response.redirect_keys:
+            # The record is not authenticated; the entry says which redirects lead to it.
+            self.stats.count("discarded")
+            logger.warning("discarded redirect record %s: not one of its entry's", redirected_from)
+            self.redirect_storage.pop(redirected_from, None)
+            return default
         return response
 
     def save_response(self, response: CachedResponse, redirect_keys: Iterable[str] = ()) -> None:
         """Store `response` under its ``cache_key``; map each of `redirect_keys` to it."""
         if not response.cache_key:
             raise ValueError("a response needs its cache_key set before it is saved")
+        redirect_keys = [key for key in redirect_keys if key != response.cache_key]
+        # Newest first; the oldest fall off, and their records then read as misses.
+        known = dict.fromkeys([*redirect_keys, *response.redirect_keys])
+        response.redirect_keys = list(known)[:MAX_REDIRECT_KEYS]
         self.storage[response.cache_key] = self._serializer().dumps(response)
         for redirect_key in redirect_keys:
-            if redirect_key != response.cache_key:
-                self.redirect_storage[redirect_key] = response.cache_key.encode("utf-8")
+            self.redirect_storage[redirect_key] = response.cache_key.encode("utf-8")
         if self.retention is not None:
             self.retention.after_write(self.storage)
 

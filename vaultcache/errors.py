@@ -16,6 +16,7 @@ the fix; they never contain key material or cached payload bytes.
     │   └── PluginLoadError         a plugin failed to import or register
     │       └── PluginIncompatibleError  written for a plugin API this vaultcache lacks
     ├── KeyRingError                no usable key, or an unsafe key file
+    ├── EncodeError                 a response cannot be written as an entry; it is not stored
     └── EntryError                  a stored entry cannot be read; the cache treats it as a miss
         ├── IntegrityError          not authentic: tampered, truncated, swapped, unknown key
         └── DecodeError             authentic (or unauthenticated) bytes that do not decode
@@ -29,6 +30,7 @@ from collections.abc import Sequence
 __all__ = [
     "ConfigError",
     "DecodeError",
+    "EncodeError",
     "EntryError",
     "IntegrityError",
     "KeyRingError",
@@ -164,6 +166,14 @@ class PluginIncompatibleError(PluginLoadError):
 
 class KeyRingError(VaultCacheError):
     """No usable key could be found or created, or a key source is unsafe."""
+
+
+class EncodeError(VaultCacheError):
+    """A stage failed to turn a response into an entry; the cache does not store it."""
+
+    def __init__(self, message: str, *, stage: str | None = None) -> None:
+        self.stage = stage
+        super().__init__(message)
 
 
 class EntryError(VaultCacheError):

@@ -29,7 +29,7 @@ from vaultcache import cache_keys, clock
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
-from vaultcache.errors import KeyRingError
+from vaultcache.errors import EncodeError, KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
@@ -410,7 +410,7 @@ class CacheMixin:
     def _write(self, operation: Callable[..., Any], *args: Any) -> None:
         try:
             operation(*args)
-        except BackendError as exc:
+        except (BackendError, EncodeError) as exc:
             logger.warning("cache write failed, response not stored: %s", exc)
 
     # -- the miss path --------------------------------------------------------------------------

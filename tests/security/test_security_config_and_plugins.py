@@ -205,11 +205,6 @@ def test_stage_raising_on_read_is_a_reported_miss(
     assert "secret-marker" not in caplog.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a stage raising on dumps reaches the caller: BaseCache.save_response and "
-    "CacheMixin._write let it through (see the report; fix in session.py or cache.py)",
-)
 def test_stage_raising_on_write_does_not_fail_the_request(
     make_session: Any, origin: Any, key: str
 ) -> None:

@@ -57,11 +57,6 @@ def test_entry_copied_under_another_key_is_a_miss(
     assert session.get(origin.url("/bind/a")).content == body_for("/bind/a")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="redirect records are not authenticated: BaseCache.get_response follows any "
-    "redirect key -> target key mapping it finds (see the report; fix in vaultcache/cache.py)",
-)
 def test_redirect_record_pointing_at_another_entry_is_a_miss(
     make_session: Any, origin: Any
 ) -> None:

@@ -21,6 +21,7 @@ EXPECTED = [
     "CachedSession",
     "ConfigError",
     "DecodeError",
+    "EncodeError",
     "EntryError",
     "IntegrityError",
     "KeyRing",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 import attrs
 import requests
@@ -12,6 +12,9 @@ from requests.structures import CaseInsensitiveDict
 from vaultcache import clock
 from vaultcache.models.raw import CachedRaw
 from vaultcache.models.request import CachedRequest, _headers
+
+#: How many redirect keys one entry keeps (see ``CachedResponse.redirect_keys``).
+MAX_REDIRECT_KEYS: Final = 30
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -28,7 +31,9 @@ class CachedResponse(requests.Response):
 
     ``created_at`` and ``expires`` are timezone-aware UTC; ``expires`` None means never.
     ``variant_group`` ties the variants of one URL (responses with ``Vary``) to the entry
-    stored under the URL's own key (docs/http-caching.md, "Vary").
+    stored under the URL's own key (docs/http-caching.md, "Vary"). ``redirect_keys`` are the
+    keys of the redirects that led to this response: a redirect record in the store is
+    followed only to an entry that names it, so a forged record is a miss.
     """
 
     url: str = ""
@@ -47,6 +52,7 @@ class CachedResponse(requests.Response):
     history: list[CachedResponse] = attrs.field(factory=list)  # type: ignore[assignment]
     cache_key: str = ""
     variant_group: str | None = None
+    redirect_keys: list[str] = attrs.field(factory=list)
 
     def __attrs_post_init__(self) -> None:
         # What requests.Response.__init__ would have set, beyond the fields above.

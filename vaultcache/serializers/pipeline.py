@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from vaultcache.errors import DecodeError, EntryError
+from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
 
 __all__ = [
     "BindableStage",
@@ -117,13 +117,27 @@ class SerializerPipeline:
         )
         self.name = name or self.spec
         self.is_binary = is_binary if is_binary is not None else _ends_binary(self.stages[-1])
-        self._dumps = tuple(stage.dumps for stage in self.stages)
+        self._dumps = tuple((stage_name(stage), stage.dumps) for stage in self.stages)
         self._loads = tuple((stage_name(stage), stage.loads) for stage in reversed(self.stages))
 
     def dumps(self, value: Any) -> Any:
-        """Run every stage's ``dumps``, first to last."""
-        for step in self._dumps:
-            value = step(value)
+        """Run every stage's ``dumps``, first to last.
+
+        A stage's failure is raised as an :class:`~vaultcache.EncodeError` naming the stage,
+        not chained, since its message may quote the response.
+        """
+        name = failure = ""
+        try:
+            for stage, step in self._dumps:
+                name = stage
+                value = step(value)
+        except VaultCacheError:
+            raise
+        except Exception as exc:
+            failure = type(exc).__name__
+        if failure:
+            # Raised outside the except block, so not even __context__ holds the original.
+            raise EncodeError(f"stage {name!r} could not write the entry ({failure})", stage=name)
         return value
 
     def loads(self, value: Any) -> Any:

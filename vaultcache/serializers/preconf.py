@@ -23,6 +23,7 @@ import cattrs
 from requests.structures import CaseInsensitiveDict
 
 from vaultcache.models import CachedRequest, CachedResponse
+from vaultcache.models.response import MAX_REDIRECT_KEYS
 from vaultcache.serializers.pipeline import Stage
 
 __all__ = [
@@ -152,6 +153,7 @@ def _response_unstructurer(
             "history": history,
             "cache_key": response.cache_key,
             "variant_group": response.variant_group,
+            "redirect_keys": list(response.redirect_keys),
         }
         return _drop_none(data) if omit_none else data
 
@@ -190,9 +192,16 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             history=[structure(item, None, depth + 1) for item in history],
             cache_key=_text(data.get("cache_key", ""), "cache_key"),
             variant_group=None if group is None else _text(group, "variant_group"),
+            redirect_keys=_texts(data.get("redirect_keys", []), "redirect_keys"),
         )
 
     return structure
+
+
+def _texts(value: Any, what: str) -> list[str]:
+    if not isinstance(value, list) or len(value) > MAX_REDIRECT_KEYS:
+        raise ValueError(f"{what} must be a list of at most {MAX_REDIRECT_KEYS} strings")
+    return [_text(item, what) for item in value]
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import msgpack
 
-from vaultcache.errors import DecodeError
+from vaultcache.errors import DecodeError, EncodeError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers import preconf
@@ -52,8 +52,9 @@ class FormatStage:
         """Unstructure, then encode; only CachedResponses (what loads gives back) are taken."""
         data = self._converter.dumps(value)
         if not isinstance(data, Mapping):
-            raise TypeError(
-                f"format {self.name!r} stores CachedResponses, not {type(value).__name__}"
+            raise EncodeError(
+                f"format {self.name!r} stores CachedResponses, not {type(value).__name__}",
+                stage=self.name,
             )
         return self._encode(data)
 
