@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import requests
 
+from vaultcache.models.response import MAX_REDIRECT_KEYS
 from vaultcache.session import CachedSession
 
 
@@ -117,3 +118,26 @@ def test_allow_redirects_false_caches_nothing_for_the_redirect(
     assert first.status_code == second.status_code == 302
     assert second.from_cache is False
     assert session.cache.response_count() == 0
+
+
+def test_an_entry_names_the_redirects_that_lead_to_it(session: CachedSession, origin: Any) -> None:
+    """The redirect records are plain; the authenticated entry lists the keys they may have."""
+    response = session.get(origin.url("/redirect/2/data/named"))
+
+    stored = session.cache.responses[response.cache_key]
+
+    assert stored.redirect_keys == [_key(session, origin.url("/redirect/1/data/named"))]
+
+
+def test_an_entry_keeps_its_newest_redirect_keys(session: CachedSession, origin: Any) -> None:
+    response = session.get(origin.url("/data/many-redirects"))
+    stored = session.cache.responses[response.cache_key]
+    keys = [f"{number:032x}" for number in range(MAX_REDIRECT_KEYS + 5)]
+
+    for key in keys:
+        session.cache.save_response(stored, [key])
+
+    kept = session.cache.responses[response.cache_key].redirect_keys
+    assert kept == keys[::-1][:MAX_REDIRECT_KEYS]
+    assert session.cache.get_response(keys[-1]) is not None
+    assert session.cache.get_response(keys[0]) is None  # fell off: its record reads as a miss

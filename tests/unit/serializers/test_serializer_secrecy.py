@@ -14,6 +14,7 @@ from serializer_support import flip
 from vaultcache import (
     CachedResponse,
     DecodeError,
+    EncodeError,
     EntryError,
     KeyRing,
     KeyRingError,
@@ -24,6 +25,7 @@ from vaultcache import (
     load_key_ring,
 )
 from vaultcache.keys import Key
+from vaultcache.serializers import Stage
 from vaultcache.serializers.stages.formats import format_stage
 
 KEY_TEXT = generate_key()
@@ -208,3 +210,26 @@ def test_a_format_stage_on_its_own_keeps_decoder_messages_out() -> None:
     assert MARKER not in str(caught.value)
     assert caught.value.__cause__ is None
     assert caught.value.__suppress_context__
+
+
+class _FailingStage:
+    """A stage whose dumps raises with payload in its message, as a buggy plugin might."""
+
+    def dumps(self, value: bytes) -> bytes:
+        raise RuntimeError(f"cannot write {value!r}")
+
+    def loads(self, value: bytes) -> bytes:
+        return value
+
+
+def test_a_stage_failing_on_write_raises_encode_error_without_its_message() -> None:
+    pipeline = SerializerPipeline([Stage(dumps=str.encode, loads=bytes.decode), _FailingStage()])
+
+    with pytest.raises(EncodeError) as caught:
+        pipeline.dumps(MARKER)
+
+    assert caught.value.stage == "_failingstage"
+    assert "RuntimeError" in str(caught.value)
+    assert MARKER not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__context__ is None
