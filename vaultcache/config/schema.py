@@ -76,6 +76,7 @@ class MatchingSettings:
 
     match_headers: Headers = False
     ignored_parameters: tuple[Text, ...] = DEFAULT_IGNORED_PARAMETERS
+    extra_ignored_parameters: tuple[Text, ...] = ()
     share_credentials: bool = False
 
 
@@ -167,7 +168,10 @@ class Settings:
             "always_revalidate": expiry.always_revalidate,
             "stale_if_error": expiry.stale_if_error,
             "stale_while_revalidate": expiry.stale_while_revalidate,
-            "ignored_parameters": matching.ignored_parameters,
+            "ignored_parameters": (
+                *matching.ignored_parameters,
+                *matching.extra_ignored_parameters,
+            ),
             "match_headers": matching.match_headers,
             "share_credentials": matching.share_credentials,
             "retention": self.retention.to_retention(),

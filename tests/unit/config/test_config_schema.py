@@ -63,6 +63,7 @@ allowable_methods = ["get", "HEAD", "Post"]
 [matching]
 match_headers = ["Accept", "Accept-Language"]
 ignored_parameters = ["Authorization", "x-session"]
+extra_ignored_parameters = ["X-My-Token"]
 share_credentials = true
 
 [keys]
@@ -108,6 +109,7 @@ EXPECTED = Settings(
     matching=MatchingSettings(
         match_headers=("Accept", "Accept-Language"),
         ignored_parameters=("Authorization", "x-session"),
+        extra_ignored_parameters=("X-My-Token",),
         share_credentials=True,
     ),
     keys=KeySettings(
@@ -534,3 +536,25 @@ def test_values_are_never_echoed(write: Write, text: str) -> None:
         _load(write, text)
     assert SECRETISH not in str(caught.value)
     assert SECRETISH not in repr(caught.value.args)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[matching]\nextra_ignored_parameters = ["X-My-Token"]',
+            (*DEFAULT_IGNORED_PARAMETERS, "X-My-Token"),
+        ),
+        (
+            '[matching]\nignored_parameters = ["Cookie"]\nextra_ignored_parameters = ["sid"]',
+            ("Cookie", "sid"),
+        ),
+    ],
+    ids=["adds-to-the-defaults", "adds-to-a-list-of-ones-own"],
+)
+def test_extra_ignored_parameters_extend_the_list(
+    write: Write, text: str, expected: tuple[str, ...]
+) -> None:
+    kwargs = _load(write, text).session_kwargs()
+
+    assert kwargs["ignored_parameters"] == expected
