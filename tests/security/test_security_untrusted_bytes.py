@@ -26,7 +26,7 @@ from vaultcache import CachedResponse, DecodeError, EntryError, KeyRing, SizeLim
 from vaultcache import generate_key as new_key
 from vaultcache.registry import get_registry
 from vaultcache.serializers import SerializerPipeline, build_pipeline, preconf
-from vaultcache.serializers.stages.compression import DEFAULT_MAX_SIZE
+from vaultcache.serializers.stages.compression import DEFAULT_MAX_SIZE, zstd_capacity
 from vaultcache.serializers.stages.formats import format_stage
 
 MiB = 1024 * 1024
@@ -275,3 +275,21 @@ def test_every_codec_turns_mutated_streams_into_a_typed_error(
     codec = _stage(name, max_size=MiB)
     stream = codec.dumps(b"response body " * 200)
     _only_typed_errors(codec.loads, _mutate(stream, edits))
+
+
+def _rle_frame(size: int) -> bytes:
+    """One zstd frame of one RLE block of `size` bytes, declaring that size."""
+    block = ((size << 3) | (1 << 1) | 1).to_bytes(3, "little") + b"a"
+    descriptor = bytes([0xA0])  # single segment, 4-byte content size, no checksum
+    return b"\x28\xb5\x2f\xfd" + descriptor + size.to_bytes(4, "little") + block
+
+
+def test_zstd_rle_block_claiming_more_than_a_block_may_hold_is_refused() -> None:
+    """Attack: an RLE block header claims 2 MiB (the field allows it; the format does not),
+    so an 11-byte frame would make the decompressor allocate that much."""
+    largest = zstandard.BLOCKSIZE_MAX
+    assert zstd_capacity(_rle_frame(largest)) == largest  # the control: a valid block
+    assert zstandard.ZstdDecompressor().decompress(_rle_frame(largest)) == b"a" * largest
+
+    with pytest.raises(DecodeError):
+        zstd_capacity(_rle_frame(2**21 - 1))

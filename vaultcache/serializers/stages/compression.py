@@ -105,8 +105,9 @@ def zstd_capacity(frame: bytes) -> int:
     """The most bytes one zstd frame's blocks can regenerate, from their headers alone.
 
     A raw or RLE block regenerates exactly the size its header gives; a compressed block at
-    most ``BLOCKSIZE_MAX`` (128 KiB). Raises DecodeError for a frame that is truncated, has
-    a reserved block type, or is followed by anything (this stage writes exactly one frame).
+    most ``BLOCKSIZE_MAX`` (128 KiB), the largest any block may be. Raises DecodeError for a
+    frame that is truncated, has a reserved block type or an oversized block, or is followed
+    by anything (this stage writes exactly one frame).
     """
     try:
         position = zstandard.frame_header_size(frame)
@@ -120,6 +121,8 @@ def zstd_capacity(frame: bytes) -> int:
             raise DecodeError("stage 'zstd': truncated frame", stage="zstd")
         value = int.from_bytes(header, "little")
         last, kind, size = bool(value & 1), (value >> 1) & 3, value >> 3
+        if size > zstandard.BLOCKSIZE_MAX:  # the format's limit; an RLE block could claim 2 MiB
+            raise DecodeError("stage 'zstd': corrupt frame", stage="zstd")
         if kind == _BLOCK_RAW:
             capacity, position = capacity + size, position + 3 + size
         elif kind == _BLOCK_RLE:
