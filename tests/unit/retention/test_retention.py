@@ -278,7 +278,7 @@ def test_base_cache_applies_retention_after_each_save() -> None:
     cache = BaseCache(retention=Retention(max_entries=2, slack=0))
     cache.serializer = KeySerializer()
     for key in ("a", "b", "c"):
-        cache.save_response(SimpleNamespace(cache_key=key))  # type: ignore[arg-type]
+        cache.save_response(SimpleNamespace(cache_key=key, redirect_keys=[]))  # type: ignore[arg-type]
     assert sorted(cache.storage) == ["b", "c"]
     assert cache.storage.track_access
     assert not cache.redirect_storage.track_access
@@ -288,7 +288,7 @@ def test_base_cache_retention_can_be_set_later() -> None:
     cache = BaseCache()
     assert cache.retention is None
     cache.serializer = KeySerializer()
-    cache.save_response(SimpleNamespace(cache_key="a"))  # type: ignore[arg-type]
+    cache.save_response(SimpleNamespace(cache_key="a", redirect_keys=[]))  # type: ignore[arg-type]
     cache.retention = Retention(max_entries=1)
-    cache.save_response(SimpleNamespace(cache_key="b"))  # type: ignore[arg-type]
+    cache.save_response(SimpleNamespace(cache_key="b", redirect_keys=[]))  # type: ignore[arg-type]
     assert list(cache.storage) == ["b"]
