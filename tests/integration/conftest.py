@@ -36,14 +36,11 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-import vaultcache.clock
-from vaultcache import generate_key
 from vaultcache.session import CachedSession
 
 BACKENDS = ("sqlite", "filesystem", "memory")
@@ -351,34 +348,6 @@ def origin_factory() -> Iterator[Callable[[], Origin]]:
 
 
 @pytest.fixture
-def key() -> str:
-    """A fresh vaultcache key, passed explicitly to every session."""
-    return generate_key()
-
-
-@pytest.fixture
-def cache_path(tmp_path: Path) -> str:
-    return str(tmp_path / "cache")
-
-
-@pytest.fixture
-def make_session(cache_path: str, key: str) -> Iterator[Callable[..., CachedSession]]:
-    """Build CachedSessions on `cache_path` with `key` (overridable); all closed afterwards."""
-    sessions: list[CachedSession] = []
-
-    def make(backend: Any = "sqlite", cache_name: str | None = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("keys", [key])
-        session_class = kwargs.pop("session_class", CachedSession)
-        made = session_class(cache_name or cache_path, backend=backend, **kwargs)
-        sessions.append(made)
-        return made
-
-    yield make
-    for made in reversed(sessions):
-        made.close()
-
-
-@pytest.fixture
 def session(make_session: Callable[..., CachedSession]) -> CachedSession:
     """``CachedSession(<tmp>/cache, keys=[generate_key()])``: sqlite, the default."""
     return make_session()
@@ -390,25 +359,3 @@ def backend_session(
 ) -> CachedSession:
     """The same session on each built-in backend in turn."""
     return make_session(request.param)
-
-
-class FrozenClock:
-    """A replacement for ``vaultcache.clock.now`` that moves only when told to."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> datetime:
-        self.current += timedelta(seconds=seconds)
-        return self.current
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
-    """Freeze ``vaultcache.clock.now`` (every part of vaultcache reads time through it)."""
-    frozen = FrozenClock(datetime.now(UTC).replace(microsecond=0))
-    monkeypatch.setattr(vaultcache.clock, "now", frozen)
-    return frozen

@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-import vaultcache.clock
-from vaultcache import generate_key
-from vaultcache.session import CachedSession
 
 # With --import-mode=importlib test directories are not on sys.path; spawned and forked
 # workers import security_support too, so this directory goes on it (children inherit it).
@@ -86,49 +81,3 @@ def origin() -> Iterator[Origin]:
     server = Origin()
     yield server
     server.close()
-
-
-@pytest.fixture
-def key() -> str:
-    return generate_key()
-
-
-@pytest.fixture
-def cache_path(tmp_path: Path) -> str:
-    return str(tmp_path / "cache")
-
-
-@pytest.fixture
-def make_session(cache_path: str, key: str) -> Iterator[Callable[..., CachedSession]]:
-    """CachedSessions on `cache_path` with `key` unless told otherwise; closed afterwards."""
-    sessions: list[CachedSession] = []
-
-    def make(backend: Any = "sqlite", cache_name: str | None = None, **kwargs: Any) -> Any:
-        kwargs.setdefault("keys", [key])
-        made = CachedSession(cache_name or cache_path, backend=backend, **kwargs)
-        sessions.append(made)
-        return made
-
-    yield make
-    for made in reversed(sessions):
-        made.close()
-
-
-class FrozenClock:
-    """Stands in for ``vaultcache.clock.now``; moves only when told to."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
-    frozen = FrozenClock(datetime(2030, 1, 1, tzinfo=UTC))
-    monkeypatch.setattr(vaultcache.clock, "now", frozen)
-    return frozen
