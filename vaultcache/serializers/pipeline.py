@@ -126,19 +126,7 @@ class SerializerPipeline:
         A stage's failure is raised as an :class:`~vaultcache.EncodeError` naming the stage,
         not chained, since its message may quote the response.
         """
-        name = failure = ""
-        try:
-            for stage, step in self._dumps:
-                name = stage
-                value = step(value)
-        except VaultCacheError:
-            raise
-        except Exception as exc:
-            failure = type(exc).__name__
-        if failure:
-            # Raised outside the except block, so not even __context__ holds the original.
-            raise EncodeError(f"stage {name!r} could not write the entry ({failure})", stage=name)
-        return value
+        return _run_steps(self._dumps, value, VaultCacheError, EncodeError, "write")
 
     def loads(self, value: Any) -> Any:
         """Run every stage's ``loads``, last to first.
@@ -146,19 +134,7 @@ class SerializerPipeline:
         Any failure is raised as an :class:`~vaultcache.EntryError` naming the stage; the
         original exception is not chained, since its message may quote the stored bytes.
         """
-        name = failure = ""
-        try:
-            for stage, step in self._loads:
-                name = stage
-                value = step(value)
-        except EntryError:
-            raise
-        except Exception as exc:
-            failure = type(exc).__name__
-        if failure:
-            # Raised outside the except block, so not even __context__ holds the original.
-            raise DecodeError(f"stage {name!r} could not read the entry ({failure})", stage=name)
-        return value
+        return _run_steps(self._loads, value, EntryError, DecodeError, "read")
 
     def __repr__(self) -> str:
         return f"SerializerPipeline({self.name!r})"
@@ -185,6 +161,30 @@ def _reads_with_stdlib_pickle(stage: Any) -> bool:
     if stage is pickle:
         return True
     return isinstance(stage, Stage) and (stage.obj is pickle or stage.loads is pickle.loads)
+
+
+def _run_steps(
+    steps: Sequence[tuple[str, Callable[[Any], Any]]],
+    value: Any,
+    typed: type[VaultCacheError],
+    error: type[EncodeError | DecodeError],
+    verb: str,
+) -> Any:
+    """Run `steps` in order; a failure other than a `typed` one becomes `error` naming the
+    stage and the exception's type, never its message."""
+    name = failure = ""
+    try:
+        for stage, step in steps:
+            name = stage
+            value = step(value)
+    except typed:
+        raise
+    except Exception as exc:
+        failure = type(exc).__name__
+    if failure:
+        # Raised outside the except block, so not even __context__ holds the original.
+        raise error(f"stage {name!r} could not {verb} the entry ({failure})", stage=name)
+    return value
 
 
 def stage_name(stage: Any) -> str:
