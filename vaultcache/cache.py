@@ -1,15 +1,20 @@
-"""BaseCache: responses and redirects over byte storages, through the serializer pipeline.
+"""BaseCache: responses and redirects over byte storages, in the entry format.
 
 This is the only layer that turns stored bytes into responses. A backend's storages hold
-bytes under string keys; the cache runs the pipeline. An entry that cannot be read (fails
-to authenticate, decrypt, decompress or decode, or decodes to another cache key than the
-one it is stored under) is a miss: it is deleted, counted in :attr:`BaseCache.stats`, and
-logged by key and error type only.
+bytes under string keys; the cache writes each response as a self-describing entry
+(:mod:`vaultcache.entries`, docs/format.md) with the configured serializer, and reads any
+entry whose header names a spec the reader policy accepts. An entry that cannot be read is a
+miss. It is deleted only when proven damaged (it fails to authenticate under a key in the
+ring, does not decode, or belongs to another cache key); one that another reader could read
+(a key that is not in the ring, a stage that is not installed, another format version) is
+kept and reported once per process. Both are counted in :attr:`BaseCache.stats` and logged
+by key and reason only.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
@@ -21,7 +26,15 @@ import requests
 
 from vaultcache import clock
 from vaultcache.backends.memory import MemoryStorage
-from vaultcache.errors import EntryError
+from vaultcache.entries import (
+    CHUNK_SIZE,
+    ChunkedBody,
+    EntryWriter,
+    ReaderPolicy,
+    chunk_keys,
+    read_entry,
+)
+from vaultcache.errors import EntryError, ForeignEntryError
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
 
@@ -38,11 +51,14 @@ KeyFunction = Callable[..., str]
 
 @attrs.define
 class CacheStats:
-    """Counters since the cache was opened: hits, misses, and unreadable entries discarded."""
+    """Counters since the cache was opened: hits, misses, damaged entries discarded, and
+    entries kept that this reader cannot read."""
 
     hits: int = 0
     misses: int = 0
     discarded: int = 0
+    #: Entries read as misses and kept: another reader (key, plugin, release) could read them.
+    kept: int = 0
     _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False)
 
     def count(self, name: str) -> None:
@@ -68,7 +84,8 @@ class _ResponseView(MutableMapping[str, CachedResponse]):
         self._cache.save_response(response)
 
     def __delitem__(self, key: str) -> None:
-        del self._cache.storage[key]
+        if not self._cache.delete(key):
+            raise KeyError(key)
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self._cache.storage
@@ -82,6 +99,8 @@ class _ResponseView(MutableMapping[str, CachedResponse]):
     def clear(self) -> None:
         """Delete every stored response."""
         self._cache.storage.clear()
+        if self._cache.chunk_storage is not None:
+            self._cache.chunk_storage.clear()
 
     def __repr__(self) -> str:
         return f"<responses of {self._cache!r}: {len(self)} entries>"
@@ -117,9 +136,11 @@ class BaseCache:
     """A cache of responses: two byte storages and the pipeline that reads and writes them.
 
     Subclasses (and backend factories) set ``responses`` and ``redirects`` to
-    :class:`~vaultcache.backends.base.BaseStorage` objects; reading ``cache.responses``
-    gives a mapping of cache keys to CachedResponses. The session sets ``serializer`` and
-    ``create_key`` when the cache is attached to it.
+    :class:`~vaultcache.backends.base.BaseStorage` objects, and ``chunks`` to a third one
+    where large bodies are stored chunk by chunk (without it, each entry is stored whole, in
+    one value); reading ``cache.responses`` gives a mapping of cache keys to CachedResponses.
+    The session sets ``serializer``, ``key_ring`` and ``create_key`` when the cache is
+    attached to it.
     """
 
     def __init__(
@@ -128,6 +149,7 @@ class BaseCache:
         *,
         responses: BaseStorage | None = None,
         redirects: BaseStorage | None = None,
+        chunks: BaseStorage | None = None,
         retention: Retention | None = None,
         **kwargs: Any,
     ) -> None:
@@ -136,9 +158,41 @@ class BaseCache:
         self.retention: Retention | None = retention
         self.storage: BaseStorage = responses if responses is not None else MemoryStorage()
         self.redirect_storage: BaseStorage = redirects if redirects is not None else MemoryStorage()
-        self.serializer: Any = None
+        #: Where chunked bodies are stored; None stores each entry whole.
+        self.chunk_storage: BaseStorage | None = chunks
+        self._serializer: Any = None
+        self._key_ring: Any = None
+        self._policy: ReaderPolicy | None = None
         self.create_key: KeyFunction | None = None
         self.stats = CacheStats()
+
+    @property
+    def serializer(self) -> Any:
+        """The SerializerPipeline new entries are written with."""
+        return self._serializer
+
+    @serializer.setter
+    def serializer(self, pipeline: Any) -> None:
+        self._serializer = pipeline
+        self._policy = None
+
+    @property
+    def key_ring(self) -> Any:
+        """The KeyRing entries are read with (by default the serializer's)."""
+        return self._key_ring
+
+    @key_ring.setter
+    def key_ring(self, ring: Any) -> None:
+        self._key_ring = ring
+        self._policy = None
+
+    @property
+    def reader(self) -> ReaderPolicy:
+        """The reader policy: which pipeline and key read an entry, from its header."""
+        policy = self._policy
+        if policy is None:
+            policy = self._policy = ReaderPolicy(self._serializer_(), keys=self._key_ring)
+        return policy
 
     # -- the two mappings, as requests-cache users know them ---------------------------------
 
@@ -163,7 +217,10 @@ class BaseCache:
     # -- reading and writing one response -----------------------------------------------------
 
     def get_response(self, key: str, default: Any = None) -> CachedResponse | Any:
-        """The response stored under `key` (or under the key it redirects to), or `default`."""
+        """The response stored under `key` (or under the key it redirects to), or `default`.
+
+        Its body stays in the store until it is read, unless the entry holds it inline.
+        """
         data = self.storage.get(key)
         redirected_from = None
         if data is None:
@@ -175,12 +232,12 @@ class BaseCache:
             if data is None:
                 return default
         try:
-            response = self._serializer().loads(data)
-        except EntryError as exc:
-            self._discard(key, f"{type(exc).__name__} at stage {exc.stage!r}")
+            response = self.read_entry(key, data)
+        except ForeignEntryError as exc:
+            self._keep(key, exc)
             return default
-        if not isinstance(response, CachedResponse) or response.cache_key != key:
-            self._discard(key, "entry belongs to another key")
+        except EntryError as exc:
+            self._discard(key, _reason(exc))
             return default
         if redirected_from is not None and redirected_from not in response.redirect_keys:
             # The record is not authenticated; the entry says which redirects lead to it.
@@ -190,29 +247,114 @@ class BaseCache:
             return default
         return response
 
+    def read_entry(self, key: str, data: bytes) -> CachedResponse:
+        """The response in `data`, the stored head of `key`; raises EntryError, deletes nothing.
+
+        A chunked body is read later; a chunk that turns out damaged then deletes the entry,
+        if it is still the one read here.
+        """
+        on_error = functools.partial(self._body_failed, key, data)
+        return read_entry(self.reader, key, data, self.chunk_storage, on_error=on_error)
+
+    def load_body(self, response: CachedResponse, *, stream: bool = False) -> bool:
+        """Get a response's stored body ready to serve: read it whole, or for a stream check
+        its first chunk. False when it is damaged (the entry has then been deleted)."""
+        if response.body_loaded:
+            return True
+        try:
+            if stream:
+                response.raw.prefetch()
+            else:
+                response.load_body()
+        except EntryError:
+            return False
+        return True
+
     def save_response(self, response: CachedResponse, redirect_keys: Iterable[str] = ()) -> None:
         """Store `response` under its ``cache_key``; map each of `redirect_keys` to it."""
         if not response.cache_key:
             raise ValueError("a response needs its cache_key set before it is saved")
+        writer = self.entry_writer(response, redirect_keys)
+        stored = response.stored_body if not response.body_loaded else None
+        try:
+            if isinstance(stored, ChunkedBody) and writer.reuses(stored):
+                writer.adopt(stored)
+                stored = None
+            elif isinstance(stored, ChunkedBody):
+                writer.write_all(stored.clone().stream(CHUNK_SIZE))
+            else:
+                body = memoryview(response.content or b"")
+                writer.write_all(body[i : i + CHUNK_SIZE] for i in range(0, len(body), CHUNK_SIZE))
+            self.commit(writer)
+        except BaseException:
+            writer.abort()
+            raise
+        if stored is not None:
+            # Sealed again (another key or spec), and the old chunks are gone: whoever still
+            # reads the body reads it from the new entry, which has the same plaintext chunks.
+            stored.moved(*writer.stored_source())
+
+    def entry_writer(
+        self, response: CachedResponse, redirect_keys: Iterable[str] = ()
+    ) -> EntryWriter:
+        """A writer for `response`, whose body is then given piece by piece (a stream)."""
         redirect_keys = [key for key in redirect_keys if key != response.cache_key]
         # Newest first; the oldest fall off, and their records then read as misses.
         known = dict.fromkeys([*redirect_keys, *response.redirect_keys])
         response.redirect_keys = list(known)[:MAX_REDIRECT_KEYS]
-        self.storage[response.cache_key] = self._serializer().dumps(response)
-        for redirect_key in redirect_keys:
-            self.redirect_storage[redirect_key] = response.cache_key.encode("utf-8")
+        return EntryWriter(
+            self._serializer_(),
+            response,
+            self.chunk_storage,
+            redirect_keys=redirect_keys,
+            store_chunk=functools.partial(self.store_chunk, response),
+        )
+
+    def store_chunk(self, response: CachedResponse, key: str, record: bytes) -> None:
+        """Store one chunk record of `response`'s body (a backend may add a TTL)."""
+        assert self.chunk_storage is not None
+        self.chunk_storage[key] = record
+
+    def commit(self, writer: EntryWriter) -> None:
+        """Store what `writer` wrote; the previous entry under its key is replaced whole."""
+        key = writer.response.cache_key
+        head = writer.head()
+        previous = self.storage.get(key)
+        self.storage[key] = head
+        self._delete_chunks(key, previous, keep=set(chunk_keys(key, head)))
+        for redirect_key in writer.redirect_keys:
+            self.redirect_storage[redirect_key] = key.encode("utf-8")
         if self.retention is not None:
             self.retention.after_write(self.storage)
 
-    def _serializer(self) -> Any:
-        if self.serializer is None:
+    def _serializer_(self) -> Any:
+        if self._serializer is None:
             raise RuntimeError("this cache is not attached to a session (no serializer set)")
-        return self.serializer
+        return self._serializer
+
+    def _keep(self, key: str, exc: ForeignEntryError) -> None:
+        self.stats.count("kept")
+        _report_once(key, exc)
+
+    def _body_failed(self, key: str, head: bytes, exc: EntryError) -> None:
+        """A chunk of `key`'s body could not be read: delete the entry if it is damaged and
+        still the one that was read (a rewrite replaces chunks under a reader's feet)."""
+        if isinstance(exc, ForeignEntryError):
+            return
+        if self.storage.get(key) == head:
+            self._discard(key, _reason(exc))
 
     def _discard(self, key: str, reason: str) -> None:
         self.stats.count("discarded")
-        logger.warning("discarded unreadable cache entry %s: %s", key, reason)
-        self.storage.pop(key, None)
+        logger.warning("discarded damaged cache entry %s: %s", key, reason)
+        self._delete_chunks(key, self.storage.pop(key, None))
+
+    def _delete_chunks(self, key: str, head: bytes | None, keep: set[str] | None = None) -> None:
+        if self.chunk_storage is None or head is None:
+            return
+        doomed = [k for k in chunk_keys(key, head) if keep is None or k not in keep]
+        if doomed:
+            self.chunk_storage.bulk_delete(doomed)
 
     # -- whole-cache operations ---------------------------------------------------------------
 
@@ -296,7 +438,11 @@ class BaseCache:
             doomed.update(response.cache_key for response in self.filter(valid=False))
         if older_than is not None:
             doomed.update(response.cache_key for response in self.filter(older_than=older_than))
-        deleted = self.storage.bulk_delete(key for key in doomed if key in self.storage)
+        present = [key for key in doomed if key in self.storage]
+        heads = {key: self.storage.get(key) for key in present} if self.chunk_storage else {}
+        deleted = self.storage.bulk_delete(present)
+        for key, head in heads.items():
+            self._delete_chunks(key, head)
         redirects = [key for key in doomed if key in self.redirect_storage]
         if deleted:  # redirects that pointed at a deleted response: one pass over them all
             redirects += [
@@ -333,11 +479,15 @@ class BaseCache:
         """Delete every response and redirect."""
         self.storage.clear()
         self.redirect_storage.clear()
+        if self.chunk_storage is not None:
+            self.chunk_storage.clear()
 
     def close(self) -> None:
         """Release connections and files held by the storages."""
         self.storage.close()
         self.redirect_storage.close()
+        if self.chunk_storage is not None:
+            self.chunk_storage.close()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}({self.cache_name!r})>"
@@ -345,3 +495,22 @@ class BaseCache:
 
 def _get_request(url: str) -> requests.PreparedRequest:
     return requests.Request("GET", url).prepare()
+
+
+_REPORTED: set[tuple[str, str]] = set()
+_REPORTED_LOCK = threading.Lock()
+
+
+def _report_once(key: str, exc: ForeignEntryError) -> None:
+    """Log a kept entry once per process for each reason (a key id, a stage, a version)."""
+    reason = (type(exc).__name__, str(exc))
+    with _REPORTED_LOCK:
+        if reason in _REPORTED:
+            return
+        _REPORTED.add(reason)
+    logger.warning("kept cache entry %s, which this reader cannot read: %s", key, exc)
+
+
+def _reason(exc: EntryError) -> str:
+    """Why an entry is damaged, without its contents: the error type and stage."""
+    return type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")

@@ -18,9 +18,14 @@ the fix; they never contain key material or cached payload bytes.
     ├── KeyRingError                no usable key, or an unsafe key file
     ├── EncodeError                 a response cannot be written as an entry; it is not stored
     └── EntryError                  a stored entry cannot be read; the cache treats it as a miss
-        ├── IntegrityError          not authentic: tampered, truncated, swapped, unknown key
-        └── DecodeError             authentic (or unauthenticated) bytes that do not decode
-            └── SizeLimitError      decompressed output would exceed the configured bound
+        ├── IntegrityError          proven damaged: fails to authenticate under a key in the ring
+        ├── DecodeError             authentic (or unauthenticated) bytes that do not decode
+        │   └── SizeLimitError      decompressed output would exceed the configured bound
+        └── ForeignEntryError       readable elsewhere, not here: the entry is kept
+            ├── UnknownKeyError     written under a key id that is not in the key ring
+            ├── MissingStageError   names a stage that is not installed or not allowed
+            ├── RefusedSpecError    names a spec the reader policy refuses (a downgrade)
+            └── OldFormatError      written in an entry format this version does not read
 """
 
 from __future__ import annotations
@@ -32,15 +37,20 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "EntryError",
+    "ForeignEntryError",
     "IntegrityError",
     "KeyRingError",
     "MissingDependencyError",
+    "MissingStageError",
+    "OldFormatError",
     "PluginConflictError",
     "PluginError",
     "PluginIncompatibleError",
     "PluginLoadError",
+    "RefusedSpecError",
     "SizeLimitError",
     "SpecError",
+    "UnknownKeyError",
     "UnknownPluginError",
     "VaultCacheError",
 ]
@@ -190,8 +200,7 @@ class IntegrityError(EntryError):
     def __init__(self, stage: str | None = None) -> None:
         where = f" at stage {stage!r}" if stage else ""
         super().__init__(
-            f"entry failed authentication{where}: tampered, truncated, written under "
-            "another spec, or under a key that is not in the key ring",
+            f"entry failed authentication{where}: tampered, truncated, reordered or swapped",
             stage=stage,
         )
 
@@ -209,4 +218,61 @@ class SizeLimitError(DecodeError):
             f"stage {stage!r}: decompressed entry exceeds the limit of {limit} bytes; "
             f"raise the stage's max_size option if responses this large are expected",
             stage=stage,
+        )
+
+
+class ForeignEntryError(EntryError):
+    """An entry that this reader cannot read but another could (with a key, a plugin, or
+    another vaultcache version): a miss that is kept, never deleted."""
+
+    #: Short name of the outcome, as ``vaultcache verify`` reports it.
+    outcome = "foreign"
+
+
+class UnknownKeyError(ForeignEntryError):
+    """The entry was written under a key id that is not in the key ring."""
+
+    outcome = "unknown key"
+
+    def __init__(self, key_id: str) -> None:
+        #: Hex id of the key that wrote the entry (an id, never key material).
+        self.key_id = key_id
+        super().__init__(
+            f"written under key id {key_id}, which is not in your key ring; add that key "
+            "(as an older key, after the primary) to read it"
+        )
+
+
+class MissingStageError(ForeignEntryError):
+    """The entry names a stage that is not installed, or not allowed by the allow-list."""
+
+    outcome = "missing stage"
+
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(f"written with stage {stage!r}, which {reason}", stage=stage)
+
+
+class RefusedSpecError(ForeignEntryError):
+    """The entry names a spec the reader policy refuses: unauthenticated where this reader
+    authenticates (a downgrade), or a spec the builder rejects."""
+
+    outcome = "refused spec"
+
+    def __init__(self, spec: str, reason: str) -> None:
+        #: The spec the entry's (unverified) header names.
+        self.spec = spec
+        super().__init__(f"written with spec {spec!r}, which is refused: {reason}")
+
+
+class OldFormatError(ForeignEntryError):
+    """The entry was written in an entry format this version does not read."""
+
+    outcome = "old format"
+
+    def __init__(self, version: int | None) -> None:
+        self.version = version
+        which = "an unknown format" if version is None else f"entry format version {version}"
+        super().__init__(
+            f"written in {which}; this vaultcache reads format 2 (docs/format.md); "
+            "purge it, or read it with the vaultcache release that wrote it"
         )

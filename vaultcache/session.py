@@ -124,6 +124,7 @@ class CacheMixin:
         self.backend_options = backend_options
         self.cache = _init_backend(cache_name, backend, backend_options)
         self.cache.serializer = pipeline
+        self.cache.key_ring = ring
         self.cache.create_key = self.create_key
         if retention is not None:
             self.cache.retention = retention
@@ -258,7 +259,8 @@ class CacheMixin:
                 request.headers, self._ignored_parameters()
             ),
         )
-        cached = None if actions.skip_read else self._lookup(request, actions)
+        stream = bool(kwargs.get("stream"))
+        cached = None if actions.skip_read else self._lookup(request, actions, stream)
         decision = actions.on_cached(cached)
         if decision is Decision.SERVE and cached is not None:
             return self._hit(cached, request, kwargs)
@@ -277,7 +279,7 @@ class CacheMixin:
             return miss(kwargs=kwargs)
         with self._key_locks.hold(cache_key):
             # Another thread may have fetched and stored this key since it was read above.
-            stored = None if actions.skip_read else self._lookup(request, actions)
+            stored = None if actions.skip_read else self._lookup(request, actions, stream)
             if stored is not None and actions.on_cached(stored) is Decision.SERVE:
                 return self._hit(stored, request, kwargs)
             return miss(kwargs=kwargs)
@@ -343,9 +345,18 @@ class CacheMixin:
     # primary entry starts a new one), so its old variants are never served again.
 
     def _lookup(
+        self, request: requests.PreparedRequest, actions: CacheActions, stream: bool
+    ) -> CachedResponse | None:
+        """The stored response for this request, its body ready to serve (read whole, or for
+        `stream` its first chunk checked): the primary entry or its matching variant."""
+        found = self._find(request, actions)
+        if found is None or self.cache.load_body(found, stream=stream):
+            return found
+        return None  # its body is damaged: the entry is gone, and this is a miss
+
+    def _find(
         self, request: requests.PreparedRequest, actions: CacheActions
     ) -> CachedResponse | None:
-        """The stored response for this request: the primary entry or its matching variant."""
         primary = self._read(actions.cache_key)
         if primary is None and self._older_credential_secrets:
             primary = self._read_from_before_rotation(request, actions.cache_key)
@@ -366,15 +377,22 @@ class CacheMixin:
         redirect_keys: Iterable[str] = (),
     ) -> None:
         """Store `cached` under its key and, when it has Vary, under its variant key."""
+        variant_key = self._join_variants(cached, request, group)
+        self._write(self.cache.save_response, cached, redirect_keys)
+        if variant_key is not None:
+            self._write(self.cache.save_response, attrs.evolve(cached, cache_key=variant_key))
+
+    def _join_variants(
+        self, cached: CachedResponse, request: requests.PreparedRequest, group: str | None
+    ) -> str | None:
+        """Set `cached`'s variant group; the variant key it is also stored under, if any."""
         fields = varied_fields(cached)
         variant_key = self.create_key(request, vary=fields) if fields else cached.cache_key
         if variant_key == cached.cache_key:
             cached.variant_group = None
-            self._write(self.cache.save_response, cached, redirect_keys)
-            return
+            return None
         cached.variant_group = group or secrets.token_hex(8)
-        self._write(self.cache.save_response, cached, redirect_keys)
-        self._write(self.cache.save_response, attrs.evolve(cached, cache_key=variant_key))
+        return variant_key
 
     # -- storage failures never fail a request ------------------------------------------------
 
@@ -496,23 +514,27 @@ class CacheMixin:
         stream: bool,
     ) -> None:
         redirect_keys = [self.create_key(r.request) for r in response.history if r.request]
-
-        def save(body: bytes | None = None) -> None:
-            cached = CachedResponse.from_response(
-                response,
-                cache_key=actions.cache_key,
-                expires=expires,
-                created_at=actions.now,
-                content=body,
-            )
-            redacted = _redacted(cached, self._ignored_parameters())
-            self._save(redacted, request, group, redirect_keys)
-
-        if stream and not response._content_consumed:  # type: ignore[attr-defined]
-            encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-            response.raw = StreamRecorder(response.raw, encoding != "identity", save)
-        else:
-            save()
+        streamed = stream and not response._content_consumed  # type: ignore[attr-defined]
+        cached = CachedResponse.from_response(
+            response,
+            cache_key=actions.cache_key,
+            expires=expires,
+            created_at=actions.now,
+            content=b"" if streamed else None,
+        )
+        cached = _redacted(cached, self._ignored_parameters())
+        if not streamed:
+            self._save(cached, request, group, redirect_keys)
+            return
+        sink = _StreamedEntry(self, cached, self._join_variants(cached, request, group))
+        try:
+            sink.writer = self.cache.entry_writer(cached, redirect_keys)
+        except (BackendError, EncodeError) as exc:
+            logger.warning("cache write failed, response not stored: %s", exc)
+            return
+        response.raw = StreamRecorder(
+            response.raw, _encoded(response), sink, _declared_length(request, response)
+        )
 
     def _refresh_later(
         self,
@@ -566,6 +588,52 @@ class CacheMixin:
 
 class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
     """A ``requests.Session`` with an encrypted, compressed cache. See :class:`CacheMixin`."""
+
+
+class _StreamedEntry:
+    """The entry a streamed miss becomes: chunks stored as the caller reads, the head at the
+    end, then the copy under its Vary variant key (read back from the store, chunk by chunk)."""
+
+    def __init__(self, session: CacheMixin, cached: CachedResponse, variant_key: str | None):
+        self.session = session
+        self.cached = cached
+        self.variant_key = variant_key
+        self.writer: Any = None
+
+    def write(self, data: bytes) -> None:
+        """Seal and store the next piece."""
+        self.writer.write(data)
+
+    def commit(self) -> None:
+        """Store the head; then the variant's copy."""
+        cache = self.session.cache
+        self.session._write(cache.commit, self.writer)
+        if self.variant_key is not None:
+            stored = self.session._read(self.cached.cache_key)
+            if stored is not None:
+                copy = attrs.evolve(stored, cache_key=self.variant_key)
+                self.session._write(cache.save_response, copy)
+
+    def abort(self) -> None:
+        """Delete the chunks stored so far."""
+        try:
+            self.writer.abort()
+        except BackendError as exc:
+            logger.warning("cache cleanup failed: %s", exc)
+
+
+def _encoded(response: requests.Response) -> bool:
+    return response.headers.get("Content-Encoding", "identity").strip().lower() != "identity"
+
+
+def _declared_length(request: requests.PreparedRequest, response: requests.Response) -> int | None:
+    """The body length the origin declared, when the decoded body must have exactly it."""
+    if (request.method or "").upper() == "HEAD" or _encoded(response):
+        return None
+    if "chunked" in response.headers.get("Transfer-Encoding", "").lower():
+        return None
+    length = response.headers.get("Content-Length", "").strip()
+    return int(length) if length.isdigit() else None
 
 
 class _DeferredEnvironment:

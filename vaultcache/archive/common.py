@@ -13,7 +13,7 @@ import attrs
 
 from vaultcache.errors import EntryError, VaultCacheError
 from vaultcache.models import CachedResponse
-from vaultcache.serializers.stages.envelope import peek_key_id
+from vaultcache.entries import peek_key_id
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage

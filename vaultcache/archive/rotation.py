@@ -24,7 +24,7 @@ from vaultcache.archive.common import (
     untracked,
 )
 from vaultcache.models import CachedResponse
-from vaultcache.serializers.stages.envelope import peek_key_id
+from vaultcache.entries import peek_key_id
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage

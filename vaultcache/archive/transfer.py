@@ -47,7 +47,7 @@ from vaultcache.archive.tarball import (
     _sum_line,
     _TarWriter,
 )
-from vaultcache.serializers.stages.envelope import peek_key_id
+from vaultcache.entries import peek_key_id
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage

@@ -584,7 +584,7 @@ def _check_extension(extension: object) -> str:
 def filesystem_cache(
     cache_name: str | os.PathLike[str] = "http_cache", **options: Any
 ) -> BaseCache:
-    """A BaseCache with responses and redirects in two subdirectories of `cache_name`.
+    """A BaseCache with responses, redirects and body chunks in subdirectories of `cache_name`.
 
     Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`).
     """
@@ -597,4 +597,5 @@ def filesystem_cache(
         str(cache_name),
         responses=FileStorage(root / "responses", **options),
         redirects=FileStorage(root / "redirects", **options),
+        chunks=FileStorage(root / "chunks", **options),
     )

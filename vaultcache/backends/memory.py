@@ -169,4 +169,6 @@ def memory_cache(cache_name: str = "", **options: Any) -> BaseCache:
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
-    return BaseCache(cache_name, responses=MemoryStorage(), redirects=MemoryStorage())
+    return BaseCache(
+        cache_name, responses=MemoryStorage(), redirects=MemoryStorage(), chunks=MemoryStorage()
+    )

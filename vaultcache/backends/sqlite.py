@@ -798,7 +798,7 @@ def _warn_if_shared(path: Path) -> None:
 
 
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
-    """A BaseCache with responses and redirects in two tables of one sqlite file.
+    """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
 
     Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
     :class:`SQLiteStorage`).
@@ -809,5 +809,8 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
 
     responses = SQLiteStorage(cache_name, "responses", **options)
     return BaseCache(
-        str(cache_name), responses=responses, redirects=responses.for_table("redirects")
+        str(cache_name),
+        responses=responses,
+        redirects=responses.for_table("redirects"),
+        chunks=responses.for_table("chunks"),
     )

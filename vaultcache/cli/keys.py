@@ -13,7 +13,7 @@ from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import table
 from vaultcache.cli.scan import open_existing
 from vaultcache.keys import generate_key
-from vaultcache.serializers.stages.envelope import peek_key_id
+from vaultcache.entries import peek_key_id
 
 __all__ = ["add_parser"]
 

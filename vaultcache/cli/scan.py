@@ -31,7 +31,7 @@ from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import validate_expiration
-from vaultcache.serializers.stages.envelope import peek_key_id
+from vaultcache.entries import peek_key_id
 from vaultcache.session import CachedSession
 
 __all__ = [

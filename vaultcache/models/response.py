@@ -53,12 +53,18 @@ class CachedResponse(requests.Response):
     cache_key: str = ""
     variant_group: str | None = None
     redirect_keys: list[str] = attrs.field(factory=list)
+    #: The body as it lies in the store, while it has not been read (see ``attach_body``).
+    stored_body: Any = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         # What requests.Response.__init__ would have set, beyond the fields above.
         self._content_consumed = True
         self._next = None
-        self.raw = CachedRaw(self._content, status=self.status_code, reason=self.reason)
+        if self._content is False and self.stored_body is not None:
+            self.attach_body(self.stored_body.clone())  # a copy: its own reading position
+        else:
+            self.stored_body = None
+            self.raw = CachedRaw(self._content, status=self.status_code, reason=self.reason)
         self.cookies = requests.cookies.RequestsCookieJar()
         self.from_cache = True
         self.revalidated = False
@@ -106,8 +112,30 @@ class CachedResponse(requests.Response):
 
     @property
     def size(self) -> int:
-        """Body size in bytes."""
-        return len(self._content)
+        """Body size in bytes (known without reading a body that is still in the store)."""
+        if self._content is False:
+            return int(getattr(self.raw, "size", 0))
+        return len(self._content or b"")
+
+    @property
+    def body_loaded(self) -> bool:
+        """False while the body is still in the store, to be read through ``raw``."""
+        return self._content is not False
+
+    def attach_body(self, raw: Any) -> None:
+        """Read the body from `raw` (a stored body) when asked for, as requests reads a stream."""
+        self._content = False  # type: ignore[assignment]
+        self._content_consumed = False
+        self.stored_body = raw
+        self.raw = raw
+
+    def load_body(self) -> None:
+        """Read a body that is still in the store into memory (``content``), as requests
+        does for a response that is not streamed."""
+        if self._content is False:
+            self._content = self.raw.read_all()
+            self._content_consumed = True
+            self.raw = CachedRaw(self._content, status=self.status_code, reason=self.reason)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CachedResponse):
@@ -115,12 +143,18 @@ class CachedResponse(requests.Response):
         return all(
             getattr(self, field.name) == getattr(other, field.name)
             for field in attrs.fields(CachedResponse)
+            if field.eq
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __getstate__(self) -> dict[str, Any]:
-        return {field.name: getattr(self, field.name) for field in attrs.fields(CachedResponse)}
+        self.load_body()
+        return {
+            field.name: getattr(self, field.name)
+            for field in attrs.fields(CachedResponse)
+            if field.eq
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         for name, value in state.items():

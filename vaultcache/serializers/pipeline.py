@@ -7,25 +7,29 @@ names, such as ``Stage(gzip, dumps="compress", loads="decompress")``.
 
 from __future__ import annotations
 
-import hashlib
 import pickle
+import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
+from vaultcache.serializers.stages.sealing import SealingStage
 
 __all__ = [
-    "BindableStage",
+    "AUTHENTICATING_KINDS",
     "SerializerPipeline",
     "Stage",
     "StageLike",
     "UnsafePipelineWarning",
+    "canonical_name",
+    "run_steps",
     "stage_name",
 ]
 
-FINGERPRINT_SIZE = 8
-_AUTHENTICATING_KINDS = frozenset({"signing", "encryption"})
+#: Stage kinds that authenticate what they read (and so may guard ``pickle``).
+AUTHENTICATING_KINDS = frozenset({"signing", "encryption"})
+_NOT_IN_SPECS = re.compile(r"[^a-z0-9_-]")
 
 
 class UnsafePipelineWarning(UserWarning):
@@ -40,15 +44,6 @@ class StageLike(Protocol):
     def dumps(self, value: Any, /) -> Any: ...
 
     def loads(self, value: Any, /) -> Any: ...
-
-
-@runtime_checkable
-class BindableStage(StageLike, Protocol):
-    """A stage that records the pipeline it belongs to in what it writes (see ``bind``)."""
-
-    def bind(self, fingerprint: bytes, /) -> StageLike:
-        """Return a copy that writes `fingerprint` and refuses entries carrying another."""
-        ...
 
 
 class Stage:
@@ -86,10 +81,11 @@ class SerializerPipeline:
     A pipeline given by hand is used exactly as given; only :func:`build_pipeline` checks
     that a spec is safe. The one exception is a warning (:class:`UnsafePipelineWarning`)
     when the standard pickle module reads entries and no signing or encryption stage comes
-    after it: such a pipeline runs code that anyone who can write the store chose. Stages
-    that can bind (the built-in signing and encryption stages)
-    are bound to this pipeline's fingerprint, so an entry written by a different pipeline
-    fails to authenticate instead of being decoded the wrong way.
+    after it: such a pipeline runs code that anyone who can write the store chose.
+
+    ``dumps``/``loads`` run the stages as a plain chain. The cache writes entries in the
+    self-describing entry format instead (:mod:`vaultcache.entries`), which runs the same
+    stages record by record and names :attr:`spec` in each entry's header.
     """
 
     def __init__(
@@ -109,16 +105,42 @@ class SerializerPipeline:
                     "Stage(obj, dumps='method_name', loads='method_name')"
                 )
         _warn_if_unsafe(stages)
-        self.spec = "+".join(stage_name(stage) for stage in stages)
-        self.fingerprint = hashlib.sha256(self.spec.encode("utf-8")).digest()[:FINGERPRINT_SIZE]
-        self.stages: tuple[Any, ...] = tuple(
-            stage.bind(self.fingerprint) if isinstance(stage, BindableStage) else stage
-            for stage in stages
-        )
+        self.stages: tuple[Any, ...] = tuple(stages)
+        #: The canonical spec entries record: each stage's name and reading options.
+        self.spec = "+".join(canonical_name(stage) for stage in stages)
         self.name = name or self.spec
         self.is_binary = is_binary if is_binary is not None else _ends_binary(self.stages[-1])
         self._dumps = tuple((stage_name(stage), stage.dumps) for stage in self.stages)
         self._loads = tuple((stage_name(stage), stage.loads) for stage in reversed(self.stages))
+
+    @property
+    def key_ring(self) -> Any:
+        """The KeyRing of the first stage that has one (None without signing or encryption)."""
+        return next((stage.keys for stage in self.stages if _kind(stage) in AUTHENTICATING_KINDS), None)
+
+    @property
+    def authenticates(self) -> bool:
+        """True when a signing or encryption stage checks what is read."""
+        return any(_kind(stage) in AUTHENTICATING_KINDS for stage in self.stages)
+
+    @property
+    def outer_authenticates(self) -> bool:
+        """True when the last stage authenticates: nothing is decoded before it verifies."""
+        return _kind(self.stages[-1]) in AUTHENTICATING_KINDS
+
+    @property
+    def chunkable(self) -> bool:
+        """True when a format stage comes first and every later stage maps bytes to bytes.
+
+        Only such a pipeline can store a body apart from its metadata, in chunks; any other
+        (a hand-built chain of opaque objects) stores each response whole.
+        """
+        first, *rest = self.stages
+        return _kind(first) == "format" and all(
+            _kind(stage) == "compression"
+            or (_kind(stage) in AUTHENTICATING_KINDS and isinstance(stage, SealingStage))
+            for stage in rest
+        )
 
     def dumps(self, value: Any) -> Any:
         """Run every stage's ``dumps``, first to last.
@@ -126,7 +148,7 @@ class SerializerPipeline:
         A stage's failure is raised as an :class:`~vaultcache.EncodeError` naming the stage,
         not chained, since its message may quote the response.
         """
-        return _run_steps(self._dumps, value, VaultCacheError, EncodeError, "write")
+        return run_steps(self._dumps, value, VaultCacheError, EncodeError, "write")
 
     def loads(self, value: Any) -> Any:
         """Run every stage's ``loads``, last to first.
@@ -134,16 +156,21 @@ class SerializerPipeline:
         Any failure is raised as an :class:`~vaultcache.EntryError` naming the stage; the
         original exception is not chained, since its message may quote the stored bytes.
         """
-        return _run_steps(self._loads, value, EntryError, DecodeError, "read")
+        return run_steps(self._loads, value, EntryError, DecodeError, "read")
 
     def __repr__(self) -> str:
         return f"SerializerPipeline({self.name!r})"
 
 
+def _kind(stage: Any) -> str | None:
+    kind = getattr(stage, "kind", None)
+    return kind if isinstance(kind, str) else None
+
+
 def _warn_if_unsafe(stages: Sequence[Any]) -> None:
     for position, stage in enumerate(stages):
         if _reads_with_stdlib_pickle(stage) and not any(
-            getattr(later, "kind", None) in _AUTHENTICATING_KINDS
+            _kind(later) in AUTHENTICATING_KINDS
             for later in stages[position + 1 :]
         ):
             warnings.warn(
@@ -163,8 +190,8 @@ def _reads_with_stdlib_pickle(stage: Any) -> bool:
     return isinstance(stage, Stage) and (stage.obj is pickle or stage.loads is pickle.loads)
 
 
-def _run_steps(
-    steps: Sequence[tuple[str, Callable[[Any], Any]]],
+def run_steps(
+    steps: Iterable[tuple[str, Callable[[Any], Any]]],
     value: Any,
     typed: type[VaultCacheError],
     error: type[EncodeError | DecodeError],
@@ -188,9 +215,23 @@ def _run_steps(
 
 
 def stage_name(stage: Any) -> str:
-    """The name a stage goes by in specs, fingerprints and errors."""
+    """The name a stage goes by in specs and errors."""
     name = getattr(stage, "name", None)
     return name if isinstance(name, str) else _object_name(stage)
+
+
+def canonical_name(stage: Any) -> str:
+    """`stage`'s name, with the options a reader needs: ``zstd(dict=ab12)``.
+
+    A stage lists those options in a ``reading_options()`` method (a mapping of names to
+    short text values); most stages need none.
+    """
+    name = _NOT_IN_SPECS.sub("-", stage_name(stage).lower())[:64]
+    reading = getattr(stage, "reading_options", None)
+    options = reading() if callable(reading) else {}
+    if not options:
+        return name
+    return f"{name}({','.join(f'{k}={v}' for k, v in sorted(options.items()))})"
 
 
 def _callable_name(function: Callable[[Any], Any]) -> str:

@@ -1,9 +1,9 @@
-"""The ``signed`` stage: HMAC-SHA256 over the envelope and the data, with itsdangerous.
+"""The ``signed`` stage: HMAC-SHA256 over the context and the data, with itsdangerous.
 
 itsdangerous signs with the *last* of its secret keys; vaultcache's KeyRing is primary-first.
-Rather than hand itsdangerous the ring, the stage keeps one Signer per key: the primary's
-signs, and the key id in the envelope picks the one Signer that verifies, so a retired key
-never verifies anything and a rotation takes effect for new entries at once.
+Rather than hand itsdangerous the ring, the stage keeps one Signer per key, and the key the
+entry's header names picks the one that signs or verifies, so a retired key never verifies
+anything and a rotation takes effect for new entries at once.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from vaultcache.errors import IntegrityError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.keys import Key, KeyRing
 from vaultcache.registry import StageRegistrar
-from vaultcache.serializers.stages.envelope import Envelope
 from vaultcache.serializers.stages.options import reject_options
+from vaultcache.serializers.stages.sealing import StandaloneSealing
 
 __all__ = ["SignedStage"]
 
@@ -28,21 +28,17 @@ VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
 SALT = b"vaultcache.signed"
 
 
-class SignedStage:
-    """Appends an HMAC-SHA256 signature; verifies it before anything later is decoded."""
+class SignedStage(StandaloneSealing):
+    """Appends an HMAC-SHA256 signature of the context and the data; verifies it before
+    anything later is decoded."""
 
     name = "signed"
     kind = "signing"
     is_binary = True
 
-    def __init__(self, keys: KeyRing, *, envelope: Envelope | None = None) -> None:
-        self._keys = keys
-        self._envelope = envelope or Envelope(self.name, ord("s"), keys)
+    def __init__(self, keys: KeyRing) -> None:
+        self.keys = keys
         self._signers: dict[bytes, Signer] = {}
-
-    def bind(self, fingerprint: bytes) -> SignedStage:
-        """A copy of this stage bound to a pipeline's fingerprint."""
-        return SignedStage(self._keys, envelope=self._envelope.bound(fingerprint))
 
     def _signer(self, key: Key) -> Signer:
         signer = self._signers.get(key.id)
@@ -60,27 +56,30 @@ class SignedStage:
             )
         return signer
 
-    def dumps(self, data: bytes) -> bytes:
-        """Sign header + data with the primary key."""
-        key = self._keys.primary
-        return self._signer(key).sign(self._envelope.header(key) + data)
-
-    def loads(self, data: bytes) -> bytes:
-        """Verify with the key named in the header; IntegrityError on any mismatch."""
-        header, key = self._envelope.open(data)
-        # Compare the signature as written, not as decoded: itsdangerous' unsign decodes it
-        # leniently (padding, unused low bits), so some altered entries would still verify.
+    def seal(self, data: bytes, context: bytes, key: Key) -> bytes:
+        """`data`, the separator, and the signature of the context and `data`."""
         signer = self._signer(key)
-        position = data.rfind(signer.sep)
+        return bytes(data) + signer.sep + signer.get_signature(_signed_bytes(context, data))
+
+    def open(self, data: bytes, context: bytes, key: Key) -> bytes:
+        """Verify; IntegrityError on any mismatch."""
+        signer = self._signer(key)
+        position = bytes(data[-64:]).rfind(signer.sep)
         if position < 0:
             raise IntegrityError(self.name)
-        # A view, so the body is not copied before it is verified; itsdangerous hands it
-        # to hmac, which takes any buffer.
+        position += max(len(data) - 64, 0)
         value = memoryview(data)[:position]
-        expected = signer.get_signature(value)  # type: ignore[arg-type]
-        if not hmac.compare_digest(data[position + 1 :], expected):
+        # Compare the signature as written, not as decoded: itsdangerous' unsign decodes it
+        # leniently (padding, unused low bits), so some altered entries would still verify.
+        expected = signer.get_signature(_signed_bytes(context, value))
+        if not hmac.compare_digest(bytes(data[position + 1 :]), expected):
             raise IntegrityError(self.name)
-        return bytes(value[len(header) :])
+        return bytes(value)
+
+
+def _signed_bytes(context: bytes, data: bytes | memoryview) -> bytes:
+    """What the signature covers: the context's length and the context, then the data."""
+    return len(context).to_bytes(4, "big") + context + data
 
 
 def _signed(options: dict[str, Any], keys: KeyRing) -> SignedStage:

@@ -16,11 +16,11 @@ import, a plain ``storage[key] = value``) get no TTL.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from vaultcache import clock
 from vaultcache.cache import BaseCache
+from vaultcache.entries import EntryWriter
 from vaultcache.models import CachedResponse
 from vaultcache_redis.options import RedisOptions, parse_options
 from vaultcache_redis.storage import RedisStorage, entry_ttl
@@ -29,7 +29,7 @@ __all__ = ["RedisCache", "redis_cache"]
 
 
 class RedisCache(BaseCache):
-    """A BaseCache over two RedisStorage tables that sets each entry's TTL from its expiry.
+    """A BaseCache over RedisStorage tables that sets each entry's TTL from its expiry.
 
     `ttl_grace` is the number of seconds an entry is kept after it expires; None keeps
     every entry until it is deleted (no TTLs).
@@ -41,10 +41,13 @@ class RedisCache(BaseCache):
         *,
         responses: RedisStorage,
         redirects: RedisStorage,
+        chunks: RedisStorage | None = None,
         ttl_grace: float | None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(cache_name, responses=responses, redirects=redirects, **kwargs)
+        super().__init__(
+            cache_name, responses=responses, redirects=redirects, chunks=chunks, **kwargs
+        )
         self.ttl_grace = ttl_grace
 
     def ttl_for(self, response: CachedResponse) -> float | None:
@@ -54,10 +57,16 @@ class RedisCache(BaseCache):
         remaining = (response.expires - clock.now()).total_seconds()
         return max(remaining, 0.0) + self.ttl_grace
 
-    def save_response(self, response: CachedResponse, redirect_keys: Iterable[str] = ()) -> None:
-        """Store `response` (and its redirects) with the TTL :meth:`ttl_for` gives."""
-        with entry_ttl(self.ttl_for(response)):
-            super().save_response(response, redirect_keys)
+    def commit(self, writer: EntryWriter) -> None:
+        """Store an entry (and its redirects) with the TTL :meth:`ttl_for` gives."""
+        with entry_ttl(self.ttl_for(writer.response)):
+            super().commit(writer)
+
+    def store_chunk(self, response: CachedResponse, key: str, record: bytes) -> None:
+        """Store a chunk of `response`'s body with the TTL of its entry."""
+        storage = self.chunk_storage
+        assert isinstance(storage, RedisStorage)
+        storage.set(key, record, self.ttl_for(response))
 
 
 def redis_cache(cache_name: str = "http_cache", **options: Any) -> RedisCache:
@@ -82,6 +91,7 @@ def build_cache(cache_name: str, settings: RedisOptions) -> RedisCache:
     )
     try:
         redirects = responses.for_table("redirects")
+        chunks = responses.for_table("chunks")
     except BaseException:
         responses.close()
         raise
@@ -89,5 +99,6 @@ def build_cache(cache_name: str, settings: RedisOptions) -> RedisCache:
         cache_name,
         responses=responses,
         redirects=redirects,
+        chunks=chunks,
         ttl_grace=settings.ttl_grace if settings.use_ttl else None,
     )

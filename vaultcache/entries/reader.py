@@ -1,0 +1,134 @@
+"""The reader policy: which pipeline and key may read an entry, from what its header names.
+
+The configured serializer decides how new entries are written; any entry whose header names
+an acceptable spec can be read. A spec is acceptable when every stage it names is installed
+and allowed, it passes the spec builder's checks, and, when this cache's own serializer
+authenticates, its last stage authenticates too (so a header planted by someone without the
+key cannot downgrade a read to unauthenticated decoding). The key must be in the ring. Only
+then does anything run, and the first stage to run is the one that authenticates.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Any
+
+from vaultcache.errors import (
+    DecodeError,
+    KeyRingError,
+    MissingStageError,
+    RefusedSpecError,
+    SpecError,
+    UnknownKeyError,
+    UnknownPluginError,
+)
+from vaultcache.entries.header import EntryHeader
+from vaultcache.entries.records import RecordCodec
+from vaultcache.keys import KeyRing
+from vaultcache.registry import PluginRegistry, get_registry
+from vaultcache.serializers.builder import build_pipeline
+from vaultcache.serializers.pipeline import SerializerPipeline
+
+__all__ = ["ReaderPolicy"]
+
+#: How many other specs one policy keeps built pipelines for.
+_MAX_BUILT = 16
+_STAGE = re.compile(r"(?P<name>[a-z0-9_-]+)(?:\((?P<options>[^)]*)\))?\Z")
+
+
+class ReaderPolicy:
+    """Picks the pipeline and key that read an entry, for a cache writing with `pipeline`.
+
+    `keys` is the ring to read with (by default the pipeline's own). Pipelines built for
+    other specs are kept, per spec, for the life of the policy.
+    """
+
+    def __init__(
+        self,
+        pipeline: SerializerPipeline,
+        *,
+        keys: KeyRing | None = None,
+        registry: PluginRegistry | None = None,
+    ) -> None:
+        self.pipeline = pipeline
+        self.keys: KeyRing | None = keys if keys is not None else pipeline.key_ring
+        self._registry = registry
+        self._built: dict[str, SerializerPipeline] = {}
+        self._lock = threading.Lock()
+
+    def codec_for(self, header: EntryHeader) -> RecordCodec:
+        """The codec that reads the entry `header` describes.
+
+        Raises MissingStageError, RefusedSpecError or UnknownKeyError (the entry is kept),
+        or DecodeError when the header contradicts itself.
+        """
+        pipeline = self.pipeline_for(header.spec, header.key_id)
+        if pipeline.authenticates != (header.key_id is not None):
+            raise DecodeError("entry header names a key for a spec without keys, or none")
+        if header.key_id is None:
+            return RecordCodec(pipeline, None)
+        key = self.keys.get(bytes.fromhex(header.key_id)) if self.keys is not None else None
+        if key is None:
+            raise UnknownKeyError(header.key_id)
+        return RecordCodec(pipeline, key)
+
+    def pipeline_for(self, spec: str, key_id: str | None = None) -> SerializerPipeline:
+        """The pipeline for `spec`: this cache's own, or one built under the policy."""
+        if spec == self.pipeline.spec:
+            return self.pipeline
+        with self._lock:
+            built = self._built.get(spec)
+        if built is None:
+            built = self._build(spec, key_id)
+            with self._lock:
+                if len(self._built) < _MAX_BUILT:
+                    self._built[spec] = built
+        return built
+
+    def _build(self, spec: str, key_id: str | None) -> SerializerPipeline:
+        registry = self._registry or get_registry()
+        names, options = _parse(spec)
+        registrations = []
+        for name in names:
+            try:
+                registrations.append(registry.stage(name))
+            except UnknownPluginError as exc:
+                why = "is not allowed by the plugin allow-list" if exc.not_allowed else (
+                    "is not installed"
+                )
+                raise MissingStageError(name, why) from None
+        for registration in registrations:
+            if not registration.available():
+                raise MissingStageError(
+                    registration.name, f"needs the extra {registration.extra!r}"
+                )
+        if self.pipeline.authenticates and not registrations[-1].authenticates:
+            raise RefusedSpecError(
+                spec,
+                "its last stage does not authenticate and this cache's serializer does "
+                "(reading it could be a downgrade)",
+            )
+        if any(r.needs_keys for r in registrations) and self.keys is None:
+            raise UnknownKeyError(key_id or "-")
+        try:
+            return build_pipeline(
+                "+".join(names), keys=self.keys, options=options, registry=registry
+            )
+        except (SpecError, KeyRingError) as exc:
+            raise RefusedSpecError(spec, getattr(exc, "reason", type(exc).__name__)) from None
+
+
+def _parse(spec: str) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    names: list[str] = []
+    options: dict[str, dict[str, Any]] = {}
+    for part in spec.split("+"):
+        match = _STAGE.match(part)
+        if match is None:
+            raise DecodeError("entry header names a malformed spec")
+        names.append(match["name"])
+        if match["options"]:
+            options[match["name"]] = dict(
+                item.split("=", 1) for item in match["options"].split(",")
+            )
+    return names, options
