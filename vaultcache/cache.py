@@ -232,7 +232,8 @@ class BaseCache:
             if data is None:
                 return default
         try:
-            response = self.read_entry(key, data)
+            on_error = functools.partial(self._body_failed, key, data)
+            response = read_entry(self.reader, key, data, self.chunk_storage, on_error=on_error)
         except ForeignEntryError as exc:
             self._keep(key, exc)
             return default
@@ -248,13 +249,12 @@ class BaseCache:
         return response
 
     def read_entry(self, key: str, data: bytes) -> CachedResponse:
-        """The response in `data`, the stored head of `key`; raises EntryError, deletes nothing.
+        """The response in `data`, the stored head of `key`, for inspection: raises EntryError
+        (ForeignEntryError for one another reader could read) and deletes nothing.
 
-        A chunked body is read later; a chunk that turns out damaged then deletes the entry,
-        if it is still the one read here.
+        A chunked body is read, and its chunks checked, only when it is asked for.
         """
-        on_error = functools.partial(self._body_failed, key, data)
-        return read_entry(self.reader, key, data, self.chunk_storage, on_error=on_error)
+        return read_entry(self.reader, key, data, self.chunk_storage)
 
     def load_body(self, response: CachedResponse, *, stream: bool = False) -> bool:
         """Get a response's stored body ready to serve: read it whole, or for a stream check

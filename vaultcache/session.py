@@ -514,7 +514,7 @@ class CacheMixin:
         stream: bool,
     ) -> None:
         redirect_keys = [self.create_key(r.request) for r in response.history if r.request]
-        streamed = stream and not response._content_consumed  # type: ignore[attr-defined]
+        streamed = stream and not response._content_consumed
         cached = CachedResponse.from_response(
             response,
             cache_key=actions.cache_key,

@@ -11,9 +11,9 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 import attrs
 
-from vaultcache.errors import EntryError, VaultCacheError
-from vaultcache.models import CachedResponse
 from vaultcache.entries import peek_key_id
+from vaultcache.errors import EntryError, ForeignEntryError, VaultCacheError
+from vaultcache.models import CachedResponse
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -25,6 +25,8 @@ __all__ = ["ArchiveError", "Progress", "SkippedEntry", "untracked"]
 RESPONSES = "responses"
 #: :attr:`SkippedEntry.kind` of a redirect entry (and its archive directory).
 REDIRECTS = "redirects"
+#: The archive directory of body chunks.
+CHUNKS = "chunks"
 
 _T = TypeVar("_T")
 
@@ -70,14 +72,16 @@ def _spec(pipeline: Any) -> str:
     return str(getattr(pipeline, "spec", None) or type(pipeline).__name__)
 
 
-def _decode(pipeline: Any, key: str, data: bytes) -> CachedResponse | str:
-    """The response stored as `data` under `key`, or why it cannot be read (no payload)."""
+def _decode(cache: BaseCache, key: str, data: bytes) -> CachedResponse | str:
+    """The response whose head `data` is stored under `key`, with its body read (and so
+    authenticated), or why it cannot be read (never its contents)."""
     try:
-        response = pipeline.loads(data)
+        response = cache.read_entry(key, data)
+        response.load_body()
+    except ForeignEntryError as exc:
+        return str(exc)
     except EntryError as exc:
-        return f"{type(exc).__name__} at stage {exc.stage!r}"
-    if not isinstance(response, CachedResponse) or response.cache_key != key:
-        return "entry belongs to another key"
+        return type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
     return response
 
 

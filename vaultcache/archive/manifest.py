@@ -25,7 +25,8 @@ __all__ = [
 ]
 
 ARCHIVE_FORMAT = "vaultcache-archive"
-ARCHIVE_VERSION = 1
+#: Version 2 holds entries of entry format 2 (docs/format.md), body chunks included.
+ARCHIVE_VERSION = 2
 CHECKSUMS_NAME = "SHA256SUMS"
 MANIFEST_NAME = "manifest.json"
 
@@ -47,10 +48,9 @@ def _count_validator(instance: Any, attribute: attrs.Attribute[int], value: int)
 
 @attrs.frozen
 class SerializerInfo:
-    """The serializer spec the entries were written with, and its pipeline fingerprint."""
+    """The serializer spec the exporting cache wrote with (each entry names its own)."""
 
     spec: str
-    fingerprint: str = attrs.field(validator=_hex_validator(16))
 
 
 @attrs.frozen
@@ -59,6 +59,12 @@ class EntryCounts:
 
     responses: int = attrs.field(validator=_count_validator)
     redirects: int = attrs.field(validator=_count_validator)
+    chunks: int = attrs.field(validator=_count_validator)
+
+    @property
+    def total(self) -> int:
+        """Entries of every kind."""
+        return self.responses + self.redirects + self.chunks
 
 
 @attrs.frozen
@@ -104,6 +110,13 @@ def _parse_manifest(data: bytes, path: Path) -> Manifest:
     if not isinstance(raw, dict) or raw.get("format") != ARCHIVE_FORMAT:
         raise _corrupt(path, f"{MANIFEST_NAME} does not name the format {ARCHIVE_FORMAT!r}")
     version = raw.get("format_version")
+    if version == 1:
+        raise ArchiveError(
+            f"{path} has archive format version 1, whose entries are in entry format 1, "
+            f"which this vaultcache ({__version__}) does not read; import it with the release "
+            "that exported it",
+            path=path,
+        )
     if isinstance(version, int) and version > ARCHIVE_VERSION:
         raise ArchiveError(
             f"{path} has archive format version {version}, newer than this vaultcache "

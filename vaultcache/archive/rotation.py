@@ -1,8 +1,10 @@
-"""Key rotation: re-encrypt, with the primary key, every entry an older key wrote.
+"""Rotation and re-encoding: rewrite entries under the primary key, or into another spec.
 
-Each entry is swapped with the storage's compare-and-swap (``BaseStorage.replace``), so an
-entry another process rewrote meanwhile is left as that process wrote it, and an interrupted
-rotation loses nothing: entries already under the primary key are skipped when it runs again.
+Each entry is rewritten body chunk by body chunk under a new entry id, then its head is
+swapped with the storage's compare-and-swap (``BaseStorage.replace``): an entry another
+process rewrote meanwhile is left as that process wrote it (the new chunks are deleted), and
+an interrupted run loses nothing: entries already in the target spec and key are skipped
+when it runs again. Entries that cannot be read here are reported and left alone.
 """
 
 from __future__ import annotations
@@ -16,19 +18,17 @@ from vaultcache.archive.common import (
     ArchiveError,
     Progress,
     SkippedEntry,
-    _decode,
     _no_progress,
     _pipeline,
     _spec,
-    _unreadable,
     untracked,
 )
-from vaultcache.models import CachedResponse
-from vaultcache.entries import peek_key_id
+from vaultcache.entries import CHUNK_SIZE, EntryWriter, chunk_keys, parse_header, peek_key_id
+from vaultcache.errors import EntryError, ForeignEntryError
 
 if TYPE_CHECKING:
-    from vaultcache.backends.base import BaseStorage
     from vaultcache.cache import BaseCache
+    from vaultcache.serializers.pipeline import SerializerPipeline
 
 __all__ = ["RotationReport", "rotate"]
 
@@ -37,7 +37,8 @@ __all__ = ["RotationReport", "rotate"]
 class RotationReport:
     """What :func:`rotate` did with each stored response."""
 
-    key_id: str
+    key_id: str | None
+    spec: str = ""
     rotated: int = 0
     current: int = 0
     concurrent: int = 0
@@ -49,27 +50,27 @@ class RotationReport:
         return self.rotated + self.current + self.concurrent + len(self.unreadable)
 
 
-def rotate(cache: BaseCache, *, progress: Progress | None = None) -> RotationReport:
-    """Re-encrypt with the primary key every response an older key wrote.
-
-    Safe while other processes use the cache, and resumable: run it again after an
-    interruption. Entries that cannot be read are reported and left alone.
-    """
-    pipeline = _pipeline(cache)
-    primary = _writing_key_id(pipeline)
+def rotate(
+    cache: BaseCache, *, to: SerializerPipeline | None = None, progress: Progress | None = None
+) -> RotationReport:
+    """Rewrite every response not already written by `to` (default: the cache's serializer)
+    under its primary key. Safe while other processes use the cache, and resumable."""
+    pipeline = to if to is not None else _pipeline(cache)
+    primary = _writing_key_id(pipeline, required=to is None)
     storage = cache.storage
     keys = list(storage)
     counts: Counter[str] = Counter()
     unreadable: list[SkippedEntry] = []
     with untracked(storage):
         for key in (progress or _no_progress)(keys, len(keys), "rotate"):
-            outcome = _rotate_one(pipeline, storage, key, primary)
+            outcome = _rotate_one(cache, pipeline, key, primary)
             if isinstance(outcome, SkippedEntry):
                 unreadable.append(outcome)
             else:
                 counts[outcome] += 1
     return RotationReport(
         key_id=primary,
+        spec=pipeline.spec,
         rotated=counts["rotated"],
         current=counts["current"],
         concurrent=counts["concurrent"],
@@ -77,28 +78,50 @@ def rotate(cache: BaseCache, *, progress: Progress | None = None) -> RotationRep
     )
 
 
-def _rotate_one(pipeline: Any, storage: BaseStorage, key: str, primary: str) -> str | SkippedEntry:
-    """Rotate one entry; say which counter it goes to, or why it cannot be read."""
-    old = storage.get(key)
+def _rotate_one(
+    cache: BaseCache, pipeline: Any, key: str, primary: str | None
+) -> str | SkippedEntry:
+    """Rewrite one entry; say which counter it goes to, or why it cannot be read."""
+    old = cache.storage.get(key)
     if old is None:  # deleted since the keys were listed
         return "concurrent"
-    if peek_key_id(old) == primary:
-        return "current"
-    response = _decode(pipeline, key, old)
-    if isinstance(response, str):
-        return _unreadable(key, old, response)
+    try:
+        header, _ = parse_header(old)
+        if header.spec == pipeline.spec and header.key_id == primary:
+            return "current"
+        response = cache.read_entry(key, old)
+        writer = EntryWriter(pipeline, response, cache.chunk_storage)
+        if response.body_loaded:
+            writer.write(response.content or b"")
+        else:
+            writer.write_all(response.raw.stream(CHUNK_SIZE))
+        new = writer.head()
+    except ForeignEntryError as exc:
+        return _skipped(key, old, str(exc))
+    except EntryError as exc:
+        return _skipped(
+            key, old, type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
+        )
     # False: another process changed the entry after we read it; what it wrote stands.
-    swapped = storage.replace(key, old, pipeline.dumps(response))
-    return "rotated" if swapped else "concurrent"
+    if not cache.storage.replace(key, old, new):
+        writer.abort()
+        return "concurrent"
+    if cache.chunk_storage is not None:
+        cache.chunk_storage.bulk_delete(chunk_keys(key, old))
+    return "rotated"
 
 
-def _writing_key_id(pipeline: Any) -> str:
-    """The id of the key this pipeline writes with, read from what it writes."""
-    written = pipeline.dumps(CachedResponse(url="https://rotation.invalid/", cache_key="probe"))
-    key_id = peek_key_id(written) if isinstance(written, bytes) else None
-    if key_id is None:
+def _skipped(key: str, data: bytes, reason: str) -> SkippedEntry:
+    return SkippedEntry(kind="responses", key=key, key_id=peek_key_id(data), reason=reason)
+
+
+def _writing_key_id(pipeline: Any, *, required: bool) -> str | None:
+    """The id of the key `pipeline` writes with (None without signing or encryption)."""
+    ring = pipeline.key_ring if getattr(pipeline, "authenticates", False) else None
+    if ring is None and required:
         raise ArchiveError(
             f"serializer {_spec(pipeline)!r} has no signing or encryption stage, so its entries "
-            "carry no key id and there is nothing to rotate"
+            "carry no key id and there is nothing to rotate; use `rotate --to SPEC` to move "
+            "entries into another spec"
         )
-    return key_id
+    return None if ring is None else str(ring.primary.hex_id)

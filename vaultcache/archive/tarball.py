@@ -2,7 +2,9 @@
 
 The archive is an uncompressed POSIX (pax) tar file::
 
-    responses/<cache key>    the stored bytes of one response, exactly as the backend holds them
+    chunks/<cache key>/<entry id>/<n>   one body chunk of a response, as stored (these come
+                             first, so that an import writes a body before the head naming it)
+    responses/<cache key>    the stored head of one response, exactly as the backend holds it
     redirects/<cache key>    the stored bytes of one redirect (the key of its response)
     ...
     SHA256SUMS               "<sha256 hex>  <member name>" per entry, in archive order
@@ -30,7 +32,7 @@ from typing import IO
 
 import attrs
 
-from vaultcache.archive.common import RESPONSES, ArchiveError, Progress
+from vaultcache.archive.common import ArchiveError, Progress
 from vaultcache.archive.manifest import (
     CHECKSUMS_NAME,
     MANIFEST_NAME,
@@ -47,9 +49,13 @@ MAX_ENTRY_SIZE = 1 << 30
 _MAX_MANIFEST_SIZE = 1 << 20
 _CHUNK = 1 << 20
 _KEY = re.compile(r"[0-9A-Fa-f]{1,128}\Z")
-_MEMBER = re.compile(r"(responses|redirects)/([0-9A-Fa-f]{1,128})\Z")
-_SUM_LINE = re.compile(rb"([0-9a-f]{64})  ((?:responses|redirects)/[0-9A-Fa-f]{1,128})\n\Z")
-_MAX_SUM_LINE = 64 + 2 + len(RESPONSES) + 1 + 128 + 1
+_NAME = (
+    r"(responses|redirects)/([0-9A-Fa-f]{1,128})"
+    r"|(chunks)/([0-9A-Fa-f]{1,128}/[0-9a-f]{32}/[0-9]{1,8})"
+)
+_MEMBER = re.compile(rf"(?:{_NAME})\Z")
+_SUM_LINE = re.compile(rb"([0-9a-f]{64})  ((?:" + _NAME.encode() + rb"))\n\Z")
+_MAX_SUM_LINE = 64 + 2 + len("chunks") + 1 + 128 + 1 + 32 + 1 + 8 + 1
 _TRAILER = (CHECKSUMS_NAME, MANIFEST_NAME, MANIFEST_CHECKSUM_NAME)
 
 
@@ -168,11 +174,9 @@ def _scan(file: IO[bytes], path: Path) -> _Layout:
     if manifest_sum != _sum_line(manifest_bytes, MANIFEST_NAME):
         raise _corrupt(path, f"{MANIFEST_NAME} does not match its checksum")
     manifest = _parse_manifest(manifest_bytes, path)
-    if entries != manifest.counts.responses + manifest.counts.redirects:
+    if entries != manifest.counts.total:
         raise _corrupt(
-            path,
-            f"it holds {entries} entries, but its manifest lists "
-            f"{manifest.counts.responses + manifest.counts.redirects}",
+            path, f"it holds {entries} entries, but its manifest lists {manifest.counts.total}"
         )
     return _Layout(manifest=manifest, checksums=checksums, entries=entries)
 
@@ -249,7 +253,7 @@ def _checked_entries(
             raise _corrupt(path, f"{info.name} is damaged: its SHA-256 does not match")
         match = _MEMBER.match(info.name)
         assert match is not None  # checked by _scan
-        yield match[1], match[2], data
+        yield match[1] or match[3], match[2] or match[4], data
     lines.finish(layout.manifest.checksums.sha256)
 
 

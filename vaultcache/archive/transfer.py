@@ -15,12 +15,12 @@ import attrs
 from vaultcache import clock
 from vaultcache._version import __version__
 from vaultcache.archive.common import (
+    CHUNKS,
     REDIRECTS,
     RESPONSES,
     ArchiveError,
     Progress,
     SkippedEntry,
-    _decode,
     _no_progress,
     _pipeline,
     _private_file,
@@ -47,7 +47,8 @@ from vaultcache.archive.tarball import (
     _sum_line,
     _TarWriter,
 )
-from vaultcache.entries import peek_key_id
+from vaultcache.entries import peek_key_id, split_chunk_key
+from vaultcache.errors import EntryError, ForeignEntryError
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -76,6 +77,7 @@ class ExportReport:
 class _Tally:
     responses: int = 0
     redirects: int = 0
+    chunks: int = 0
     not_exported: int = 0
     without_key_id: int = 0
     key_ids: Counter[str] = attrs.field(factory=Counter)
@@ -104,7 +106,10 @@ def export_archive(
             tempfile.SpooledTemporaryFile(_SPOOL_SIZE) as sums,
         ):
             tar = _TarWriter(out, int(created.timestamp()))
-            for kind, storage in ((RESPONSES, cache.storage), (REDIRECTS, cache.redirect_storage)):
+            storages = [(RESPONSES, cache.storage), (REDIRECTS, cache.redirect_storage)]
+            if cache.chunk_storage is not None:  # first: an import writes bodies before heads
+                storages.insert(0, (CHUNKS, cache.chunk_storage))
+            for kind, storage in storages:
                 _export_storage(
                     tar, sums, tally, kind=kind, storage=storage, progress=progress or _no_progress
                 )
@@ -130,7 +135,7 @@ def _export_storage(
 ) -> None:
     keys = list(storage)
     for key in progress(keys, len(keys), f"export {kind}"):
-        if not _KEY.match(key):
+        if not _exportable(kind, key):
             tally.not_exported += 1
             continue
         data = storage.get(key)
@@ -144,6 +149,9 @@ def _export_storage(
         if kind == REDIRECTS:
             tally.redirects += 1
             continue
+        if kind == CHUNKS:
+            tally.chunks += 1
+            continue
         tally.responses += 1
         key_id = peek_key_id(data)
         if key_id is None:
@@ -152,25 +160,30 @@ def _export_storage(
             tally.key_ids[key_id] += 1
 
 
+def _exportable(kind: str, key: str) -> bool:
+    """Keys that are hex digests (a custom key_fn's keys may hold URLs: never exported)."""
+    if kind != CHUNKS:
+        return bool(_KEY.match(key))
+    parts = split_chunk_key(key)
+    return parts is not None and bool(_KEY.match(parts[0]))
+
+
 def _manifest(pipeline: Any, created: datetime, tally: _Tally) -> Manifest:
     return Manifest(
         format=ARCHIVE_FORMAT,
         format_version=ARCHIVE_VERSION,
         vaultcache_version=__version__,
         created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        serializer=SerializerInfo(spec=_spec(pipeline), fingerprint=_fingerprint(pipeline)),
+        serializer=SerializerInfo(spec=_spec(pipeline)),
         key_ids=dict(sorted(tally.key_ids.items())),
         entries_without_key_id=tally.without_key_id,
-        counts=EntryCounts(responses=tally.responses, redirects=tally.redirects),
+        counts=EntryCounts(
+            responses=tally.responses, redirects=tally.redirects, chunks=tally.chunks
+        ),
         checksums=ChecksumInfo(
             file=CHECKSUMS_NAME, algorithm="sha256", sha256=tally.sums.hexdigest()
         ),
     )
-
-
-def _fingerprint(pipeline: Any) -> str:
-    fingerprint = getattr(pipeline, "fingerprint", b"")
-    return fingerprint.hex() if isinstance(fingerprint, bytes) else ""
 
 
 # -- import --------------------------------------------------------------------------------
@@ -183,7 +196,10 @@ class ImportReport:
     manifest: Manifest
     responses: int = 0
     redirects: int = 0
+    chunks: int = 0
     skipped: tuple[SkippedEntry, ...] = ()
+    #: Imported entries this cache cannot read but another could (a key, a plugin): kept.
+    kept: tuple[SkippedEntry, ...] = ()
     #: Entries the cache's retention bounds evicted once the import was written.
     evicted: int = 0
 
@@ -194,9 +210,11 @@ def import_archive(
     """Write the entries of the archive at `path` into `cache`, as stored.
 
     Every checksum is verified before anything is written: a damaged archive raises
-    ArchiveError and changes nothing, as does one written under another serializer spec.
-    Entries this cache cannot read (another key ring, or moved between keys) are skipped
-    and reported.
+    ArchiveError and changes nothing. Entries name the spec and key that wrote them, so
+    any spec this cache's reader policy accepts is read. Entries that fail to authenticate
+    (or moved between keys) are skipped; entries this cache cannot read but another could
+    (a key that is not in the ring, a stage that is not installed) are imported and
+    reported, as nothing that can still be read is dropped.
     """
     pipeline = _pipeline(cache)
     path = Path(path)
@@ -205,7 +223,6 @@ def import_archive(
         if not _same_file(file, sums_file):
             raise ArchiveError(f"{path} was replaced while it was being read", path=path)
         archive = _OpenArchive(path, file, sums_file, _scan(file, path))
-        _check_fingerprint(archive.layout.manifest, pipeline, path)
         for _ in _checked_entries(archive, keep=False, progress=progress, label="verify"):
             pass
         return _write_entries(cache, pipeline, archive, progress)
@@ -216,33 +233,28 @@ def _same_file(first: IO[bytes], second: IO[bytes]) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def _check_fingerprint(manifest: Manifest, pipeline: Any, path: Path) -> None:
-    ours = _fingerprint(pipeline)
-    theirs = manifest.serializer
-    if theirs.fingerprint != ours:
-        raise ArchiveError(
-            f"{path} was written with serializer {theirs.spec!r} (pipeline fingerprint "
-            f"{theirs.fingerprint}), but this cache uses {_spec(pipeline)!r} (fingerprint "
-            f"{ours}); import it into a cache configured with serializer {theirs.spec!r}",
-            path=path,
-        )
-
-
 def _write_entries(
     cache: BaseCache, pipeline: Any, archive: _OpenArchive, progress: Progress
 ) -> ImportReport:
     report = ImportReport(manifest=archive.layout.manifest)
     skipped: list[SkippedEntry] = []
+    kept: list[SkippedEntry] = []
     entries = _checked_entries(archive, keep=True, progress=progress, label="import")
     try:
         for kind, key, data in entries:
-            problem = _entry_problem(pipeline, kind, key, data)
+            problem, foreign = _entry_problem(cache, kind, key, data)
             if problem is not None:
                 key_id = peek_key_id(data) if kind == RESPONSES else None
-                skipped.append(SkippedEntry(kind=kind, key=key, key_id=key_id, reason=problem))
-            elif kind == RESPONSES:
+                entry = SkippedEntry(kind=kind, key=key, key_id=key_id, reason=problem)
+                (kept if foreign else skipped).append(entry)
+                if not foreign:
+                    continue
+            if kind == RESPONSES:
                 cache.storage[key] = data
                 report.responses += 1
+            elif kind == CHUNKS:
+                _chunk_storage(cache, archive.path)[key] = data
+                report.chunks += 1
             else:
                 cache.redirect_storage[key] = data
                 report.redirects += 1
@@ -253,14 +265,34 @@ def _write_entries(
             path=archive.path,
         ) from None
     report.skipped = tuple(skipped)
+    report.kept = tuple(kept)
     if cache.retention is not None:  # imported entries count as new: older ones go first
         report.evicted = cache.retention.apply(cache.storage)
     return report
 
 
-def _entry_problem(pipeline: Any, kind: str, key: str, data: bytes) -> str | None:
+def _chunk_storage(cache: BaseCache, path: Path) -> BaseStorage:
+    if cache.chunk_storage is None:
+        raise ArchiveError(
+            f"{path} holds chunked bodies, and this cache's backend has no chunk storage; "
+            "import it into a sqlite, filesystem, memory or redis cache",
+            path=path,
+        )
+    return cache.chunk_storage
+
+
+def _entry_problem(cache: BaseCache, kind: str, key: str, data: bytes) -> tuple[str | None, bool]:
+    """Why an entry is not imported as a readable one (None: it is), and whether it is
+    kept all the same (another reader could read it)."""
     if kind == REDIRECTS:
         target = data.decode("ascii", "replace")
-        return None if _KEY.match(target) else "redirect target is not a cache key"
-    decoded = _decode(pipeline, key, data)
-    return decoded if isinstance(decoded, str) else None
+        return (None if _KEY.match(target) else "redirect target is not a cache key"), False
+    if kind == CHUNKS:
+        return None, False  # authenticated when its entry's body is read
+    try:
+        cache.read_entry(key, data)
+    except ForeignEntryError as exc:
+        return str(exc), True
+    except EntryError as exc:
+        return type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else ""), False
+    return None, False

@@ -59,7 +59,7 @@ def export_warc(
     A name ending in ``.gz`` gets one gzip member per record (``.warc.gz``). The file holds
     plaintext: treat it as you would the responses themselves.
     """
-    pipeline = _pipeline(cache)
+    _pipeline(cache)  # a cache with no serializer cannot read anything
     path = Path(path)
     report = WarcReport(path=path)
     unreadable: list[SkippedEntry] = []
@@ -73,7 +73,7 @@ def export_warc(
                 data = cache.storage.get(key)
                 if data is None:
                     continue
-                response = _decode(pipeline, key, data)
+                response = _decode(cache, key, data)
                 if isinstance(response, str):
                     unreadable.append(_unreadable(key, data, response))
                     continue

@@ -31,6 +31,7 @@ from vaultcache.archive import (
 )
 from vaultcache.cli.common import add_cache_arguments, emit_json, open_session, progress
 from vaultcache.cli.scan import no_key_creation, open_existing
+from vaultcache.serializers.builder import build_pipeline
 
 __all__ = ["add_parser"]
 
@@ -40,15 +41,25 @@ _LISTED = 10
 
 def add_parser(commands: Any) -> None:
     """Add the ``rotate``, ``export`` and ``import`` subcommands."""
-    rotate_parser: argparse.ArgumentParser = commands.add_parser(
-        "rotate",
-        help="re-encrypt entries written by older keys with the primary key",
-        description="Re-encrypt every entry an older key wrote with the primary key. Safe "
-        "while other processes use the cache; if interrupted, run it again to finish.",
-    )
-    add_cache_arguments(rotate_parser)
-    _add_json(rotate_parser)
-    rotate_parser.set_defaults(run=_rotate)
+    for name in ("rotate", "recode"):
+        rotate_parser: argparse.ArgumentParser = commands.add_parser(
+            name,
+            help="re-encrypt entries written by older keys with the primary key"
+            if name == "rotate"
+            else "rewrite entries into another serializer spec (rotate --to SPEC)",
+            description="Rewrite every entry an older key (or, with --to, another spec) wrote, "
+            "with the primary key. Bodies are rewritten chunk by chunk. Safe while other "
+            "processes use the cache; if interrupted, run it again to finish.",
+        )
+        add_cache_arguments(rotate_parser)
+        rotate_parser.add_argument(
+            "--to",
+            metavar="SPEC",
+            required=name == "recode",
+            help="rewrite every entry into this serializer spec, such as zstd+aesgcm",
+        )
+        _add_json(rotate_parser)
+        rotate_parser.set_defaults(run=_rotate)
 
     export_parser: argparse.ArgumentParser = commands.add_parser(
         "export",
@@ -73,7 +84,8 @@ def add_parser(commands: Any) -> None:
         help="write the entries of an archive into this cache",
         description="Verify every checksum of an archive made by `vaultcache export`, then "
         "write its entries into this cache as stored. Nothing is written from a damaged "
-        "archive, or from one made with another serializer spec.",
+        "archive. Entries name the spec and key that wrote them, so an archive made with "
+        "another serializer spec imports too.",
     )
     add_cache_arguments(import_parser)
     import_parser.add_argument("file", metavar="FILE", help="the archive to read")
@@ -88,7 +100,8 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
 def _rotate(args: argparse.Namespace) -> int:
     opened = open_existing(args)
     try:
-        report = rotate(opened.cache, progress=progress)
+        target = None if args.to is None else build_pipeline(args.to, keys=opened.ring)
+        report = rotate(opened.cache, to=target, progress=progress)
     except KeyboardInterrupt:
         print(
             "vaultcache: rotate interrupted; entries rotated so far are kept, run it again "
@@ -106,14 +119,15 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _show_rotation(report: RotationReport) -> None:
-    print(f"primary key id     {report.key_id}")
+    print(f"spec               {report.spec}")
+    print(f"primary key id     {report.key_id or '-'}")
     print(f"rotated            {report.rotated}")
     print(f"already current    {report.current}")
     print(f"changed meanwhile  {report.concurrent}")
     print(f"unreadable         {len(report.unreadable)}")
     _list_skipped(
         report.unreadable,
-        "could not be read and were left alone; `vaultcache verify --delete` removes them",
+        "could not be read and were left alone; `vaultcache verify` tells which are damaged",
     )
 
 
@@ -179,12 +193,18 @@ def _show_import(report: ImportReport, *, as_json: bool, path: str) -> None:
     if as_json:
         emit_json(_as_dict(report))
     else:
-        print(f"imported {report.responses} responses and {report.redirects} redirects from {path}")
+        print(
+            f"imported {report.responses} responses ({report.chunks} body chunks) and "
+            f"{report.redirects} redirects from {path}"
+        )
         if report.evicted:
             print(f"then evicted {report.evicted} entries to stay within the retention bounds")
-    missing = sorted({entry.key_id for entry in report.skipped if entry.key_id})
-    hint = f" (written by key ids {', '.join(missing)})" if missing else ""
-    _list_skipped(report.skipped, f"could not be read by this cache{hint} and were skipped")
+    _list_skipped(report.skipped, "failed to authenticate and were skipped")
+    _list_skipped(
+        report.kept,
+        "were imported but cannot be read by this cache until it has what they name "
+        "(a key, a plugin); they are kept",
+    )
 
 
 def _list_skipped(entries: Sequence[SkippedEntry], consequence: str) -> None:

@@ -52,6 +52,8 @@ def entry_json(entry: Entry, now: Any) -> dict[str, Any]:
             "key": entry.key,
             "stored_bytes": entry.stored_bytes,
             "key_id": entry.key_id,
+            "spec": entry.spec,
+            "outcome": entry.outcome,
             "error": entry.error,
         }
     return {
@@ -65,6 +67,7 @@ def entry_json(entry: Entry, now: Any) -> dict[str, Any]:
         "expires": None if response.expires is None else format_time(response.expires),
         "expired": entry.is_expired(now),
         "key_id": entry.key_id,
+        "spec": entry.spec,
     }
 
 
@@ -83,7 +86,7 @@ def _ls(args: argparse.Namespace) -> int:
     try:
         now = clock.now()
         selection = selection_from(args, now)
-        entries = list(scan(opened.cache, "reading", opened.ring))
+        entries = list(scan(opened.cache, "reading"))
     finally:
         opened.close()
     shown = sorted(
@@ -110,7 +113,7 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _print_listing(shown: list[Entry], unreadable: list[Entry], now: Any, filtered: bool) -> None:
-    rows = [("METHOD", "URL", "STATUS", "STORED", "CREATED", "EXPIRES", "KEY ID")]
+    rows = [("METHOD", "URL", "STATUS", "STORED", "CREATED", "EXPIRES", "SPEC", "KEY ID")]
     for entry in shown:
         response = entry.response
         if response is None:
@@ -124,6 +127,7 @@ def _print_listing(shown: list[Entry], unreadable: list[Entry], now: Any, filter
                 str(entry.stored_bytes),
                 format_time(response.created_at),
                 expires + (" (expired)" if entry.is_expired(now) else ""),
+                entry.spec or "-",
                 entry.key_id or "-",
             )
         )
@@ -136,7 +140,7 @@ def _print_listing(shown: list[Entry], unreadable: list[Entry], now: Any, filter
             print()
         print(
             f"{plural(len(unreadable), 'unreadable entry')} (left as they are; "
-            "`vaultcache verify --delete` removes them):"
+            "`vaultcache verify` tells which are damaged and which are kept):"
         )
         bad = [("KEY", "STORED", "KEY ID", "ERROR")]
         bad += [(e.key, str(e.stored_bytes), e.key_id or "-", e.error or "") for e in unreadable]
@@ -164,11 +168,13 @@ def _collect(opened: OpenCache) -> dict[str, Any]:
     now = clock.now()
     by_status: Counter[str] = Counter()
     by_key_id: Counter[str] = Counter()
+    by_spec: Counter[str] = Counter()
     stored = expired = unreadable = entries = 0
-    for entry in scan(cache, "reading", opened.ring):
+    for entry in scan(cache, "reading"):
         entries += 1
         stored += entry.stored_bytes
         by_key_id[entry.key_id or "none"] += 1
+        by_spec[entry.spec or "no header (old format)"] += 1
         if entry.response is None:
             unreadable += 1
             continue
@@ -185,6 +191,7 @@ def _collect(opened: OpenCache) -> dict[str, Any]:
         "unreadable": unreadable,
         "by_status": dict(sorted(by_status.items())),
         "by_key_id": dict(sorted(by_key_id.items())),
+        "by_spec": dict(sorted(by_spec.items())),
     }
 
 
@@ -215,6 +222,7 @@ def _print_stats(report: dict[str, Any], opened: OpenCache) -> None:
             "by key id",
             ", ".join(f"{key_label(k)}: {v}" for k, v in report["by_key_id"].items()) or "-",
         ),
+        ("by spec", ", ".join(f"{k}: {v}" for k, v in report["by_spec"].items()) or "-"),
     ]
     print("\n".join(table(rows)))
 

@@ -12,8 +12,8 @@ from typing import Any
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import table
 from vaultcache.cli.scan import open_existing
-from vaultcache.keys import generate_key
 from vaultcache.entries import peek_key_id
+from vaultcache.keys import generate_key
 
 __all__ = ["add_parser"]
 

@@ -26,15 +26,27 @@ from vaultcache.backends.base import resolve_location
 from vaultcache.cache import BaseCache
 from vaultcache.cli.common import open_session, progress
 from vaultcache.config import load_settings
-from vaultcache.errors import ConfigError, EntryError, KeyRingError
+from vaultcache.entries import CHUNK_SIZE, EntryHeader, chunk_key, parse_header
+from vaultcache.errors import (
+    ConfigError,
+    EntryError,
+    ForeignEntryError,
+    KeyRingError,
+    MissingStageError,
+    OldFormatError,
+    RefusedSpecError,
+    UnknownKeyError,
+)
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import validate_expiration
-from vaultcache.entries import peek_key_id
 from vaultcache.session import CachedSession
 
 __all__ = [
+    "OK",
+    "OUTCOMES",
+    "TAMPERED",
     "Entry",
     "OpenCache",
     "Selection",
@@ -54,9 +66,21 @@ __all__ = [
 _DEFAULT_CACHE_NAME = "http_cache"
 
 
+#: What reading an entry can come to (``vaultcache verify`` counts each).
+OK, TAMPERED = "ok", "tampered"
+OUTCOMES = (
+    OK,
+    TAMPERED,
+    UnknownKeyError.outcome,
+    MissingStageError.outcome,
+    RefusedSpecError.outcome,
+    OldFormatError.outcome,
+)
+
+
 @attrs.frozen
 class Entry:
-    """One stored response entry: its raw size and key id, and the response or why not."""
+    """One stored response entry: its size, spec and key id, and the response or why not."""
 
     key: str
     stored_bytes: int
@@ -64,9 +88,11 @@ class Entry:
     response: CachedResponse | None = None
     #: Why the entry cannot be read (an error type and stage, never contents); None if readable.
     error: str | None = None
-    #: The entry records a key id that the configured key ring does not hold.
-    unknown_key: bool = False
-    #: SHA-256 of the stored bytes of an unreadable entry, to delete it only if unchanged.
+    #: One of :data:`OUTCOMES`: ``ok``, ``tampered`` (proven damaged), or why it is kept.
+    outcome: str = OK
+    #: The spec its (unverified) header names; None without a header.
+    spec: str | None = None
+    #: SHA-256 of the stored head of an unreadable entry, to delete it only if unchanged.
     digest: bytes = b""
 
     @property
@@ -74,34 +100,66 @@ class Entry:
         """True when the entry authenticated, decoded, and belongs to its key."""
         return self.response is not None
 
+    @property
+    def unknown_key(self) -> bool:
+        """True when the entry was written under a key id the key ring does not hold."""
+        return self.outcome == UnknownKeyError.outcome
+
+    @property
+    def kept(self) -> bool:
+        """True when another reader could read it: not deleted unless asked for by name."""
+        return self.outcome not in (OK, TAMPERED)
+
     def is_expired(self, now: datetime) -> bool:
         """True when the response's expiry has passed (False for unreadable entries)."""
         expires = self.response.expires if self.response is not None else None
         return expires is not None and expires <= now
 
 
-def read_entry(cache: BaseCache, key: str, data: bytes, ring: KeyRing | None = None) -> Entry:
-    """Decode `data` (stored under `key`) with the cache's pipeline; never raises EntryError.
+def read_entry(cache: BaseCache, key: str, data: bytes, *, deep: bool = False) -> Entry:
+    """Read the entry whose head `data` is stored under `key`; never raises EntryError.
 
-    An entry whose key id is not in `ring` (or that has one when there is no ring) is marked
-    as written under an unknown key.
+    Only the metadata is read, unless `deep`: then every chunk of the body is authenticated
+    too (one at a time, as ``verify`` needs). Nothing is deleted.
     """
-    key_id = peek_key_id(data)
-    entry = Entry(key=key, stored_bytes=len(data), key_id=key_id)
+    header = _header(data)
+    entry = Entry(
+        key=key,
+        stored_bytes=len(data) + _chunk_bytes(cache, key, header),
+        key_id=None if header is None else header.key_id,
+        spec=None if header is None else header.spec,
+    )
     try:
-        value = cache.serializer.loads(data)
+        response = cache.read_entry(key, data)
+        if deep and not response.body_loaded:
+            for _ in response.raw.stream(CHUNK_SIZE):
+                pass
+    except ForeignEntryError as exc:
+        outcome = getattr(exc, "outcome", "foreign")
+        return attrs.evolve(entry, error=str(exc), outcome=outcome, digest=digest_of(data))
     except EntryError as exc:
-        unknown = key_id is not None and (ring is None or key_id not in ring.ids)
-        if unknown and ring is not None:
-            reason = "unknown key (cannot be read)"
-        else:
-            reason = type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
-        return _unreadable(entry, data, reason, unknown=unknown)
-    if not isinstance(value, CachedResponse):
-        return _unreadable(entry, data, f"DecodeError: not a response ({type(value).__name__})")
-    if value.cache_key != key:
-        return _unreadable(entry, data, "entry belongs to another key")
-    return attrs.evolve(entry, response=value)
+        reason = type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
+        return attrs.evolve(entry, error=reason, outcome=TAMPERED, digest=digest_of(data))
+    if deep:
+        response = cache.read_entry(key, data)  # a fresh body for whoever uses it next
+    return attrs.evolve(entry, response=response)
+
+
+def _header(data: bytes) -> EntryHeader | None:
+    try:
+        return parse_header(data)[0]
+    except EntryError:
+        return None
+
+
+def _chunk_bytes(cache: BaseCache, key: str, header: EntryHeader | None) -> int:
+    """Bytes an entry's chunks take in the chunk storage (they are sized, not read)."""
+    storage = cache.chunk_storage
+    if header is None or header.body.mode != "chunks" or storage is None:
+        return 0
+    return sum(
+        storage.size_of(chunk_key(key, header.entry_id, i)) or 0 for i in range(header.body.count)
+    )
 
 
 def digest_of(data: bytes) -> bytes:
@@ -109,17 +167,13 @@ def digest_of(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _unreadable(entry: Entry, data: bytes, reason: str, *, unknown: bool = False) -> Entry:
-    return attrs.evolve(entry, error=reason, unknown_key=unknown, digest=digest_of(data))
-
-
-def scan(cache: BaseCache, label: str, ring: KeyRing | None = None) -> Iterator[Entry]:
+def scan(cache: BaseCache, label: str, *, deep: bool = False) -> Iterator[Entry]:
     """Every stored response entry, read raw (a progress bar on a terminal)."""
     keys = list(cache.storage)
     for key in progress(keys, len(keys), label):
         data = cache.storage.get(key)
         if data is not None:  # None: deleted by another process since the listing
-            yield read_entry(cache, key, data, ring)
+            yield read_entry(cache, key, data, deep=deep)
 
 
 # -- selecting entries (ls, purge) ---------------------------------------------------------
@@ -234,7 +288,14 @@ def open_existing(args: argparse.Namespace) -> OpenCache:
         if getattr(args, "cache", None):
             kwargs["cache_name"] = args.cache
         _require_existing(kwargs)
-        session = open_session(args)
+        try:
+            session = open_session(args)
+        except KeyRingError:
+            if "serializer" in kwargs:
+                raise
+            # No serializer configured and no key: entries name the spec that wrote them,
+            # so those without keys can still be read; the others are reported as kept.
+            session = CachedSession(**{**kwargs, "serializer": "msgpack"})
         try:
             ring = _key_ring(kwargs.get("keys"))
         except BaseException:

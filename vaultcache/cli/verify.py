@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from vaultcache.cache import BaseCache
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import entry_json, table
 from vaultcache.cli.scan import (
+    OK,
+    OUTCOMES,
+    TAMPERED,
     Entry,
     add_selection_arguments,
     digest_of,
@@ -30,15 +34,23 @@ __all__ = ["add_parser"]
 def add_parser(commands: Any) -> None:
     """Add the ``verify``, ``purge`` and ``vacuum`` subcommands."""
     verify = commands.add_parser(
-        "verify", help="authenticate and decode every entry; exit status 1 if any is bad"
+        "verify",
+        help="authenticate every entry, bodies included; exit status 1 if any is tampered",
     )
     add_cache_arguments(verify)
-    verify.add_argument("--delete", action="store_true", help="delete the bad entries")
     verify.add_argument(
-        "--delete-unknown-keys",
+        "--delete",
         action="store_true",
-        help="with --delete, also delete entries written under keys that are not in the key "
-        "ring (kept by default: adding the key back makes them readable)",
+        help="delete the tampered entries (entries another key, plugin or release could "
+        "read are kept unless --delete-kept is given too)",
+    )
+    verify.add_argument(
+        "--delete-kept",
+        "--delete-unknown-keys",
+        dest="delete_kept",
+        action="store_true",
+        help="with --delete, also delete the entries this reader cannot read but another "
+        "could: unknown key, missing stage, refused spec, old format",
     )
     verify.add_argument("--json", action="store_true", help="print JSON for scripts")
     verify.set_defaults(run=_verify)
@@ -63,43 +75,44 @@ def add_parser(commands: Any) -> None:
 def _verify(args: argparse.Namespace) -> int:
     opened = open_existing(args)
     try:
-        checked = 0
+        counts = Counter(dict.fromkeys(OUTCOMES, 0))
         bad: list[Entry] = []
-        for entry in scan(opened.cache, "verifying", opened.ring):
-            checked += 1
+        for entry in scan(opened.cache, "verifying", deep=True):
+            counts[entry.outcome] += 1
             if not entry.readable:
                 bad.append(entry)
-        doomed = [e for e in bad if args.delete_unknown_keys or not e.unknown_key]
+        doomed = [e for e in bad if args.delete_kept or not e.kept]
         deleted = _delete_unchanged(opened.cache, doomed) if args.delete else 0
     finally:
         opened.close()
-    kept = (
-        sum(1 for e in bad if e.unknown_key) if args.delete and not args.delete_unknown_keys else 0
-    )
+    checked = sum(counts.values())
+    kept = sum(1 for e in bad if e.kept) if not (args.delete and args.delete_kept) else 0
     if args.json:
         emit_json(
             {
                 "checked": checked,
-                "ok": checked - len(bad),
-                "bad": [entry_json(e, None) | {"unknown_key": e.unknown_key} for e in bad],
+                "outcomes": dict(counts),
+                "ok": counts[OK],
+                "bad": [entry_json(e, None) for e in bad],
                 "deleted": deleted,
-                "kept_unknown_key": kept,
+                "kept": kept,
             }
         )
     else:
-        print(f"checked {plural(checked, 'entry')}: {checked - len(bad)} ok, {len(bad)} bad")
+        summary = ", ".join(f"{counts[o]} {o}" for o in OUTCOMES if counts[o] or o == OK)
+        print(f"checked {plural(checked, 'entry')}: {summary}")
         if bad:
-            rows = [("KEY", "KEY ID", "ERROR")]
-            rows += [(e.key, e.key_id or "-", e.error or "") for e in bad]
+            rows = [("KEY", "OUTCOME", "KEY ID", "SPEC", "DETAIL")]
+            rows += [(e.key, e.outcome, e.key_id or "-", e.spec or "-", e.error or "") for e in bad]
             print("\n".join(table(rows, indent="  ")))
         if args.delete:
-            print(f"deleted {plural(deleted, 'bad entry')}")
+            print(f"deleted {plural(deleted, 'entry')}")
         if kept:
             print(
-                f"kept {plural(kept, 'entry')} written under keys that are not in the key ring: "
-                "add the key to read them, or delete them with --delete --delete-unknown-keys"
+                f"kept {plural(kept, 'entry')} that another key, plugin or release could read: "
+                "add what they need, or delete them with --delete --delete-kept"
             )
-    return 1 if bad else 0
+    return 1 if counts[TAMPERED] else 0
 
 
 def _delete_unchanged(cache: BaseCache, entries: Iterable[Entry]) -> int:
@@ -127,7 +140,7 @@ def _purge(args: argparse.Namespace) -> int:
         return 2
     opened = open_existing(args)
     try:
-        entries = list(scan(opened.cache, "reading", opened.ring))
+        entries = list(scan(opened.cache, "reading"))
         matched = [e for e in entries if e.readable and selection.matches(e, now)]
         removed = 0 if args.dry_run else opened.cache.delete(*(e.key for e in matched))
     finally:

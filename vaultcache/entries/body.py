@@ -78,8 +78,9 @@ class BodyWriter:
         if self._buffer:
             self._emit(bytes(self._buffer), final=True)
             self._buffer = bytearray()
-        mode = "chunks" if self._put is not None else "packed"
-        return BodyLayout(mode, self.count, self.size), b""
+        if self._put is not None:
+            return BodyLayout("chunks", self.count, self.size), b""
+        return BodyLayout("packed", self.count, self.size), b""
 
     def _emit(self, plain: bytes, *, final: bool) -> None:
         sealed = self._codec.seal_chunk(plain, chunk_context(self._identity, self.count, final))
@@ -208,7 +209,9 @@ class ChunkedBody(io.RawIOBase):
             self._current = memoryview(b"")
         return b"".join(parts)
 
-    def stream(self, amt: int | None = 2**16, decode_content: bool | None = None) -> Iterator[bytes]:
+    def stream(
+        self, amt: int | None = 2**16, decode_content: bool | None = None
+    ) -> Iterator[bytes]:
         """Yield the rest of the body in pieces of at most `amt` bytes."""
         size = amt or CHUNK_SIZE
         while piece := self.read(size):

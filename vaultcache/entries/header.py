@@ -46,11 +46,14 @@ _MAX_BODY_SIZE: Final = 1 << 50
 ENTRY_ID_SIZE: Final = 16
 
 _V1_MAGIC = b"VC\x01"
-_STAGE = r"[a-z0-9][a-z0-9_-]{0,63}(?:\([a-z0-9_]+=[A-Za-z0-9._-]+(?:,[a-z0-9_]+=[A-Za-z0-9._-]+)*\))?"
+_STAGE = (
+    r"[a-z0-9][a-z0-9_-]{0,63}(?:\([a-z0-9_]+=[A-Za-z0-9._-]+(?:,[a-z0-9_]+=[A-Za-z0-9._-]+)*\))?"
+)
 _SPEC = re.compile(rf"{_STAGE}(?:\+{_STAGE}){{0,15}}")
 _LINE = re.compile(
     rb"vaultcache/2 spec=(?P<spec>[^ ]{1,512}) key=(?P<key>-|[0-9a-f]{16}) "
-    rb"entry=(?P<entry>[0-9a-f]{32}) body=(?P<body>inline|(?:chunks|packed)/[0-9]{1,8}/[0-9]{1,16})\n"
+    rb"entry=(?P<entry>[0-9a-f]{32}) "
+    rb"body=(?P<body>inline|(?:chunks|packed)/[0-9]{1,8}/[0-9]{1,16})\n"
 )
 
 Mode = Literal["inline", "chunks", "packed"]

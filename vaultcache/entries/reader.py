@@ -14,6 +14,8 @@ import re
 import threading
 from typing import Any
 
+from vaultcache.entries.header import EntryHeader
+from vaultcache.entries.records import RecordCodec
 from vaultcache.errors import (
     DecodeError,
     KeyRingError,
@@ -23,8 +25,6 @@ from vaultcache.errors import (
     UnknownKeyError,
     UnknownPluginError,
 )
-from vaultcache.entries.header import EntryHeader
-from vaultcache.entries.records import RecordCodec
 from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.serializers.builder import build_pipeline
@@ -94,12 +94,14 @@ class ReaderPolicy:
             try:
                 registrations.append(registry.stage(name))
             except UnknownPluginError as exc:
-                why = "is not allowed by the plugin allow-list" if exc.not_allowed else (
-                    "is not installed"
+                why = (
+                    "is not allowed by the plugin allow-list"
+                    if exc.not_allowed
+                    else ("is not installed")
                 )
                 raise MissingStageError(name, why) from None
         for registration in registrations:
-            if not registration.available():
+            if not registration.available:
                 raise MissingStageError(
                     registration.name, f"needs the extra {registration.extra!r}"
                 )

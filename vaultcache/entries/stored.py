@@ -237,7 +237,11 @@ class EntryWriter:
     def stored_source(self) -> tuple[Callable[[int], bytes | None], RecordCodec, EntryHeader]:
         """Where the body this writer wrote can be read back, once its head is stored."""
         if self.header.body.mode == "packed" or self.chunks is None:
-            return _packed_source([memoryview(r) for r in self._body.packed]), self._codec, self.header
+            return (
+                _packed_source([memoryview(r) for r in self._body.packed]),
+                self._codec,
+                self.header,
+            )
         return (
             _stored_source(self.chunks, self.response.cache_key, self.header.entry_id),
             self._codec,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import attrs
 import requests
@@ -40,7 +40,8 @@ class CachedResponse(requests.Response):
     status_code: int = 0
     reason: str = ""
     headers: CaseInsensitiveDict[str] = attrs.field(factory=CaseInsensitiveDict, converter=_headers)
-    _content: bytes = b""
+    #: The body; False while it is still in the store (see ``attach_body``).
+    _content: bytes | Literal[False] = b""
     encoding: str | None = None
     elapsed: timedelta = attrs.field(factory=timedelta)
     created_at: datetime = attrs.field(
@@ -64,6 +65,7 @@ class CachedResponse(requests.Response):
             self.attach_body(self.stored_body.clone())  # a copy: its own reading position
         else:
             self.stored_body = None
+            self._content = self._content or b""
             self.raw = CachedRaw(self._content, status=self.status_code, reason=self.reason)
         self.cookies = requests.cookies.RequestsCookieJar()
         self.from_cache = True
@@ -124,7 +126,7 @@ class CachedResponse(requests.Response):
 
     def attach_body(self, raw: Any) -> None:
         """Read the body from `raw` (a stored body) when asked for, as requests reads a stream."""
-        self._content = False  # type: ignore[assignment]
+        self._content = False
         self._content_consumed = False
         self.stored_body = raw
         self.raw = raw
@@ -133,9 +135,10 @@ class CachedResponse(requests.Response):
         """Read a body that is still in the store into memory (``content``), as requests
         does for a response that is not streamed."""
         if self._content is False:
-            self._content = self.raw.read_all()
+            body: bytes = self.raw.read_all()
+            self._content = body
             self._content_consumed = True
-            self.raw = CachedRaw(self._content, status=self.status_code, reason=self.reason)
+            self.raw = CachedRaw(body, status=self.status_code, reason=self.reason)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CachedResponse):

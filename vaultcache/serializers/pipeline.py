@@ -116,7 +116,9 @@ class SerializerPipeline:
     @property
     def key_ring(self) -> Any:
         """The KeyRing of the first stage that has one (None without signing or encryption)."""
-        return next((stage.keys for stage in self.stages if _kind(stage) in AUTHENTICATING_KINDS), None)
+        return next(
+            (stage.keys for stage in self.stages if _kind(stage) in AUTHENTICATING_KINDS), None
+        )
 
     @property
     def authenticates(self) -> bool:
@@ -170,8 +172,7 @@ def _kind(stage: Any) -> str | None:
 def _warn_if_unsafe(stages: Sequence[Any]) -> None:
     for position, stage in enumerate(stages):
         if _reads_with_stdlib_pickle(stage) and not any(
-            _kind(later) in AUTHENTICATING_KINDS
-            for later in stages[position + 1 :]
+            _kind(later) in AUTHENTICATING_KINDS for later in stages[position + 1 :]
         ):
             warnings.warn(
                 f"stage #{position + 1} ({stage_name(stage)}) reads entries with the standard "

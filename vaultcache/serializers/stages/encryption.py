@@ -66,7 +66,7 @@ class AESGCMStage(StandaloneSealing):
         nonce = self._nonces(NONCE_SIZE)
         return nonce + self._cipher(key).encrypt(nonce, data, context)
 
-    def open(self, data: bytes, context: bytes, key: Key) -> bytes:
+    def open(self, data: bytes | memoryview, context: bytes, key: Key) -> bytes:
         """Decrypt and authenticate; IntegrityError on any failure."""
         view = memoryview(data)
         if len(view) < NONCE_SIZE:
@@ -98,7 +98,7 @@ class FernetStage(StandaloneSealing):
         """A token of the context's digest followed by `data`."""
         return self._by_id[key.id].encrypt(hashlib.sha256(context).digest() + data)
 
-    def open(self, data: bytes, context: bytes, key: Key) -> bytes:
+    def open(self, data: bytes | memoryview, context: bytes, key: Key) -> bytes:
         """Decrypt, then check the context digest; IntegrityError on any mismatch."""
         token = bytes(data)
         if not _canonical_base64(token):

@@ -31,7 +31,7 @@ class SealingStage(Protocol):
         """Authenticate (and, for encryption, hide) `data` bound to `context` under `key`."""
         ...
 
-    def open(self, data: bytes, context: bytes, key: Key) -> bytes:
+    def open(self, data: bytes | memoryview, context: bytes, key: Key) -> bytes:
         """Undo :meth:`seal`; IntegrityError unless `data` was sealed with `context` and `key`."""
         ...
 
@@ -47,7 +47,7 @@ class StandaloneSealing(ABC):
         """Authenticate `data` bound to `context` under `key`."""
 
     @abstractmethod
-    def open(self, data: bytes, context: bytes, key: Key) -> bytes:
+    def open(self, data: bytes | memoryview, context: bytes, key: Key) -> bytes:
         """Undo :meth:`seal`; IntegrityError on any mismatch."""
 
     def dumps(self, data: bytes) -> bytes:

@@ -61,7 +61,7 @@ class SignedStage(StandaloneSealing):
         signer = self._signer(key)
         return bytes(data) + signer.sep + signer.get_signature(_signed_bytes(context, data))
 
-    def open(self, data: bytes, context: bytes, key: Key) -> bytes:
+    def open(self, data: bytes | memoryview, context: bytes, key: Key) -> bytes:
         """Verify; IntegrityError on any mismatch."""
         signer = self._signer(key)
         position = bytes(data[-64:]).rfind(signer.sep)
