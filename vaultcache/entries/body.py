@@ -31,6 +31,7 @@ class BodyWriter:
     `put` stores each sealed chunk (index, record) as soon as it is sealed; without it the
     records are kept for a packed entry (the whole-body fallback). With `chunked` False (a
     pipeline that cannot carry chunks) the whole body is kept for the metadata record.
+    `chunk_size` and `inline_limit` are the format's sizes; only test vectors change them.
     """
 
     def __init__(
@@ -40,8 +41,12 @@ class BodyWriter:
         put: Callable[[int, bytes], None] | None,
         *,
         chunked: bool = True,
+        chunk_size: int = CHUNK_SIZE,
+        inline_limit: int = INLINE_LIMIT,
     ) -> None:
         self._codec = codec
+        self._chunk_size = chunk_size
+        self._inline_limit = inline_limit
         self._identity = header.identity()
         self._put = put
         self._chunked = chunked
@@ -57,15 +62,16 @@ class BodyWriter:
         """Add the next piece of the body."""
         self._buffer += data
         self.size += len(data)
-        if not self._chunked or (not self._spilled and len(self._buffer) <= INLINE_LIMIT):
+        if not self._chunked or (not self._spilled and len(self._buffer) <= self._inline_limit):
             return
         self._spilled = True
+        size = self._chunk_size
         # Strictly more than a chunk: the last chunk then always has at least one byte.
-        while len(self._buffer) > CHUNK_SIZE:
+        while len(self._buffer) > size:
             if self._pending is not None:
                 self._emit(self._pending, final=False)
-            self._pending = bytes(self._buffer[:CHUNK_SIZE])
-            del self._buffer[:CHUNK_SIZE]
+            self._pending = bytes(self._buffer[:size])
+            del self._buffer[:size]
 
     def finish(self) -> tuple[BodyLayout, bytes]:
         """The body's layout, and the body itself when it is inline (else ``b""``)."""
