@@ -165,6 +165,9 @@ class BaseCache:
         self._policy: ReaderPolicy | None = None
         self.create_key: KeyFunction | None = None
         self.stats = CacheStats()
+        #: Why entries were kept, each logged once (per cache, so once per process in use).
+        self._reported: set[str] = set()
+        self._reported_lock = threading.Lock()
 
     @property
     def serializer(self) -> Any:
@@ -334,7 +337,12 @@ class BaseCache:
 
     def _keep(self, key: str, exc: ForeignEntryError) -> None:
         self.stats.count("kept")
-        _report_once(key, exc)
+        reason = f"{type(exc).__name__}: {exc}"
+        with self._reported_lock:
+            if reason in self._reported:
+                return
+            self._reported.add(reason)
+        logger.warning("kept cache entry %s, which this reader cannot read: %s", key, exc)
 
     def _body_failed(self, key: str, head: bytes, exc: EntryError) -> None:
         """A chunk of `key`'s body could not be read: delete the entry if it is damaged and
@@ -495,20 +503,6 @@ class BaseCache:
 
 def _get_request(url: str) -> requests.PreparedRequest:
     return requests.Request("GET", url).prepare()
-
-
-_REPORTED: set[tuple[str, str]] = set()
-_REPORTED_LOCK = threading.Lock()
-
-
-def _report_once(key: str, exc: ForeignEntryError) -> None:
-    """Log a kept entry once per process for each reason (a key id, a stage, a version)."""
-    reason = (type(exc).__name__, str(exc))
-    with _REPORTED_LOCK:
-        if reason in _REPORTED:
-            return
-        _REPORTED.add(reason)
-    logger.warning("kept cache entry %s, which this reader cannot read: %s", key, exc)
 
 
 def _reason(exc: EntryError) -> str:

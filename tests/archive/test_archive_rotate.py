@@ -13,7 +13,7 @@ from vaultcache import generate_key
 from vaultcache.archive import ArchiveError, rotate
 from vaultcache.keys import Key
 from vaultcache.models import CachedResponse
-from vaultcache.serializers.stages.envelope import peek_key_id
+from vaultcache.entries import peek_key_id
 from vaultcache.session import CachedSession
 
 PERSISTENT = ("sqlite", "filesystem")

@@ -105,14 +105,15 @@ def parse_header(data: bytes | memoryview) -> tuple[EntryHeader, int]:
     read it) and DecodeError for a header that no version could have written.
     """
     head = bytes(data[:MAX_HEADER_SIZE])
-    if not head.startswith(MAGIC):
+    current = b"vaultcache/%d " % FORMAT_VERSION
+    if not (head.startswith(current) or current.startswith(head)):
+        version = head[len(MAGIC) : len(MAGIC) + 1]
+        if head.startswith(MAGIC) and version.isdigit():
+            raise OldFormatError(int(version))
         raise OldFormatError(1 if head.startswith(_V1_MAGIC) else None)
     end = head.find(b"\n")
     match = _LINE.fullmatch(head[: end + 1]) if end > 0 else None
-    if match is None:
-        version = head[len(MAGIC) : len(MAGIC) + 1]
-        if version.isdigit() and version != b"2":
-            raise OldFormatError(int(version))
+    if match is None:  # written by this version, then cut short or altered
         raise DecodeError("entry header is malformed")
     spec = match["spec"].decode("ascii")
     if not _SPEC.fullmatch(spec):

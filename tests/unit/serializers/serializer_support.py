@@ -10,10 +10,9 @@ from typing import Any
 from hypothesis import strategies as st
 
 from vaultcache import CachedRequest, CachedResponse, KeyRing, build_pipeline, generate_key
-from vaultcache.keys import Key
+from vaultcache.keys import KEY_ID_SIZE, Key
 from vaultcache.registry import get_registry
 from vaultcache.serializers import SerializerPipeline
-from vaultcache.serializers.stages.envelope import HEADER_SIZE
 
 __all__ = [
     "AUTH_STAGES",
@@ -44,6 +43,10 @@ SPECS = (
     "toml+zlib+signed",
     "bson+zstd+aesgcm",
 )
+
+#: What a signing or encryption stage used on its own writes before its sealed data: the
+#: id of the key that sealed it.
+HEADER_SIZE = KEY_ID_SIZE
 
 #: One key for the whole run: tests that need a fresh ring use the `ring` fixture.
 KEY_TEXT = generate_key()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Protocol, runtime_checkable
 
-from vaultcache.errors import IntegrityError, UnknownKeyError
+from vaultcache.errors import IntegrityError
 from vaultcache.keys import KEY_ID_SIZE, Key, KeyRing
 
 __all__ = ["SealingStage", "StandaloneSealing"]
@@ -56,11 +56,12 @@ class StandaloneSealing(ABC):
         return key.id + self.seal(data, STANDALONE_CONTEXT, key)
 
     def loads(self, data: bytes) -> bytes:
-        """Open what :meth:`dumps` wrote; UnknownKeyError for a key that is not in the ring."""
-        if len(data) < KEY_ID_SIZE:
-            raise IntegrityError(self.name)
-        key_id = bytes(data[:KEY_ID_SIZE])
-        key = self.keys.get(key_id)
+        """Open what :meth:`dumps` wrote; IntegrityError on any failure.
+
+        Without an entry header to tell them apart, a key id that is not in the ring is
+        indistinguishable from an altered one (the cache's entries make that distinction).
+        """
+        key = self.keys.get(bytes(data[:KEY_ID_SIZE]))
         if key is None:
-            raise UnknownKeyError(key_id.hex())
+            raise IntegrityError(self.name)
         return self.open(memoryview(data)[KEY_ID_SIZE:], STANDALONE_CONTEXT, key)

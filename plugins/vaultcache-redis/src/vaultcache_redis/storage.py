@@ -52,7 +52,7 @@ __all__ = ["RedisStorage", "entry_ttl", "key_slot"]
 logger = logging.getLogger(__name__)
 
 BACKEND = "redis"
-_TABLES = ("responses", "redirects")
+_TABLES = ("responses", "redirects", "chunks")
 _VALUE, _CREATED, _ACCESSED = b"v", b"c", b"a"
 #: Keys per SCAN step, per UNLINK and per pipeline of entry_stats.
 _BATCH = 500
@@ -112,7 +112,7 @@ def entry_ttl(seconds: float | None) -> Iterator[None]:
 
 
 class RedisStorage(BaseStorage):
-    """Entries of one table (``responses`` or ``redirects``) of a cache, in Redis.
+    """Entries of one table (``responses``, ``redirects`` or ``chunks``) of a cache, in Redis.
 
     `url` is a ``redis://``, ``rediss://`` (TLS) or ``unix://`` URL; `prefix` starts every
     key of the cache (see the module docs for hash tags). With `cluster`, `url` names any
