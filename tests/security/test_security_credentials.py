@@ -14,6 +14,9 @@ import pytest
 from security_support import body_for
 
 from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS, REDACTED
+from vaultcache.entries import parse_header
+from vaultcache.entries.records import meta_context
+from vaultcache.entries.stored import unframe
 
 SECRETS = {
     "header": ({"Authorization": "Bearer s3cret-header-token"}, "s3cret-header-token"),
@@ -23,11 +26,13 @@ SECRETS = {
 
 
 def _plaintext(session: Any, key: str) -> bytes:
-    """The stored entry under `key`, decrypted and decompressed, before decoding."""
-    data = session.cache.storage[key]
-    for stage in reversed(session.cache.serializer.stages[1:]):
-        data = stage.loads(data)
-    return bytes(data)
+    """The metadata record of the entry under `key`, decrypted and decompressed, before
+    decoding (the bodies of these small responses are inside it)."""
+    head = session.cache.storage[key]
+    header, offset = parse_header(head)
+    codec = session.cache.reader.codec_for(header)
+    (record,) = unframe(head, offset, 1)
+    return codec.open_chunk(record, meta_context(head[:offset]))
 
 
 @pytest.mark.parametrize("where", sorted(SECRETS))

@@ -17,7 +17,7 @@ from typing import Any, Final
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
 from vaultcache.keys import Key
 from vaultcache.serializers.pipeline import SerializerPipeline, run_steps, stage_name
-from vaultcache.serializers.stages.sealing import SealingStage
+from vaultcache.serializers.sealing import SealingStage
 
 __all__ = ["RecordCodec", "chunk_context", "meta_context"]
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
-from vaultcache.serializers.stages.sealing import SealingStage
+from vaultcache.serializers.sealing import SealingStage
 
 __all__ = [
     "AUTHENTICATING_KINDS",
@@ -227,7 +227,7 @@ def canonical_name(stage: Any) -> str:
     A stage lists those options in a ``reading_options()`` method (a mapping of names to
     short text values); most stages need none.
     """
-    name = _NOT_IN_SPECS.sub("-", stage_name(stage).lower())[:64]
+    name = _NOT_IN_SPECS.sub("-", stage_name(stage).lower()).lstrip("_-")[:64] or "stage"
     reading = getattr(stage, "reading_options", None)
     options = reading() if callable(reading) else {}
     if not options:

@@ -7,7 +7,6 @@ import pickle
 import time
 from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import attrs
@@ -19,7 +18,9 @@ from vaultcache.backends.memory import MemoryStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
 from vaultcache.errors import ConfigError
+from vaultcache.models import CachedResponse
 from vaultcache.retention import Retention
+from vaultcache.serializers import build_pipeline
 
 
 class CountingStorage(MemoryStorage):
@@ -267,28 +268,25 @@ def test_failed_eviction_is_logged_not_raised(caplog: pytest.LogCaptureFixture) 
 # -- BaseCache -------------------------------------------------------------------------------
 
 
-class KeySerializer:
-    """Stores a response as its cache key: enough for save_response."""
-
-    def dumps(self, response: Any) -> bytes:
-        return str(response.cache_key).encode()
+def _unencrypted_cache(**kwargs: Any) -> BaseCache:
+    cache = BaseCache(**kwargs)
+    cache.serializer = build_pipeline("msgpack")
+    return cache
 
 
 def test_base_cache_applies_retention_after_each_save() -> None:
-    cache = BaseCache(retention=Retention(max_entries=2, slack=0))
-    cache.serializer = KeySerializer()
+    cache = _unencrypted_cache(retention=Retention(max_entries=2, slack=0))
     for key in ("a", "b", "c"):
-        cache.save_response(SimpleNamespace(cache_key=key, redirect_keys=[]))  # type: ignore[arg-type]
+        cache.save_response(CachedResponse(cache_key=key))
     assert sorted(cache.storage) == ["b", "c"]
     assert cache.storage.track_access
     assert not cache.redirect_storage.track_access
 
 
 def test_base_cache_retention_can_be_set_later() -> None:
-    cache = BaseCache()
+    cache = _unencrypted_cache()
     assert cache.retention is None
-    cache.serializer = KeySerializer()
-    cache.save_response(SimpleNamespace(cache_key="a", redirect_keys=[]))  # type: ignore[arg-type]
+    cache.save_response(CachedResponse(cache_key="a"))
     cache.retention = Retention(max_entries=1)
-    cache.save_response(SimpleNamespace(cache_key="b", redirect_keys=[]))  # type: ignore[arg-type]
+    cache.save_response(CachedResponse(cache_key="b"))
     assert list(cache.storage) == ["b"]

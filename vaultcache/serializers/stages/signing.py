@@ -19,7 +19,7 @@ from vaultcache.hookspecs import hookimpl
 from vaultcache.keys import Key, KeyRing
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.stages.options import reject_options
-from vaultcache.serializers.stages.sealing import StandaloneSealing
+from vaultcache.serializers.sealing import StandaloneSealing
 
 __all__ = ["SignedStage"]
 
