@@ -34,7 +34,7 @@ from vaultcache.entries import (
     chunk_keys,
     read_entry,
 )
-from vaultcache.errors import EntryError, ForeignEntryError
+from vaultcache.errors import EntryError, ForeignEntryError, describe
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
 
@@ -241,7 +241,7 @@ class BaseCache:
             self._keep(key, exc)
             return default
         except EntryError as exc:
-            self._discard(key, _reason(exc))
+            self._discard(key, describe(exc))
             return default
         if redirected_from is not None and redirected_from not in response.redirect_keys:
             # The record is not authenticated; the entry says which redirects lead to it.
@@ -350,7 +350,7 @@ class BaseCache:
         if isinstance(exc, ForeignEntryError):
             return
         if self.storage.get(key) == head:
-            self._discard(key, _reason(exc))
+            self._discard(key, describe(exc))
 
     def _discard(self, key: str, reason: str) -> None:
         self.stats.count("discarded")
@@ -503,8 +503,3 @@ class BaseCache:
 
 def _get_request(url: str) -> requests.PreparedRequest:
     return requests.Request("GET", url).prepare()
-
-
-def _reason(exc: EntryError) -> str:
-    """Why an entry is damaged, without its contents: the error type and stage."""
-    return type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")

@@ -53,6 +53,7 @@ __all__ = [
     "UnknownKeyError",
     "UnknownPluginError",
     "VaultCacheError",
+    "describe",
 ]
 
 
@@ -192,6 +193,14 @@ class EntryError(VaultCacheError):
     def __init__(self, message: str, *, stage: str | None = None) -> None:
         self.stage = stage
         super().__init__(message)
+
+
+def describe(exc: EntryError) -> str:
+    """Why an entry cannot be read, fit for logs and listings: the error type and stage, or
+    the message of an error that names no stage (messages never quote stored bytes)."""
+    if exc.stage:
+        return f"{type(exc).__name__} at stage {exc.stage!r}"
+    return str(exc)
 
 
 class IntegrityError(EntryError):

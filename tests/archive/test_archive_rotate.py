@@ -11,9 +11,9 @@ import pytest
 
 from vaultcache import generate_key
 from vaultcache.archive import ArchiveError, rotate
+from vaultcache.entries import peek_key_id
 from vaultcache.keys import Key
 from vaultcache.models import CachedResponse
-from vaultcache.entries import peek_key_id
 from vaultcache.session import CachedSession
 
 PERSISTENT = ("sqlite", "filesystem")

@@ -16,7 +16,7 @@ import pytest
 import requests
 from security_support import body_for, flip
 
-from vaultcache import CachedResponse, EntryError, IntegrityError, KeyRing, generate_key
+from vaultcache import CachedResponse, EntryError, KeyRing, generate_key
 from vaultcache.serializers import build_pipeline
 
 #: Built-in specs with a key, one per authenticating stage and a few full pipelines.

@@ -15,7 +15,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from vaultcache.entries import BodyLayout, BodyWriter, EntryHeader, RecordCodec
+from vaultcache.entries import BodyWriter, EntryHeader, RecordCodec
 from vaultcache.entries.records import meta_context
 from vaultcache.entries.stored import chunk_key, frame
 from vaultcache.keys import KeyRing

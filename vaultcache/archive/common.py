@@ -12,7 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 import attrs
 
 from vaultcache.entries import peek_key_id
-from vaultcache.errors import EntryError, ForeignEntryError, VaultCacheError
+from vaultcache.errors import EntryError, ForeignEntryError, VaultCacheError, describe
 from vaultcache.models import CachedResponse
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def _decode(cache: BaseCache, key: str, data: bytes) -> CachedResponse | str:
     except ForeignEntryError as exc:
         return str(exc)
     except EntryError as exc:
-        return type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
+        return describe(exc)
     return response
 
 

@@ -24,7 +24,7 @@ from vaultcache.archive.common import (
     untracked,
 )
 from vaultcache.entries import CHUNK_SIZE, EntryWriter, chunk_keys, parse_header, peek_key_id
-from vaultcache.errors import EntryError, ForeignEntryError
+from vaultcache.errors import EntryError, ForeignEntryError, describe
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -99,9 +99,7 @@ def _rotate_one(
     except ForeignEntryError as exc:
         return _skipped(key, old, str(exc))
     except EntryError as exc:
-        return _skipped(
-            key, old, type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
-        )
+        return _skipped(key, old, describe(exc))
     # False: another process changed the entry after we read it; what it wrote stands.
     if not cache.storage.replace(key, old, new):
         writer.abort()

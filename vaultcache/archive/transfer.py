@@ -48,7 +48,7 @@ from vaultcache.archive.tarball import (
     _TarWriter,
 )
 from vaultcache.entries import peek_key_id, split_chunk_key
-from vaultcache.errors import EntryError, ForeignEntryError
+from vaultcache.errors import EntryError, ForeignEntryError, describe
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -294,5 +294,5 @@ def _entry_problem(cache: BaseCache, kind: str, key: str, data: bytes) -> tuple[
     except ForeignEntryError as exc:
         return str(exc), True
     except EntryError as exc:
-        return type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else ""), False
+        return describe(exc), False
     return None, False

@@ -36,6 +36,7 @@ from vaultcache.errors import (
     OldFormatError,
     RefusedSpecError,
     UnknownKeyError,
+    describe,
 )
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
@@ -138,8 +139,7 @@ def read_entry(cache: BaseCache, key: str, data: bytes, *, deep: bool = False) -
         outcome = getattr(exc, "outcome", "foreign")
         return attrs.evolve(entry, error=str(exc), outcome=outcome, digest=digest_of(data))
     except EntryError as exc:
-        reason = type(exc).__name__ + (f" at stage {exc.stage!r}" if exc.stage else "")
-        return attrs.evolve(entry, error=reason, outcome=TAMPERED, digest=digest_of(data))
+        return attrs.evolve(entry, error=describe(exc), outcome=TAMPERED, digest=digest_of(data))
     if deep:
         response = cache.read_entry(key, data)  # a fresh body for whoever uses it next
     return attrs.evolve(entry, response=response)

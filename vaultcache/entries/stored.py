@@ -100,7 +100,7 @@ def read_entry(
     if not isinstance(response, CachedResponse):
         raise DecodeError(f"entry does not hold a response ({type(response).__name__})")
     if response.cache_key != key:
-        raise IntegrityError("entry belongs to another key")
+        raise DecodeError("entry belongs to another key")
     if header.body.mode == "inline":
         return response
     if response.content:

@@ -21,7 +21,8 @@ DATA = json.loads((VECTORS / "entries.json").read_text())
 
 def _builder() -> Any:
     spec = importlib.util.spec_from_file_location("build_vectors", VECTORS / "build_vectors.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

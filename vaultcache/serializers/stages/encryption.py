@@ -29,8 +29,8 @@ from vaultcache.errors import IntegrityError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.keys import Key, KeyRing
 from vaultcache.registry import StageRegistrar
-from vaultcache.serializers.stages.options import reject_options
 from vaultcache.serializers.sealing import StandaloneSealing
+from vaultcache.serializers.stages.options import reject_options
 
 __all__ = ["AESGCMStage", "FernetStage"]
 
