@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vaultcache import generate_key
+from vaultcache.entries import peek_key_id
 
 
 def test_ls_lists_every_entry_as_text_and_json(cache: Any, cli: Any) -> None:
@@ -13,7 +14,7 @@ def test_ls_lists_every_entry_as_text_and_json(cache: Any, cli: Any) -> None:
 
     assert text.status == 0, text.stderr
     lines = text.out.splitlines()
-    header = ["METHOD", "URL", "STATUS", "STORED", "CREATED", "EXPIRES", "KEY", "ID"]
+    header = ["METHOD", "URL", "STATUS", "STORED", "CREATED", "EXPIRES", "SPEC", "KEY", "ID"]
     assert lines[0].split() == header
     assert len(lines) == 1 + cache.entries
     assert any(cache.urls["missing"] in line and " 404 " in line for line in lines)
@@ -34,7 +35,8 @@ def test_ls_lists_every_entry_as_text_and_json(cache: Any, cli: Any) -> None:
     assert one["created"].endswith("Z")
     assert one["expires"] > one["created"]
     assert one["expired"] is False
-    assert one["key_id"] == raw[4:12].hex()
+    assert one["key_id"] == peek_key_id(raw)
+    assert one["spec"] == "msgpack+zstd+aesgcm"
     assert entries[cache.urls["old"]]["expired"] is True
     assert entries[cache.urls["binary"]]["body_bytes"] == 1024
 
@@ -81,7 +83,8 @@ def test_ls_with_a_wrong_key_shows_every_entry_unreadable(cache: Any, cli: Any) 
     document = result.json()
     assert document["entries"] == []
     assert len(document["unreadable"]) == cache.entries
-    assert {e["error"] for e in document["unreadable"]} == {"unknown key (cannot be read)"}
+    assert {e["outcome"] for e in document["unreadable"]} == {"unknown key"}
+    assert all("not in your key ring" in e["error"] for e in document["unreadable"])
     assert len(cache.raw()) == cache.entries
 
 
@@ -98,7 +101,7 @@ def test_stats_text_and_json(cache: Any, cli: Any) -> None:
     assert text.status == report.status == 0, text.stderr
     document = report.json()
     raw = cache.raw()
-    key_id = next(iter(raw.values()))[4:12].hex()
+    key_id = peek_key_id(next(iter(raw.values())))
     assert document == {
         "location": cache.name + ".sqlite",
         "backend": "sqlite",
@@ -110,6 +113,7 @@ def test_stats_text_and_json(cache: Any, cli: Any) -> None:
         "unreadable": 1,
         "by_status": {"200": cache.entries - 2, "404": 1},
         "by_key_id": {key_id: cache.entries},
+        "by_spec": {"msgpack+zstd+aesgcm": cache.entries},
     }
     assert f"{key_id} (primary): {cache.entries}" in text.out
     assert f"{cache.entries} (1 expired, 1 unreadable)" in text.out

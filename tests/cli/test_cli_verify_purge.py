@@ -13,9 +13,17 @@ def test_verify_passes_on_an_intact_cache(cache: Any, cli: Any) -> None:
     report = cli("verify", "--json", "--cache", cache.name)
 
     assert text.status == report.status == 0, text.stderr
-    assert text.out.strip() == f"checked {cache.entries} entries: {cache.entries} ok, 0 bad"
+    assert text.out.strip() == f"checked {cache.entries} entries: {cache.entries} ok"
     document = report.json()
     assert (document["checked"], document["ok"], document["bad"]) == (cache.entries, 6, [])
+    assert document["outcomes"] == {
+        "ok": 6,
+        "tampered": 0,
+        "unknown key": 0,
+        "missing stage": 0,
+        "refused spec": 0,
+        "old format": 0,
+    }
 
 
 def test_verify_reports_corrupt_entries_and_deletes_them(cache: Any, cli: Any) -> None:
@@ -30,10 +38,12 @@ def test_verify_reports_corrupt_entries_and_deletes_them(cache: Any, cli: Any) -
     bad = report.json()["bad"]
     assert {entry["key"] for entry in bad} == set(corrupted)
     assert all(entry["error"] == "IntegrityError at stage 'aesgcm'" for entry in bad)
+    assert all(entry["outcome"] == "tampered" for entry in bad)
     assert all(key in text.out for key in corrupted)
+    assert "4 ok, 2 tampered" in text.out
     assert cache.marker not in text.out + report.out
     assert deleting.status == 1  # bad entries were found, even though they are gone now
-    assert "deleted 2 bad entries" in deleting.out
+    assert "deleted 2 entries" in deleting.out
     assert after.status == 0
     assert set(cache.raw()).isdisjoint(corrupted)
     assert len(cache.raw()) == cache.entries - 2
@@ -53,9 +63,10 @@ def test_verify_catches_an_entry_moved_to_another_key(cache: Any, cli: Any) -> N
         {
             "key": first,
             "key_id": result.json()["bad"][0]["key_id"],
+            "spec": "msgpack+zstd+aesgcm",
             "stored_bytes": len(cache.raw()[first]),
             "error": "entry belongs to another key",
-            "unknown_key": False,
+            "outcome": "tampered",
         }
     ]
 
@@ -66,18 +77,20 @@ def test_verify_with_a_wrong_key_reports_all_and_keeps_them(cache: Any, cli: Any
     report = cli("verify", "--json", "--cache", cache.name, keys=wrong)
     keeping = cli("verify", "--delete", "--cache", cache.name, keys=wrong)
 
-    assert report.status == keeping.status == 1
+    # Nothing is tampered: the entries are readable with the right key, so exit status 0.
+    assert report.status == keeping.status == 0
     document = report.json()
     assert document["ok"] == 0
+    assert document["outcomes"]["unknown key"] == cache.entries
     assert len(document["bad"]) == cache.entries
-    assert all(entry["unknown_key"] for entry in document["bad"])
-    assert "deleted 0 bad entries" in keeping.out
-    assert f"kept {cache.entries} entries written under keys that are not in" in keeping.out
+    assert all(entry["outcome"] == "unknown key" for entry in document["bad"])
+    assert "deleted 0 entries" in keeping.out
+    assert f"kept {cache.entries} entries that another key, plugin or release" in keeping.out
     assert len(cache.raw()) == cache.entries
 
-    removing = cli("verify", "--delete", "--delete-unknown-keys", "--cache", cache.name, keys=wrong)
-    assert removing.status == 1
-    assert f"deleted {cache.entries} bad entries" in removing.out
+    removing = cli("verify", "--delete", "--delete-kept", "--cache", cache.name, keys=wrong)
+    assert removing.status == 0
+    assert f"deleted {cache.entries} entries" in removing.out
     assert cache.raw() == {}
 
 
