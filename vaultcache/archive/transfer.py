@@ -47,8 +47,8 @@ from vaultcache.archive.tarball import (
     _sum_line,
     _TarWriter,
 )
-from vaultcache.entries import peek_key_id, split_chunk_key
-from vaultcache.errors import EntryError, ForeignEntryError, describe
+from vaultcache.entries import chunk_keys, peek_key_id, split_chunk_key
+from vaultcache.errors import EntryError, describe
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -198,8 +198,6 @@ class ImportReport:
     redirects: int = 0
     chunks: int = 0
     skipped: tuple[SkippedEntry, ...] = ()
-    #: Imported entries this cache cannot read but another could (a key, a plugin): kept.
-    kept: tuple[SkippedEntry, ...] = ()
     #: Entries the cache's retention bounds evicted once the import was written.
     evicted: int = 0
 
@@ -211,10 +209,9 @@ def import_archive(
 
     Every checksum is verified before anything is written: a damaged archive raises
     ArchiveError and changes nothing. Entries name the spec and key that wrote them, so
-    any spec this cache's reader policy accepts is read. Entries that fail to authenticate
-    (or moved between keys) are skipped; entries this cache cannot read but another could
-    (a key that is not in the ring, a stage that is not installed) are imported and
-    reported, as nothing that can still be read is dropped.
+    any spec this cache's reader policy accepts is read. Entries this cache cannot read (a
+    key that is not in its ring, a stage that is not installed, or damage) are skipped and
+    reported, with their body chunks: the archive still holds them.
     """
     pipeline = _pipeline(cache)
     path = Path(path)
@@ -238,23 +235,20 @@ def _write_entries(
 ) -> ImportReport:
     report = ImportReport(manifest=archive.layout.manifest)
     skipped: list[SkippedEntry] = []
-    kept: list[SkippedEntry] = []
+    chunks: list[str] = []  # written before the heads that name them, which are checked later
     entries = _checked_entries(archive, keep=True, progress=progress, label="import")
     try:
         for kind, key, data in entries:
-            problem, foreign = _entry_problem(cache, kind, key, data)
+            problem = _entry_problem(cache, kind, key, data)
             if problem is not None:
                 key_id = peek_key_id(data) if kind == RESPONSES else None
-                entry = SkippedEntry(kind=kind, key=key, key_id=key_id, reason=problem)
-                (kept if foreign else skipped).append(entry)
-                if not foreign:
-                    continue
-            if kind == RESPONSES:
+                skipped.append(SkippedEntry(kind=kind, key=key, key_id=key_id, reason=problem))
+            elif kind == RESPONSES:
                 cache.storage[key] = data
                 report.responses += 1
             elif kind == CHUNKS:
                 _chunk_storage(cache, archive.path)[key] = data
-                report.chunks += 1
+                chunks.append(key)
             else:
                 cache.redirect_storage[key] = data
                 report.redirects += 1
@@ -265,7 +259,7 @@ def _write_entries(
             path=archive.path,
         ) from None
     report.skipped = tuple(skipped)
-    report.kept = tuple(kept)
+    report.chunks = _drop_unclaimed(cache, chunks)
     if cache.retention is not None:  # imported entries count as new: older ones go first
         report.evicted = cache.retention.apply(cache.storage)
     return report
@@ -281,18 +275,26 @@ def _chunk_storage(cache: BaseCache, path: Path) -> BaseStorage:
     return cache.chunk_storage
 
 
-def _entry_problem(cache: BaseCache, kind: str, key: str, data: bytes) -> tuple[str | None, bool]:
-    """Why an entry is not imported as a readable one (None: it is), and whether it is
-    kept all the same (another reader could read it)."""
+def _drop_unclaimed(cache: BaseCache, written: list[str]) -> int:
+    """Delete the imported chunks that no imported head names; how many are left."""
+    claimed: set[str] = set()
+    for key in {parts[0] for parts in map(split_chunk_key, written) if parts is not None}:
+        claimed.update(chunk_keys(key, cache.storage.get(key)))
+    unclaimed = [key for key in written if key not in claimed]
+    if unclaimed and cache.chunk_storage is not None:
+        cache.chunk_storage.bulk_delete(unclaimed)
+    return len(written) - len(unclaimed)
+
+
+def _entry_problem(cache: BaseCache, kind: str, key: str, data: bytes) -> str | None:
+    """Why an entry is not imported (None: it is)."""
     if kind == REDIRECTS:
         target = data.decode("ascii", "replace")
-        return (None if _KEY.match(target) else "redirect target is not a cache key"), False
+        return None if _KEY.match(target) else "redirect target is not a cache key"
     if kind == CHUNKS:
-        return None, False  # authenticated when its entry's body is read
+        return None  # authenticated when its entry's body is read
     try:
         cache.read_entry(key, data)
-    except ForeignEntryError as exc:
-        return str(exc), True
     except EntryError as exc:
-        return describe(exc), False
-    return None, False
+        return describe(exc)
+    return None

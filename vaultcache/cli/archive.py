@@ -127,7 +127,8 @@ def _show_rotation(report: RotationReport) -> None:
     print(f"unreadable         {len(report.unreadable)}")
     _list_skipped(
         report.unreadable,
-        "could not be read and were left alone; `vaultcache verify` tells which are damaged",
+        "could not be read and were left alone; `vaultcache verify` tells which are damaged "
+        "(`vaultcache verify --delete` removes those)",
     )
 
 
@@ -194,17 +195,14 @@ def _show_import(report: ImportReport, *, as_json: bool, path: str) -> None:
         emit_json(_as_dict(report))
     else:
         print(
-            f"imported {report.responses} responses ({report.chunks} body chunks) and "
-            f"{report.redirects} redirects from {path}"
+            f"imported {report.responses} responses and {report.redirects} redirects "
+            f"({report.chunks} body chunks) from {path}"
         )
         if report.evicted:
             print(f"then evicted {report.evicted} entries to stay within the retention bounds")
-    _list_skipped(report.skipped, "failed to authenticate and were skipped")
-    _list_skipped(
-        report.kept,
-        "were imported but cannot be read by this cache until it has what they name "
-        "(a key, a plugin); they are kept",
-    )
+    missing = sorted({entry.key_id for entry in report.skipped if entry.key_id})
+    hint = f" (written by key ids {', '.join(missing)})" if missing else ""
+    _list_skipped(report.skipped, f"could not be read by this cache{hint} and were skipped")
 
 
 def _list_skipped(entries: Sequence[SkippedEntry], consequence: str) -> None:

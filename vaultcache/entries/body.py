@@ -123,7 +123,8 @@ class ChunkedBody(io.RawIOBase):
         self._identity = header.identity()
         self._on_error = on_error
         self._next = 0
-        self._delivered = 0
+        self._delivered = 0  # bytes decoded from chunks
+        self._given = 0  # bytes handed to readers
         self._current = memoryview(b"")
         self.status = status
         self.reason = reason
@@ -134,6 +135,11 @@ class ChunkedBody(io.RawIOBase):
     def size(self) -> int:
         """The body's size in bytes, as the entry's header gives it."""
         return self.header.body.size
+
+    @property
+    def started(self) -> bool:
+        """True once any of the body has been handed to a reader."""
+        return self._given > 0
 
     def clone(self) -> ChunkedBody:
         """A reader of the same stored body, from its start."""
@@ -193,6 +199,7 @@ class ChunkedBody(io.RawIOBase):
         count = min(len(view), len(self._current))
         view[:count] = self._current[:count]
         self._current = self._current[count:]
+        self._given += count
         return count
 
     def read(self, amt: int | None = None, decode_content: bool | None = None, **_: Any) -> bytes:
@@ -204,6 +211,7 @@ class ChunkedBody(io.RawIOBase):
                 return b""
         piece = bytes(self._current[:amt])
         self._current = self._current[amt:]
+        self._given += len(piece)
         return piece
 
     def read_all(self) -> bytes:
@@ -213,7 +221,9 @@ class ChunkedBody(io.RawIOBase):
         while self._advance():
             parts.append(bytes(self._current))
             self._current = memoryview(b"")
-        return b"".join(parts)
+        body = b"".join(parts)
+        self._given += len(body)
+        return body
 
     def stream(
         self, amt: int | None = 2**16, decode_content: bool | None = None

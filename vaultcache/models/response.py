@@ -120,6 +120,15 @@ class CachedResponse(requests.Response):
         return len(self._content or b"")
 
     @property
+    def content(self) -> bytes:  # type: ignore[override]
+        """The body, read from the store on first use when it is still there."""
+        if self._content is False:
+            if getattr(self.raw, "started", False):
+                raise RuntimeError("The content for this response was already consumed")
+            self.load_body()
+        return self._content or b""
+
+    @property
     def body_loaded(self) -> bool:
         """False while the body is still in the store, to be read through ``raw``."""
         return self._content is not False
