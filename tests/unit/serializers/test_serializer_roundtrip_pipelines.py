@@ -112,12 +112,12 @@ def test_the_spec_examples_of_hand_built_pipelines_write_gzip() -> None:
 
 
 def test_hand_built_pipeline_of_built_in_stages_matches_the_spec_string() -> None:
-    # A pipeline's fingerprint is its stage names, so the same stages built either way
-    # read each other's entries.
+    # A pipeline's spec is its stages' names, so the same stages built either way are the
+    # same pipeline to an entry's header, and read each other's entries.
     hand_built = SerializerPipeline([format_stage("msgpack"), stage("zstd"), stage("aesgcm")])
     built = build("zstd+aesgcm")
-    assert hand_built.spec == built.spec
-    assert hand_built.fingerprint == built.fingerprint
+    assert hand_built.spec == built.spec == "msgpack+zstd+aesgcm"
+    assert hand_built.chunkable
     response = CachedResponse(url="https://example.org", status_code=200, content=b"x" * 99)
     assert built.loads(hand_built.dumps(response)) == response
     assert hand_built.loads(built.dumps(response)) == response
