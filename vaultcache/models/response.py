@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import attrs
 import requests
 from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPHeaderDict
 
 from vaultcache import clock
 from vaultcache.models.raw import CachedRaw
@@ -15,12 +17,45 @@ from vaultcache.models.request import CachedRequest, _headers
 
 #: How many redirect keys one entry keeps (see ``CachedResponse.redirect_keys``).
 MAX_REDIRECT_KEYS: Final = 30
+#: How many header fields (``CachedResponse.header_fields``) one stored response may hold.
+MAX_HEADER_FIELDS: Final = 1000
+
+#: Header fields as sent: ordered (name, value) pairs, a repeated field once per line.
+HeaderFields = list[tuple[str, str]]
 
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _fields_of(headers: Mapping[str, str]) -> HeaderFields:
+    return list(headers.items())
+
+
+def received_fields(response: requests.Response) -> HeaderFields:
+    """The header fields of `response` in the order received, repeated fields apart.
+
+    They come from urllib3's ``raw.headers`` when a response came from the network and its
+    ``headers`` are still what urllib3 received; otherwise (requests-mock, a hand-built
+    response, headers changed since) from ``response.headers``.
+    """
+    raw = getattr(getattr(response, "raw", None), "headers", None)
+    if isinstance(raw, HTTPHeaderDict):
+        fields = list(raw.items())
+        if joined_fields(fields) == {k.lower(): v for k, v in response.headers.items()}:
+            return fields
+    return _fields_of(response.headers)
+
+
+def joined_fields(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """`fields` as requests shows them: lower-case names, repeated values joined by ", "."""
+    joined: dict[str, str] = {}
+    for name, value in fields:
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
 
 
 # on_setattr NO_OP: requests and the session set attributes on every hit; converters and
@@ -34,6 +69,12 @@ class CachedResponse(requests.Response):
     stored under the URL's own key (docs/http-caching.md, "Vary"). ``redirect_keys`` are the
     keys of the redirects that led to this response: a redirect record in the store is
     followed only to an entry that names it, so a forged record is a miss.
+
+    ``headers`` behaves as in requests (repeated fields joined by ", "); ``header_fields``
+    keeps the fields as the origin sent them (order, case, and each repeated field apart),
+    for archives. Left out, it is derived from ``headers``. The session keeps the two in
+    step when it redacts or revalidates an entry; whoever changes ``headers`` of a stored
+    response by hand changes ``header_fields`` too.
     """
 
     url: str = ""
@@ -53,6 +94,9 @@ class CachedResponse(requests.Response):
     cache_key: str = ""
     variant_group: str | None = None
     redirect_keys: list[str] = attrs.field(factory=list)
+    header_fields: HeaderFields = attrs.field(
+        default=attrs.Factory(lambda self: _fields_of(self.headers), takes_self=True)
+    )
 
     def __attrs_post_init__(self) -> None:
         # What requests.Response.__init__ would have set, beyond the fields above.
@@ -97,6 +141,7 @@ class CachedResponse(requests.Response):
                 for r in (response.history if with_history else [])
             ],
             cache_key=cache_key,
+            header_fields=received_fields(response),
         )
 
     @property
