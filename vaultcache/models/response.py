@@ -41,6 +41,8 @@ def received_fields(response: requests.Response) -> HeaderFields:
     ``headers`` are still what urllib3 received; otherwise (requests-mock, a hand-built
     response, headers changed since) from ``response.headers``.
     """
+    if isinstance(response, CachedResponse):
+        return list(response.header_fields)
     raw = getattr(getattr(response, "raw", None), "headers", None)
     if isinstance(raw, HTTPHeaderDict):
         fields = list(raw.items())
