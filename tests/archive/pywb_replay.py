@@ -4,7 +4,7 @@ pywb cannot share the test environment (every release from 2.8.4 on pins redis==
 which vaultcache-redis cannot use) and monkey-patches the standard library with gevent when
 its app is imported, so it runs here, in a process of its own:
 
-    python pywb_replay.py WORK_DIR WARC_FILE < requests.json > replies.json
+    python pywb_replay.py WORK_DIR WARC_FILE < requests.json  # writes WORK_DIR/replies.json
 
 ``requests.json`` is a list of ``{"url": ..., "timestamp": "YYYYmmddHHMMSS"}``. The WARC file
 is added to a collection under WORK_DIR (indexed by pywb's own manager), and each URL is asked
@@ -37,7 +37,8 @@ def main(work_dir: str, warc: str) -> None:
     CollectionsManager("archive").add_archives([warc])
     client = Client(FrontEndApp(config_file=os.path.join(work_dir, "config.yaml")))
     replies: list[dict[str, Any]] = []
-    for asked in json.load(sys.stdin):
+    asked_for = json.load(sys.stdin)
+    for asked in asked_for:
         reply = client.get(f"/archive/{asked['timestamp']}id_/{asked['url']}")
         replies.append(
             {
@@ -47,7 +48,8 @@ def main(work_dir: str, warc: str) -> None:
             }
         )
         reply.close()
-    json.dump(replies, sys.stdout)
+    with open(os.path.join(work_dir, "replies.json"), "w", encoding="utf-8") as out:
+        json.dump(replies, out)  # not stdout: pywb's manager prints there
 
 
 if __name__ == "__main__":

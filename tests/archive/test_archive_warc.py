@@ -1,4 +1,7 @@
-"""WARC export: decrypted responses as WARC/1.1 response records, read back by a small reader."""
+"""WARC export: decrypted responses as WARC/1.1 records, read back by a small reader.
+
+test_archive_warc_replay.py checks the same kind of file with warcio and pywb.
+"""
 
 from __future__ import annotations
 
@@ -83,13 +86,16 @@ def test_records_parse_back_with_correct_headers_and_digests(
     report = export_warc(session.cache, path)
 
     assert (report.records, report.unreadable) == (3, ())
+    assert (report.requests, report.revisits, report.redirects) == (3, 0, 0)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     raw = path.read_bytes()
     if name.endswith(".gz"):
         members = gzip_members(raw)
-        assert len(members) == 4  # one gzip member per record
+        assert len(members) == 7  # one gzip member per record
         raw = b"".join(members)
     info, *records = read_warc(raw)
+    requests = {h["WARC-Concurrent-To"]: (h, block) for h, block in records[1::2]}
+    records = records[::2]  # each response is followed by its request
     assert info[0]["WARC-Type"] == "warcinfo"
     assert info[0]["Content-Type"] == "application/warc-fields"
     assert b"software: vaultcache/" in info[1]
@@ -102,6 +108,13 @@ def test_records_parse_back_with_correct_headers_and_digests(
         assert headers["WARC-Warcinfo-ID"] == info[0]["WARC-Record-ID"]
         ids.add(headers["WARC-Record-ID"])
         assert headers["WARC-Block-Digest"] == sha256_label(block)
+        request, request_block = requests[headers["WARC-Record-ID"]]
+        assert request["WARC-Type"] == "request"
+        assert request["Content-Type"] == "application/http;msgtype=request"
+        assert request["WARC-Target-URI"] == headers["WARC-Target-URI"]
+        assert request["WARC-Block-Digest"] == sha256_label(request_block)
+        assert request_block.startswith(b"GET /")
+        ids.add(request["WARC-Record-ID"])
         status, http_headers, body = parse_http(block)
         assert headers["WARC-Payload-Digest"] == sha256_label(body)
         assert int(http_headers["content-length"]) == len(body)
@@ -113,7 +126,7 @@ def test_records_parse_back_with_correct_headers_and_digests(
         cached = session.cache.get_response(original.cache_key)
         assert headers["WARC-Date"] == cached.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         seen[headers["WARC-Target-URI"]] = body
-    assert len(ids) == 4
+    assert len(ids) == 7
     assert set(seen) == set(originals)
 
 
@@ -131,7 +144,7 @@ def test_unreadable_entries_are_reported_not_exported(
     assert report.records == 2
     assert [entry.key for entry in report.unreadable] == [victim]
     assert victim in session.cache.storage  # export never deletes
-    assert len(read_warc((tmp_path / "partial.warc").read_bytes())) == 3
+    assert len(read_warc((tmp_path / "partial.warc").read_bytes())) == 5  # info, 2 x 2
 
 
 def test_an_existing_file_is_refused(
