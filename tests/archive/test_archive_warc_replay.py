@@ -158,6 +158,7 @@ def test_each_request_record_is_concurrent_to_its_response(exported: Exported) -
         if r.rec_headers.get_header("WARC-Target-URI").endswith("/account")
     ]
     assert credentials == ["REDACTED", "REDACTED"]  # as stored: never the credential
+    assert b"Bearer" not in gzip.decompress(exported.path.read_bytes())
 
 
 def test_copies_of_one_payload_are_revisits_of_the_first(exported: Exported) -> None:
