@@ -119,7 +119,7 @@ _PAGE = (
 )
 _COOKIES: Fields = [
     ("Set-Cookie", "session=abc123; Path=/; HttpOnly"),
-    ("Set-Cookie", "theme=dark; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT"),
+    ("set-cookie", "theme=dark; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT"),
 ]
 #: What :class:`Site` answers: path (with query) -> status, header fields in order, body.
 #: ``/revalidate`` answers a request with ``If-None-Match: "v1"`` with :data:`NOT_MODIFIED`.
@@ -141,7 +141,12 @@ SITE: dict[str, tuple[int, Fields, bytes]] = {
         [("Content-Type", "text/plain"), ("Content-Encoding", "gzip")],
         gzip.compress(b"compressible " * 200, mtime=0),
     ),
-    "/login": (200, [("Content-Type", "text/plain"), *_COOKIES, ("X-Mode", "a")], b"ok"),
+    # Interleaved, the second cookie's name in lower case: both kept as sent.
+    "/login": (
+        200,
+        [("Content-Type", "text/plain"), _COOKIES[0], ("X-Mode", "a"), _COOKIES[1]],
+        b"ok",
+    ),
     "/hop-by-hop": (
         200,
         [

@@ -8,7 +8,9 @@ from typing import Any
 
 import requests
 import requests_mock
+import urllib3
 from requests.structures import CaseInsensitiveDict
+from urllib3 import HTTPHeaderDict
 
 from vaultcache import CachedResponse
 from vaultcache.models.response import joined_fields, received_fields
@@ -17,7 +19,7 @@ from vaultcache.session import CachedSession
 SessionFactory = Callable[..., CachedSession]
 COOKIES = [
     ("Set-Cookie", "session=abc123; Path=/; HttpOnly"),
-    ("Set-Cookie", "theme=dark; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT"),
+    ("set-cookie", "theme=dark; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT"),
 ]
 
 
@@ -42,10 +44,12 @@ def test_repeated_fields_are_stored_apart_and_headers_join_them(
 
     assert hit.from_cache
     stored = _stored(session, fresh)
-    assert _named(stored.header_fields, "set-cookie", "x-mode") == [*COOKIES, ("X-Mode", "a")]
-    # Order as sent: Server and Date (http.server's), then the route's, then Content-Length.
+    # Order and names as sent: Server and Date (http.server's), the route's, Content-Length.
     assert [name for name, _ in stored.header_fields] == [
-        "Server", "Date", "Content-Type", "Set-Cookie", "Set-Cookie", "X-Mode", "Content-Length",
+        "Server", "Date", "Content-Type", "Set-Cookie", "X-Mode", "set-cookie", "Content-Length",
+    ]  # fmt: skip
+    assert _named(stored.header_fields, "set-cookie", "x-mode") == [
+        COOKIES[0], ("X-Mode", "a"), COOKIES[1],
     ]  # fmt: skip
     for response in (fresh, hit):
         assert response.headers["set-cookie"] == ", ".join(value for _, value in COOKIES)
@@ -123,7 +127,7 @@ def test_headers_changed_after_receipt_win_over_the_raw_fields(
     make_session: SessionFactory, site: Any, old_key: str
 ) -> None:
     response = requests.get(site.url("/login"), timeout=10)
-    assert [v for n, v in received_fields(response) if n == "Set-Cookie"] == [v for _, v in COOKIES]
+    assert _named(received_fields(response), "set-cookie") == COOKIES
 
     response.headers["X-Mode"] = "changed by a hook"
 
@@ -136,3 +140,28 @@ def test_a_hand_built_response_derives_its_fields() -> None:
     assert response.header_fields == [("A", "1"), ("b", "2")]
     given = CachedResponse(headers={"A": "1, 2"}, header_fields=[("A", "1"), ("A", "2")])
     assert CachedResponse.from_response(given).header_fields == [("A", "1"), ("A", "2")]
+
+
+def test_without_http_clients_message_urllib3s_fields_are_used() -> None:
+    raw = urllib3.HTTPResponse(
+        body=b"",
+        headers=HTTPHeaderDict([("A", "1"), ("B", "2"), ("a", "3")]),
+        preload_content=False,
+    )
+    response = requests.Response()
+    response.raw, response.headers = raw, CaseInsensitiveDict(raw.headers)
+
+    # urllib3 keeps repeated fields apart, grouped under the first of their name.
+    assert received_fields(response) == [("A", "1"), ("A", "3"), ("B", "2")]
+    assert response.headers["a"] == "1, 3"
+
+
+def test_a_streamed_response_is_stored_with_its_fields(
+    make_session: SessionFactory, site: Any, old_key: str
+) -> None:
+    session = make_session("streamed", [old_key])
+    response = session.get(site.url("/login"), timeout=10, stream=True)
+    assert b"".join(response.iter_content(1)) == b"ok"
+
+    stored = _stored(session, response)
+    assert _named(stored.header_fields, "set-cookie") == COOKIES

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from vaultcache.archive import ArchiveError, export_warc
@@ -155,3 +156,57 @@ def test_an_existing_file_is_refused(
     with pytest.raises(ArchiveError, match="already exists"):
         export_warc(make_session("empty", [old_key]).cache, target)
     assert target.read_bytes() == b"previous"
+
+
+def test_every_redirect_hop_is_a_response_record_before_the_final_one(
+    make_session: SessionFactory, origin: Any, tmp_path: Path, old_key: str
+) -> None:
+    session = make_session("hops", [old_key])
+    session.get(origin.url("/hop/chain"), timeout=10)  # /hop -> /redirect -> /page
+    path = tmp_path / "hops.warc"
+
+    report = export_warc(session.cache, path)
+
+    assert (report.records, report.redirects, report.requests) == (1, 2, 3)
+    _, *records = read_warc(path.read_bytes())
+    kinds = [(h["WARC-Type"], h["WARC-Target-URI"]) for h, _ in records]
+    assert kinds == [
+        ("response", origin.url("/hop/chain")),
+        ("request", origin.url("/hop/chain")),
+        ("response", origin.url("/redirect/chain")),
+        ("request", origin.url("/redirect/chain")),
+        ("response", origin.url("/page/chain")),
+        ("request", origin.url("/page/chain")),
+    ]
+    first, second = (parse_http(records[i][1]) for i in (0, 2))
+    assert (first[0], first[1]["location"]) == ("HTTP/1.1 302 Found", "/redirect/chain")
+    assert (second[0], second[1]["location"]) == ("HTTP/1.1 302 Found", "/page/chain")
+    for index in (1, 3, 5):
+        assert records[index][0]["WARC-Concurrent-To"] == records[index - 1][0]["WARC-Record-ID"]
+
+
+def test_copies_of_an_entry_share_its_hops_and_payload(
+    make_session: SessionFactory, origin: Any, tmp_path: Path, old_key: str
+) -> None:
+    session = make_session("copies", [old_key])
+    stored = session.cache.get_response(
+        session.get(origin.url("/redirect/copied"), timeout=10).cache_key
+    )
+    copy = attrs.evolve(stored, cache_key="f" * 32)  # as a Vary copy is stored
+    session.cache.save_response(copy)
+    path = tmp_path / "copies.warc"
+
+    report = export_warc(session.cache, path)
+
+    assert (report.records, report.revisits, report.redirects, report.requests) == (2, 1, 1, 3)
+    _, *records = read_warc(path.read_bytes())
+    assert [h["WARC-Type"] for h, _ in records] == [
+        "response", "request", "response", "request", "revisit", "request",
+    ]  # fmt: skip
+    revisit, head = records[4]
+    original = records[2][0]
+    assert revisit["WARC-Refers-To"] == original["WARC-Record-ID"]
+    assert revisit["WARC-Payload-Digest"] == original["WARC-Payload-Digest"]
+    assert revisit["WARC-Block-Digest"] == sha256_label(head)
+    assert head.endswith(b"\r\n\r\n")
+    assert parse_http(head)[2] == b""

@@ -265,7 +265,8 @@ def _http_response(response: CachedResponse) -> tuple[bytes, bytes]:
         (name, value) for name, value in response.header_fields if name.lower() not in _WIRE_HEADERS
     ]
     fields.append(("Content-Length", str(len(body))))
-    status = f"HTTP/1.1 {response.status_code} {response.reason or ''}".rstrip()
+    # RFC 9112 §4: the space before the reason stays when the reason is empty.
+    status = f"HTTP/1.1 {response.status_code} {response.reason or ''}"
     return _http_head(status, fields), body
 
 

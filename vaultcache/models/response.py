@@ -9,7 +9,6 @@ from typing import Any, Final
 import attrs
 import requests
 from requests.structures import CaseInsensitiveDict
-from urllib3 import HTTPHeaderDict
 
 from vaultcache import clock
 from vaultcache.models.raw import CachedRaw
@@ -37,18 +36,35 @@ def _fields_of(headers: Mapping[str, str]) -> HeaderFields:
 def received_fields(response: requests.Response) -> HeaderFields:
     """The header fields of `response` in the order received, repeated fields apart.
 
-    They come from urllib3's ``raw.headers`` when a response came from the network and its
-    ``headers`` are still what urllib3 received; otherwise (requests-mock, a hand-built
-    response, headers changed since) from ``response.headers``.
+    The first of these that agrees with ``response.headers`` (so nothing changed them since):
+    the message http.client parsed (every field line in order, names as sent), then urllib3's
+    ``raw.headers`` (repeated fields apart, but grouped under the first of their name); else,
+    for responses not from the network (requests-mock, hand-built), ``response.headers``.
     """
     if isinstance(response, CachedResponse):
         return list(response.header_fields)
-    raw = getattr(getattr(response, "raw", None), "headers", None)
-    if isinstance(raw, HTTPHeaderDict):
-        fields = list(raw.items())
-        if joined_fields(fields) == {k.lower(): v for k, v in response.headers.items()}:
+    expected = {name.lower(): value for name, value in response.headers.items()}
+    raw = getattr(response, "raw", None)
+    message = getattr(getattr(raw, "_original_response", None), "msg", None)
+    for source in (message, getattr(raw, "headers", None)):
+        fields = _text_pairs(source)
+        if fields is not None and joined_fields(fields) == expected:
             return fields
     return _fields_of(response.headers)
+
+
+def _text_pairs(headers: Any) -> HeaderFields | None:
+    """``headers.items()`` if it gives (text, text) pairs, else None."""
+    items = getattr(headers, "items", None)
+    if not callable(items):
+        return None
+    fields = list(items())
+    if all(
+        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is type(pair[1]) is str
+        for pair in fields
+    ):
+        return fields
+    return None
 
 
 def joined_fields(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
