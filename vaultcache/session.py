@@ -34,9 +34,10 @@ from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
+from vaultcache.models.response import HeaderFields, received_fields
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
 from vaultcache.policy.settings import CacheSettings, RequestOptions
-from vaultcache.policy.storable import storable_headers
+from vaultcache.policy.storable import storable_fields, storable_headers
 from vaultcache.policy.validation import not_modified_for
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
@@ -492,6 +493,11 @@ class CacheMixin:
         for name, value in storable_headers(not_modified.headers).items():
             if name.lower() not in _KEEP_ON_304:
                 cached.headers[name] = value
+        updates = storable_fields(received_fields(not_modified))
+        cached.header_fields = _updated_fields(
+            cached.header_fields,
+            [field for field in updates if field[0].lower() not in _KEEP_ON_304],
+        )
         store, expires = actions.on_response(cached)
         if store:
             cached.expires = expires
@@ -657,11 +663,40 @@ _KEEP_ON_304 = frozenset(
 )
 
 
+def _updated_fields(stored: HeaderFields, updates: HeaderFields) -> HeaderFields:
+    """`stored` with every field named in `updates` replaced by the updates of its name, where
+    the first of them stood (RFC 9111 §3.2); names new to `stored` are appended."""
+    grouped: dict[str, HeaderFields] = {}
+    for name, value in updates:
+        grouped.setdefault(name.lower(), []).append((name, value))
+    merged: HeaderFields = []
+    placed: set[str] = set()
+    for name, value in stored:
+        key = name.lower()
+        if key not in grouped:
+            merged.append((name, value))
+        elif key not in placed:
+            merged.extend(grouped[key])
+            placed.add(key)
+    for key, group in grouped.items():
+        if key not in placed:
+            merged.extend(group)
+    return merged
+
+
+#: Response fields that hold a URL, redacted as the request's URL is.
+_URL_FIELDS = frozenset({"location", "content-location"})
+
+
 def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
     """`cached` as it may be stored: no credentials in its URLs and request, no hop-by-hop
     header fields (RFC 9111 §3.1); the same for its history."""
     request = cached.request
     cached.headers = storable_headers(cached.headers)
+    cached.header_fields = [
+        (name, cache_keys.redact_url(value, names) if name.lower() in _URL_FIELDS else value)
+        for name, value in storable_fields(cached.header_fields)
+    ]
     cached.url = cache_keys.redact_url(cached.url, names)
     cached.request = CachedRequest(
         method=request.method,
@@ -697,8 +732,14 @@ _BODY_FIELDS = frozenset({"content-length", "content-type", "content-encoding", 
 def _not_modified(cached: CachedResponse) -> CachedResponse:
     """The stored response as a 304 for a client whose validator matched."""
     headers = {k: v for k, v in cached.headers.items() if k.lower() not in _BODY_FIELDS}
+    fields = [(k, v) for k, v in cached.header_fields if k.lower() not in _BODY_FIELDS]
     return attrs.evolve(
-        cached, status_code=304, reason="Not Modified", content=b"", headers=headers
+        cached,
+        status_code=304,
+        reason="Not Modified",
+        content=b"",
+        headers=headers,
+        header_fields=fields,
     )
 
 

@@ -11,6 +11,9 @@ Routes of the origin:
     A 302 to ``/page/<name>``.
 ``/hop/<name>``
     A 302 to ``/redirect/<name>``: two hops, so the cache stores a redirect entry.
+
+:class:`Site` is a second origin that answers fixed responses with exactly the header fields
+given, repeated fields included (see :data:`SITE`), for the archive-fidelity tests.
 """
 
 from __future__ import annotations
@@ -105,6 +108,119 @@ def _binary(name: str, size: int) -> bytes:
         out += hashlib.sha256(f"{name}/{counter}".encode()).digest()
         counter += 1
     return out[:size]
+
+
+Fields = list[tuple[str, str]]
+
+_PAGE = (
+    b"<!doctype html><html><head><title>Archive</title>"
+    b'<link rel="stylesheet" href="/style.css"><script src="/app.js"></script></head>'
+    b'<body><img src="/logo.png" alt="logo"><p>Hello, archive.</p></body></html>'
+)
+_COOKIES: Fields = [
+    ("Set-Cookie", "session=abc123; Path=/; HttpOnly"),
+    ("set-cookie", "theme=dark; Path=/; Expires=Wed, 21 Oct 2037 07:28:00 GMT"),
+]
+#: What :class:`Site` answers: path (with query) -> status, header fields in order, body.
+#: ``/revalidate`` answers a request with ``If-None-Match: "v1"`` with :data:`NOT_MODIFIED`.
+SITE: dict[str, tuple[int, Fields, bytes]] = {
+    "/": (200, [("Content-Type", "text/html; charset=utf-8")], _PAGE),
+    "/style.css": (200, [("Content-Type", "text/css")], b"body { color: #333; }\n"),
+    "/app.js": (200, [("Content-Type", "text/javascript")], b"console.log('archived');\n"),
+    "/logo.png": (200, [("Content-Type", "image/png")], b"\x89PNG\r\n\x1a\n" + bytes(range(256))),
+    "/api/items?page=1": (
+        200,
+        [("Content-Type", "application/json"), ("Vary", "Accept")],
+        b'{"items": [1, 2, 3], "page": 1}',
+    ),
+    "/account": (200, [("Content-Type", "application/json")], b'{"plan": "basic"}'),
+    "/moved": (302, [("Location", "/landing")], b""),
+    "/landing": (200, [("Content-Type", "text/html")], b"<p>You have landed.</p>"),
+    "/zipped": (
+        200,
+        [("Content-Type", "text/plain"), ("Content-Encoding", "gzip")],
+        gzip.compress(b"compressible " * 200, mtime=0),
+    ),
+    # Interleaved, the second cookie's name in lower case: both kept as sent.
+    "/login": (
+        200,
+        [("Content-Type", "text/plain"), _COOKIES[0], ("X-Mode", "a"), _COOKIES[1]],
+        b"ok",
+    ),
+    "/hop-by-hop": (
+        200,
+        [
+            ("Content-Type", "text/plain"),
+            ("Connection", "X-Private"),
+            ("X-Private", "1"),
+            ("Keep-Alive", "timeout=5"),
+            ("X-Kept", "1"),
+            ("X-Kept", "2"),
+        ],
+        b"hop",
+    ),
+    "/to-secret?api_key=s3cret": (
+        302,
+        [("Location", "/landing?api_key=s3cret"), ("Content-Location", "/c?api_key=s3cret")],
+        b"",
+    ),
+    "/landing?api_key=s3cret": (200, [("Content-Type", "text/html")], b"<p>secret</p>"),
+    "/revalidate": (
+        200,
+        [
+            ("ETag", '"v1"'),
+            ("Cache-Control", "max-age=0"),
+            ("X-Tag", "one"),
+            *_COOKIES,
+            ("Content-Type", "text/plain"),
+        ],
+        b"v1",
+    ),
+}
+NOT_MODIFIED: Fields = [("ETag", '"v1"'), ("X-Tag", "two"), ("X-Tag", "three")]
+
+
+class Site:
+    """A local HTTP server answering :data:`SITE`, header fields exactly as listed."""
+
+    def __init__(self) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, fields, body = SITE.get(self.path, (404, [], b""))
+                if self.path == "/revalidate" and self.headers.get("If-None-Match") == '"v1"':
+                    status, fields, body = 304, NOT_MODIFIED, b""
+                self.send_response(status)
+                for name, value in fields:
+                    self.send_header(name, value)
+                if status != 304:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    server = Site()
+    yield server
+    server.close()
 
 
 @pytest.fixture(scope="module")

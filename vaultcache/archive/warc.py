@@ -1,4 +1,11 @@
-"""WARC export: decrypted responses as WARC/1.1 ``response`` records (a plaintext file)."""
+"""WARC export: decrypted responses as WARC/1.1 records (a plaintext file).
+
+Each cached response is written as the exchange that produced it: every redirect hop as a
+``response`` record and its ``request`` record, then the final response and its request.
+Each request record names its response with ``WARC-Concurrent-To``. A payload already
+written is not written again: the later response is a ``revisit`` record (profile
+identical-payload-digest) that refers to the first.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -26,7 +34,7 @@ from vaultcache.archive.common import (
     _unreadable,
     untracked,
 )
-from vaultcache.models import CachedResponse
+from vaultcache.models import CachedRequest, CachedResponse
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -36,15 +44,25 @@ __all__ = ["WarcReport", "export_warc"]
 
 @attrs.define
 class WarcReport:
-    """What :func:`export_warc` wrote, and the entries it could not read."""
+    """What :func:`export_warc` wrote, and the entries it could not read.
+
+    ``records`` counts the cached responses exported, ``revisits`` those of them written as
+    revisit records; ``redirects`` and ``requests`` count the redirect hops' response
+    records and the request records.
+    """
 
     path: Path
     records: int = 0
     unreadable: tuple[SkippedEntry, ...] = ()
+    revisits: int = 0
+    redirects: int = 0
+    requests: int = 0
 
 
 #: Headers that describe the encoding on the wire: the stored body is decoded.
 _WIRE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
+#: WARC/1.1 §6.7.2: a revisit record whose payload is identical to an earlier record's.
+IDENTICAL_PAYLOAD = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
 
 
 def export_warc(
@@ -54,7 +72,7 @@ def export_warc(
     force: bool = False,
     progress: Progress | None = None,
 ) -> WarcReport:
-    """Write every readable response, DECRYPTED, as a WARC/1.1 response record (mode 0600).
+    """Write every readable response, DECRYPTED, as WARC/1.1 records (mode 0600).
 
     A name ending in ``.gz`` gets one gzip member per record (``.warc.gz``). The file holds
     plaintext: treat it as you would the responses themselves.
@@ -63,11 +81,10 @@ def export_warc(
     path = Path(path)
     report = WarcReport(path=path)
     unreadable: list[SkippedEntry] = []
-    compress = path.suffix == ".gz"
     try:
         with untracked(cache.storage), _private_file(path, force=force) as out:
-            info_id = _record_id()
-            _put(out, _warcinfo_record(info_id, path.name), compress)
+            writer = _Writer(out, report, compress=path.suffix == ".gz")
+            writer.put(_warcinfo_record(writer.info_id, path.name))
             keys = list(cache.storage)
             for key in (progress or _no_progress)(keys, len(keys), "export warc"):
                 data = cache.storage.get(key)
@@ -77,16 +94,136 @@ def export_warc(
                 if isinstance(response, str):
                     unreadable.append(_unreadable(key, data, response))
                     continue
-                _put(out, _response_record(response, info_id), compress)
-                report.records += 1
+                writer.exchange(response)
     except OSError as exc:
         raise ArchiveError(f"cannot write {path}: {exc.strerror or exc}", path=path) from None
     report.unreadable = tuple(unreadable)
     return report
 
 
-def _put(out: IO[bytes], record: bytes, compress: bool) -> None:
-    out.write(gzip.compress(record, compresslevel=6, mtime=0) if compress else record)
+@attrs.frozen
+class _Capture:
+    """A response record's id, target URI and date (revisit records refer to all three)."""
+
+    record_id: str
+    target: str
+    date: str
+
+
+class _Writer:
+    """Writes the records of one WARC file and remembers what it holds (one export)."""
+
+    def __init__(self, out: IO[bytes], report: WarcReport, *, compress: bool) -> None:
+        self.info_id = _record_id()
+        self._out = out
+        self._report = report
+        self._compress = compress
+        # Payload digest -> its first record: one small entry per distinct payload.
+        self._payloads: dict[str, _Capture] = {}
+        # Hops already written (target, date, block digest): the Vary and credential copies
+        # of a response repeat its history, and a hop with the same bytes and date is the
+        # same capture.
+        self._hops: set[tuple[str, str, str]] = set()
+
+    def put(self, record: bytes) -> None:
+        """Append one record (its own gzip member when compressing)."""
+        self._out.write(
+            gzip.compress(record, compresslevel=6, mtime=0) if self._compress else record
+        )
+
+    def exchange(self, response: CachedResponse) -> None:
+        """The records of one cached response: its redirect hops, then itself."""
+        # One capture: every record of it carries the time the entry was stored.
+        date = _warc_date(response.created_at)
+        for hop in response.history:
+            self._hop(hop, date)
+        self._response(response, date)
+        self._report.records += 1
+
+    def _hop(self, hop: CachedResponse, date: str) -> None:
+        target = _target(hop)
+        head, body = _http_response(hop)
+        seen = (target, date, _digest(head + body))
+        if seen in self._hops:
+            return
+        self._hops.add(seen)
+        capture = _Capture(_record_id(), target, date)
+        self.put(self._response_record(capture, head, body))
+        self._request(hop.request, capture)
+        self._report.redirects += 1
+
+    def _response(self, response: CachedResponse, date: str) -> None:
+        capture = _Capture(_record_id(), _target(response), date)
+        head, body = _http_response(response)
+        payload = _digest(body)
+        first = self._payloads.get(payload) if body else None
+        if first is None:
+            if body:  # an empty payload is not worth a reference
+                self._payloads[payload] = capture
+            self.put(self._response_record(capture, head, body))
+        else:
+            self.put(self._revisit_record(capture, head, payload, first))
+            self._report.revisits += 1
+        self._request(response.request, capture)
+
+    def _request(self, request: CachedRequest, response: _Capture) -> None:
+        if not request.url:
+            return  # nothing to say what was asked
+        block = _http_request(request)
+        body = request.body or b""
+        self.put(
+            _record(
+                [
+                    ("WARC-Type", "request"),
+                    ("WARC-Record-ID", _record_id()),
+                    ("WARC-Warcinfo-ID", self.info_id),
+                    ("WARC-Date", response.date),
+                    ("WARC-Target-URI", request.url),
+                    ("WARC-Concurrent-To", response.record_id),
+                    ("Content-Type", "application/http;msgtype=request"),
+                    ("WARC-Payload-Digest", _digest(body)),
+                    ("WARC-Block-Digest", _digest(block)),
+                ],
+                block,
+            )
+        )
+        self._report.requests += 1
+
+    def _response_record(self, this: _Capture, head: bytes, body: bytes) -> bytes:
+        block = head + body
+        return _record(
+            [
+                ("WARC-Type", "response"),
+                ("WARC-Record-ID", this.record_id),
+                ("WARC-Warcinfo-ID", self.info_id),
+                ("WARC-Date", this.date),
+                ("WARC-Target-URI", this.target),
+                ("Content-Type", "application/http;msgtype=response"),
+                ("WARC-Payload-Digest", _digest(body)),
+                ("WARC-Block-Digest", _digest(block)),
+            ],
+            block,
+        )
+
+    def _revisit_record(self, this: _Capture, head: bytes, payload: str, first: _Capture) -> bytes:
+        # The block is the HTTP head only; the payload is the first record's (WARC/1.1 §6.7.2).
+        return _record(
+            [
+                ("WARC-Type", "revisit"),
+                ("WARC-Record-ID", this.record_id),
+                ("WARC-Warcinfo-ID", self.info_id),
+                ("WARC-Date", this.date),
+                ("WARC-Target-URI", this.target),
+                ("WARC-Profile", IDENTICAL_PAYLOAD),
+                ("WARC-Refers-To", first.record_id),
+                ("WARC-Refers-To-Target-URI", first.target),
+                ("WARC-Refers-To-Date", first.date),
+                ("Content-Type", "application/http;msgtype=response"),
+                ("WARC-Payload-Digest", payload),
+                ("WARC-Block-Digest", _digest(head)),
+            ],
+            head,
+        )
 
 
 def _record_id() -> str:
@@ -106,10 +243,40 @@ def _line(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
+def _target(response: CachedResponse) -> str:
+    return response.url or response.request.url
+
+
 def _record(headers: list[tuple[str, str]], block: bytes) -> bytes:
     lines = ["WARC/1.1", *(f"{name}: {_line(value)}" for name, value in headers)]
     lines.append(f"Content-Length: {len(block)}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8") + block + b"\r\n\r\n"
+
+
+def _http_head(start: str, fields: list[tuple[str, str]]) -> bytes:
+    lines = [start, *(f"{_line(name)}: {_line(value)}" for name, value in fields)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
+
+
+def _http_response(response: CachedResponse) -> tuple[bytes, bytes]:
+    """The HTTP message's head and body: each header field on its own line, as received."""
+    body = response.content or b""
+    fields = [
+        (name, value) for name, value in response.header_fields if name.lower() not in _WIRE_HEADERS
+    ]
+    fields.append(("Content-Length", str(len(body))))
+    # RFC 9112 §4: the space before the reason stays when the reason is empty.
+    status = f"HTTP/1.1 {response.status_code} {response.reason or ''}"
+    return _http_head(status, fields), body
+
+
+def _http_request(request: CachedRequest) -> bytes:
+    parts = urlsplit(request.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    fields = list(request.headers.items())
+    if "Host" not in request.headers and parts.netloc:
+        fields.insert(0, ("Host", parts.netloc.rpartition("@")[2]))
+    return _http_head(f"{request.method} {target} HTTP/1.1", fields) + (request.body or b"")
 
 
 def _warcinfo_record(record_id: str, filename: str) -> bytes:
@@ -128,29 +295,4 @@ def _warcinfo_record(record_id: str, filename: str) -> bytes:
             ("Content-Type", "application/warc-fields"),
         ],
         fields,
-    )
-
-
-def _response_record(response: CachedResponse, info_id: str) -> bytes:
-    body = response.content or b""
-    head = [f"HTTP/1.1 {response.status_code} {_line(response.reason or '')}"]
-    head += [
-        f"{_line(name)}: {_line(value)}"
-        for name, value in response.headers.items()
-        if name.lower() not in _WIRE_HEADERS
-    ]
-    head.append(f"Content-Length: {len(body)}")
-    block = ("\r\n".join(head) + "\r\n\r\n").encode("latin-1", "replace") + body
-    return _record(
-        [
-            ("WARC-Type", "response"),
-            ("WARC-Record-ID", _record_id()),
-            ("WARC-Warcinfo-ID", info_id),
-            ("WARC-Date", _warc_date(response.created_at)),
-            ("WARC-Target-URI", response.url or response.request.url),
-            ("Content-Type", "application/http;msgtype=response"),
-            ("WARC-Payload-Digest", _digest(body)),
-            ("WARC-Block-Digest", _digest(block)),
-        ],
-        block,
     )

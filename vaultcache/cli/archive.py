@@ -171,8 +171,9 @@ def _show_warc(report: WarcReport, *, as_json: bool) -> int:
         emit_json(_as_dict(report))
     else:
         print(
-            f"wrote {report.records} WARC response records to {report.path} "
-            "(DECRYPTED plaintext, mode 0600)"
+            f"wrote {report.records} WARC response records ({report.revisits} of them revisits "
+            f"of an identical payload), {report.redirects} redirect hops and "
+            f"{report.requests} request records to {report.path} (DECRYPTED plaintext, mode 0600)"
         )
     _list_skipped(report.unreadable, "could not be read and were not exported")
     return 1 if report.unreadable else 0

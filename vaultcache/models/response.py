@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal
 
@@ -15,12 +16,64 @@ from vaultcache.models.request import CachedRequest, _headers
 
 #: How many redirect keys one entry keeps (see ``CachedResponse.redirect_keys``).
 MAX_REDIRECT_KEYS: Final = 30
+#: How many header fields (``CachedResponse.header_fields``) one stored response may hold.
+MAX_HEADER_FIELDS: Final = 1000
+
+#: Header fields as sent: ordered (name, value) pairs, a repeated field once per line.
+HeaderFields = list[tuple[str, str]]
 
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+def _fields_of(headers: Mapping[str, str]) -> HeaderFields:
+    return list(headers.items())
+
+
+def received_fields(response: requests.Response) -> HeaderFields:
+    """The header fields of `response` in the order received, repeated fields apart.
+
+    The first of these that agrees with ``response.headers`` (so nothing changed them since):
+    the message http.client parsed (every field line in order, names as sent), then urllib3's
+    ``raw.headers`` (repeated fields apart, but grouped under the first of their name); else,
+    for responses not from the network (requests-mock, hand-built), ``response.headers``.
+    """
+    if isinstance(response, CachedResponse):
+        return list(response.header_fields)
+    expected = {name.lower(): value for name, value in response.headers.items()}
+    raw = getattr(response, "raw", None)
+    message = getattr(getattr(raw, "_original_response", None), "msg", None)
+    for source in (message, getattr(raw, "headers", None)):
+        fields = _text_pairs(source)
+        if fields is not None and joined_fields(fields) == expected:
+            return fields
+    return _fields_of(response.headers)
+
+
+def _text_pairs(headers: Any) -> HeaderFields | None:
+    """``headers.items()`` if it gives (text, text) pairs, else None."""
+    items = getattr(headers, "items", None)
+    if not callable(items):
+        return None
+    fields = list(items())
+    if all(
+        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is type(pair[1]) is str
+        for pair in fields
+    ):
+        return fields
+    return None
+
+
+def joined_fields(fields: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """`fields` as requests shows them: lower-case names, repeated values joined by ", "."""
+    joined: dict[str, str] = {}
+    for name, value in fields:
+        key = name.lower()
+        joined[key] = f"{joined[key]}, {value}" if key in joined else value
+    return joined
 
 
 # on_setattr NO_OP: requests and the session set attributes on every hit; converters and
@@ -34,6 +87,12 @@ class CachedResponse(requests.Response):
     stored under the URL's own key (docs/http-caching.md, "Vary"). ``redirect_keys`` are the
     keys of the redirects that led to this response: a redirect record in the store is
     followed only to an entry that names it, so a forged record is a miss.
+
+    ``headers`` behaves as in requests (repeated fields joined by ", "); ``header_fields``
+    keeps the fields as the origin sent them (order, case, and each repeated field apart),
+    for archives. Left out, it is derived from ``headers``. The session keeps the two in
+    step when it redacts or revalidates an entry; whoever changes ``headers`` of a stored
+    response by hand changes ``header_fields`` too.
     """
 
     url: str = ""
@@ -54,6 +113,9 @@ class CachedResponse(requests.Response):
     cache_key: str = ""
     variant_group: str | None = None
     redirect_keys: list[str] = attrs.field(factory=list)
+    header_fields: HeaderFields = attrs.field(
+        default=attrs.Factory(lambda self: _fields_of(self.headers), takes_self=True)
+    )
     #: The body as it lies in the store, while it has not been read (see ``attach_body``).
     stored_body: Any = attrs.field(default=None, eq=False, repr=False)
 
@@ -105,6 +167,7 @@ class CachedResponse(requests.Response):
                 for r in (response.history if with_history else [])
             ],
             cache_key=cache_key,
+            header_fields=received_fields(response),
         )
 
     @property

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["HOP_BY_HOP", "storable_headers"]
+__all__ = ["HOP_BY_HOP", "storable_fields", "storable_headers"]
 
 #: Fields that describe one connection, never the response (RFC 9110 §7.6.1).
 HOP_BY_HOP = frozenset(
@@ -16,17 +16,26 @@ HOP_BY_HOP = frozenset(
 
 def storable_headers(headers: Mapping[str, str]) -> CaseInsensitiveDict[str]:
     """`headers` without hop-by-hop fields and without the fields `Connection` names."""
-    named = {
-        name.strip().lower()
-        for value in _values(headers, "connection")
-        for name in value.split(",")
-        if name.strip()
-    }
-    dropped = HOP_BY_HOP | named
+    dropped = _dropped(headers.items())
     return CaseInsensitiveDict(
         {name: value for name, value in headers.items() if name.lower() not in dropped}
     )
 
 
-def _values(headers: Mapping[str, str], wanted: str) -> list[str]:
-    return [value for name, value in headers.items() if name.lower() == wanted]
+def storable_fields(fields: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The same for header fields as a list of (name, value) pairs, in their order."""
+    fields = list(fields)
+    dropped = _dropped(fields)
+    return [(name, value) for name, value in fields if name.lower() not in dropped]
+
+
+def _dropped(fields: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """Hop-by-hop names and the names every `Connection` field lists, lower-case."""
+    named = {
+        name.strip().lower()
+        for field, value in fields
+        if field.lower() == "connection"
+        for name in value.split(",")
+        if name.strip()
+    }
+    return HOP_BY_HOP | named

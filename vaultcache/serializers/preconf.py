@@ -23,7 +23,7 @@ import cattrs
 from requests.structures import CaseInsensitiveDict
 
 from vaultcache.models import CachedRequest, CachedResponse
-from vaultcache.models.response import MAX_REDIRECT_KEYS
+from vaultcache.models.response import MAX_HEADER_FIELDS, MAX_REDIRECT_KEYS, HeaderFields
 from vaultcache.serializers.pipeline import Stage
 
 __all__ = [
@@ -154,6 +154,7 @@ def _response_unstructurer(
             "cache_key": response.cache_key,
             "variant_group": response.variant_group,
             "redirect_keys": list(response.redirect_keys),
+            "header_fields": _unstructure_fields(response),
         }
         return _drop_none(data) if omit_none else data
 
@@ -193,6 +194,7 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             cache_key=_text(data.get("cache_key", ""), "cache_key"),
             variant_group=None if group is None else _text(group, "variant_group"),
             redirect_keys=_texts(data.get("redirect_keys", []), "redirect_keys"),
+            **_structure_fields(data.get("header_fields")),
         )
 
     return structure
@@ -225,6 +227,33 @@ def _structure_headers(value: Any) -> CaseInsensitiveDict[str]:
     if not all(type(k) is str and type(v) is str for k, v in headers.items()):
         raise TypeError("header names and values must be text")
     return CaseInsensitiveDict(headers)
+
+
+def _unstructure_fields(response: CachedResponse) -> list[list[str]]:
+    """The header fields as [name, value] pairs, in order (stored even when ``headers`` has
+    the same: some encodings, as yaml's, do not keep the order of a mapping's keys)."""
+    fields = response.header_fields
+    if len(fields) > MAX_HEADER_FIELDS:
+        raise ValueError(f"a response may have at most {MAX_HEADER_FIELDS} header fields")
+    return [[name, value] for name, value in fields]
+
+
+def _structure_fields(value: Any) -> dict[str, HeaderFields]:
+    """``header_fields=`` for CachedResponse; nothing for entries written without them, which
+    CachedResponse then derives from ``headers``."""
+    if value is None:
+        return {}
+    if not isinstance(value, list) or len(value) > MAX_HEADER_FIELDS:
+        raise ValueError(f"header_fields must be a list of at most {MAX_HEADER_FIELDS} fields")
+    fields = []
+    for field in value:
+        if not isinstance(field, list | tuple) or len(field) != 2:
+            raise ValueError("a header field must be a [name, value] pair")
+        name, text = field
+        if type(name) is not str or type(text) is not str:
+            raise TypeError("header names and values must be text")
+        fields.append((name, text))
+    return {"header_fields": fields}
 
 
 def _structure_bytes(value: Any, _: Any) -> bytes:
