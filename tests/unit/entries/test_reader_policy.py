@@ -1,0 +1,145 @@
+"""The reader policy: an entry's header chooses what to try, never what to trust.
+
+Someone who can write the store but has no key can plant any header; what they plant is never
+served, and what they cannot prove damaged is never deleted either.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from vaultcache import CachedResponse, generate_key
+from vaultcache.backends.memory import MemoryStorage
+from vaultcache.cache import BaseCache
+from vaultcache.entries import EntryWriter, parse_header
+from vaultcache.keys import KeyRing
+from vaultcache.serializers import build_pipeline
+
+KEY = generate_key()
+
+
+def _cache(spec: str = "zstd+aesgcm", chunks: MemoryStorage | None = None) -> BaseCache:
+    cache = BaseCache(
+        "policy",
+        responses=MemoryStorage(),
+        redirects=MemoryStorage(),
+        chunks=chunks or MemoryStorage(),
+    )
+    cache.serializer = build_pipeline(spec, keys=KeyRing([KEY]))
+    return cache
+
+
+def _planted(spec: str, key: str | None = None, body: bytes = b"planted") -> bytes:
+    """A head written by someone with their own pipeline (and key), not the cache's."""
+    keys = KeyRing([key]) if key else None
+    response = CachedResponse(
+        url="https://bank.example/", status_code=200, content=body, cache_key="k"
+    )
+    writer = EntryWriter(build_pipeline(spec, keys=keys), response, None)
+    writer.write(body)
+    return writer.head()
+
+
+@pytest.mark.parametrize("spec", ["msgpack", "json+zstd", "zstd", "signed+zstd"])
+def test_an_unauthenticated_entry_planted_for_an_authenticating_cache_is_never_served(
+    spec: str,
+) -> None:
+    cache = _cache()
+    cache.storage["k"] = planted = _planted(spec, key=KEY if "signed" in spec else None)
+
+    assert cache.get_response("k") is None
+    assert cache.storage["k"] == planted  # a refusal, not proof of damage: kept
+    assert cache.stats.kept == 1
+
+
+def test_an_unauthenticated_cache_reads_unauthenticated_entries_of_other_specs() -> None:
+    cache = _cache("json")
+    cache.storage["k"] = _planted("msgpack+zstd")
+
+    response = cache.get_response("k")
+
+    assert response is not None
+    assert response.content == b"planted"
+
+
+def test_an_entry_under_a_stranger_key_is_kept_unread() -> None:
+    cache = _cache()
+    cache.storage["k"] = _planted("zstd+aesgcm", key=generate_key())
+
+    assert cache.get_response("k") is None
+    assert "k" in cache.storage
+    assert cache.stats.kept == 1
+
+
+@pytest.mark.parametrize(
+    ("stage", "outcome"), [("nosuch", "MissingStageError"), ("pickle", "RefusedSpecError")]
+)
+def test_an_entry_naming_an_unusable_stage_is_kept_unread(stage: str, outcome: str) -> None:
+    cache = _cache()
+    head = _planted("zstd+aesgcm", key=KEY)
+    spec = parse_header(head)[0].spec
+    # "msgpack+zstd+aesgcm" -> a spec naming a stage that is missing, or that the builder
+    # refuses (pickle where the format goes is fine; pickle after zstd is not).
+    forged = head.replace(f"spec={spec} ".encode(), f"spec=msgpack+{stage}+zstd+aesgcm ".encode())
+    cache.storage["k"] = forged
+
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the type is checked below
+        cache.read_entry("k", forged)
+
+    assert type(caught.value).__name__ == outcome
+    assert cache.get_response("k") is None
+    assert cache.storage["k"] == forged
+
+
+class CountingStorage(MemoryStorage):
+    """Counts reads, to show what touches bodies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def __getitem__(self, key: str) -> bytes:
+        self.reads += 1
+        return super().__getitem__(key)
+
+
+@pytest.fixture
+def full_cache() -> tuple[BaseCache, CountingStorage]:
+    chunks = CountingStorage()
+    cache = _cache(chunks=chunks)
+    for index in range(20):
+        body = bytes([index]) * (3 * 1024 * 1024)
+        cache.save_response(
+            CachedResponse(url=f"https://example.org/{index}", content=body, cache_key=f"k{index}")
+        )
+    chunks.reads = 0
+    return cache, chunks
+
+
+def test_listing_and_counting_read_no_body(full_cache: tuple[BaseCache, CountingStorage]) -> None:
+    cache, chunks = full_cache
+
+    assert len(cache.urls) == 20
+    assert cache.response_count(check_expiry=True) == 20
+    assert sum(1 for _ in cache.filter(expired=False)) == 20
+    assert [response.size for response in cache.values()] == [3 * 1024 * 1024] * 20
+
+    assert chunks.reads == 0
+
+
+def test_saving_a_stored_response_again_keeps_its_chunks(
+    full_cache: tuple[BaseCache, CountingStorage],
+) -> None:
+    cache, chunks = full_cache
+    stored_chunks = dict(chunks.items())
+    response = cache.get_response("k3")
+    assert response is not None
+
+    response.reason = "Revalidated"
+    cache.save_response(response)  # same spec and key: a new head, the same chunks
+
+    assert dict(chunks.items()) == stored_chunks
+    again = cache.get_response("k3")
+    assert again is not None
+    assert again.reason == "Revalidated"
+    assert again.content == bytes([3]) * (3 * 1024 * 1024)
