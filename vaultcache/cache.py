@@ -17,6 +17,7 @@ import fnmatch
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,7 +33,9 @@ from vaultcache.entries import (
     EntryWriter,
     ReaderPolicy,
     chunk_keys,
+    parse_header,
     read_entry,
+    split_chunk_key,
 )
 from vaultcache.errors import EntryError, ForeignEntryError, describe
 from vaultcache.models import CachedResponse
@@ -47,6 +50,9 @@ __all__ = ["BaseCache", "CacheStats"]
 logger = logging.getLogger(__name__)
 
 KeyFunction = Callable[..., str]
+
+#: Seconds an unclaimed body chunk is left alone (another process may be writing its entry).
+ORPHAN_GRACE = 3600.0
 
 
 @attrs.define
@@ -327,8 +333,33 @@ class BaseCache:
         self._delete_chunks(key, previous, keep=set(chunk_keys(key, head)))
         for redirect_key in writer.redirect_keys:
             self.redirect_storage[redirect_key] = key.encode("utf-8")
-        if self.retention is not None:
-            self.retention.after_write(self.storage)
+        if self.retention is not None and self.retention.after_write(self.storage):
+            self.collect_orphan_chunks()
+
+    def collect_orphan_chunks(self, *, min_age: float = ORPHAN_GRACE) -> int:
+        """Delete body chunks that no stored entry names, once older than `min_age` seconds.
+
+        Such chunks are left by an entry that retention evicted (it removes entries, not their
+        bodies) or by a process that stopped while it wrote one. The grace keeps the chunks of
+        a body another process is still writing (its entry is stored last). Chunks whose
+        storage does not know when they were written are left alone. Returns how many went.
+        """
+        storage = self.chunk_storage
+        if storage is None:
+            return 0
+        now = time.time()
+        owners: dict[str, str | None] = {}
+        doomed = []
+        for stats in storage.entry_stats():
+            parts = split_chunk_key(stats.key)
+            if parts is None or stats.created is None or now - stats.created < min_age:
+                continue
+            key, entry_id, _ = parts
+            if key not in owners:
+                owners[key] = _entry_id(self.storage.get(key))
+            if owners[key] != entry_id:
+                doomed.append(stats.key)
+        return storage.bulk_delete(doomed) if doomed else 0
 
     def _serializer_(self) -> Any:
         if self._serializer is None:
@@ -499,6 +530,16 @@ class BaseCache:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}({self.cache_name!r})>"
+
+
+def _entry_id(head: bytes | None) -> str | None:
+    """The entry id an (unverified) head names; None without a readable header."""
+    if head is None:
+        return None
+    try:
+        return parse_header(head)[0].entry_id
+    except EntryError:
+        return None
 
 
 def _get_request(url: str) -> requests.PreparedRequest:

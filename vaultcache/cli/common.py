@@ -32,6 +32,8 @@ def open_session(args: argparse.Namespace) -> CachedSession:
     kwargs = settings.session_kwargs()
     if getattr(args, "cache", None):
         kwargs["cache_name"] = args.cache
+    if getattr(args, "serializer", None):
+        kwargs["serializer"] = args.serializer
     return CachedSession(**kwargs)
 
 

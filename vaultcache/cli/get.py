@@ -31,6 +31,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("url", metavar="URL")
     add_cache_arguments(parser)
     parser.add_argument(
+        "--serializer",
+        metavar="SPEC",
+        help="spec that new entries are written with (any spec that wrote an entry reads it)",
+    )
+    parser.add_argument(
         "-i", "--include", action="store_true", help="print the status line and headers first"
     )
     mode = parser.add_mutually_exclusive_group()

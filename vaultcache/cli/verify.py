@@ -178,8 +178,12 @@ def _purge(args: argparse.Namespace) -> int:
 def _vacuum(args: argparse.Namespace) -> int:
     opened = open_existing(args)
     try:
+        orphans = opened.cache.collect_orphan_chunks()
+        if orphans:
+            print(f"deleted {plural(orphans, 'body chunk')} that no entry names")
         storages: dict[str, Any] = {}
-        for storage in (opened.cache.storage, opened.cache.redirect_storage):
+        cache = opened.cache
+        for storage in (cache.storage, cache.redirect_storage, cache.chunk_storage):
             if callable(getattr(storage, "vacuum", None)):
                 # Tables of one sqlite file share it: one VACUUM rebuilds the whole file.
                 storages.setdefault(str(getattr(storage, "path", id(storage))), storage)

@@ -17,8 +17,14 @@ from vaultcache.backends.base import BaseStorage
 from vaultcache.entries.body import BodyWriter, ChunkedBody
 from vaultcache.entries.header import BodyLayout, EntryHeader, parse_header
 from vaultcache.entries.reader import ReaderPolicy
-from vaultcache.entries.records import RecordCodec, meta_context
-from vaultcache.errors import DecodeError, EntryError, ForeignEntryError, IntegrityError
+from vaultcache.entries.records import CHUNK_SIZE, RecordCodec, meta_context
+from vaultcache.errors import (
+    DecodeError,
+    EncodeError,
+    EntryError,
+    ForeignEntryError,
+    IntegrityError,
+)
 from vaultcache.models import CachedResponse
 from vaultcache.serializers.pipeline import SerializerPipeline
 
@@ -223,11 +229,17 @@ class EntryWriter:
                 self._put(index, record)
 
     def head(self) -> bytes:
-        """Finish the body and return the head to store (nothing is stored by this call)."""
+        """Finish the body and return the head to store (nothing is stored by this call).
+
+        EncodeError when the body, or one chunk of it, is larger than a stage may expand on
+        reading (its ``max_size``): stored, it could never be read back.
+        """
         if self._adopted is not None:
             layout, inline = self._adopted, b""
         else:
             layout, inline = self._body.finish()
+        largest = len(inline) if layout.mode == "inline" else min(layout.size, CHUNK_SIZE)
+        _check_readable_size(self.pipeline, largest)
         self.header = self.header.with_body(layout)
         meta: Any = attrs.evolve(self.response, content=inline)
         line = self.header.encode()
@@ -253,6 +265,18 @@ class EntryWriter:
         if self.chunks is not None and self._stored:
             self.chunks.bulk_delete(self._stored)
             self._stored.clear()
+
+
+def _check_readable_size(pipeline: SerializerPipeline, size: int) -> None:
+    for stage in pipeline.stages:
+        limit = getattr(stage, "max_size", None)
+        if isinstance(limit, int) and size > limit:
+            name = getattr(stage, "name", type(stage).__name__)
+            raise EncodeError(
+                f"a body of {size} bytes is more than stage {name!r} may read back "
+                f"(max_size {limit}); not stored",
+                stage=name,
+            )
 
 
 def _source_key(body: ChunkedBody, index: int) -> str | None:

@@ -23,7 +23,7 @@ def _cache(spec: str = "zstd+aesgcm", chunks: MemoryStorage | None = None) -> Ba
         "policy",
         responses=MemoryStorage(),
         redirects=MemoryStorage(),
-        chunks=chunks or MemoryStorage(),
+        chunks=chunks if chunks is not None else MemoryStorage(),
     )
     cache.serializer = build_pipeline(spec, keys=KeyRing([KEY]))
     return cache
@@ -143,3 +143,21 @@ def test_saving_a_stored_response_again_keeps_its_chunks(
     assert again is not None
     assert again.reason == "Revalidated"
     assert again.content == bytes([3]) * (3 * 1024 * 1024)
+
+
+def test_chunks_of_evicted_entries_are_collected_after_the_grace() -> None:
+    from vaultcache.retention import Retention
+
+    chunks = MemoryStorage()
+    cache = _cache(chunks=chunks)
+    body = b"x" * (2 * 1024 * 1024)
+    cache.save_response(CachedResponse(url="https://example.org/a", content=body, cache_key="a"))
+    chunks_of_a = set(chunks)
+    cache.retention = Retention(max_entries=1, slack=0)
+    cache.save_response(CachedResponse(url="https://example.org/b", content=body, cache_key="b"))
+
+    assert list(cache.storage) == ["b"]  # "a" evicted; its chunks are young, so still there
+    assert chunks_of_a <= set(chunks)
+    assert cache.collect_orphan_chunks(min_age=0) == len(chunks_of_a)
+    assert not chunks_of_a & set(chunks)
+    assert cache.get_response("b").content == body  # the living entry keeps its chunks
