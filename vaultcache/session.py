@@ -43,6 +43,7 @@ from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
 from vaultcache.serializers.pipeline import SerializerPipeline
+from vaultcache.streaming import StreamedEntry, declared_length, encoded
 
 __all__ = ["DEFAULT_SERIALIZER", "CacheMixin", "CachedSession"]
 
@@ -532,14 +533,14 @@ class CacheMixin:
         if not streamed:
             self._save(cached, request, group, redirect_keys)
             return
-        sink = _StreamedEntry(self, cached, self._join_variants(cached, request, group))
+        variant_key = self._join_variants(cached, request, group)
         try:
-            sink.writer = self.cache.entry_writer(cached, redirect_keys)
+            sink = StreamedEntry(self.cache, cached, redirect_keys, variant_key)
         except (BackendError, EncodeError) as exc:
             logger.warning("cache write failed, response not stored: %s", exc)
             return
         response.raw = StreamRecorder(
-            response.raw, _encoded(response), sink, _declared_length(request, response)
+            response.raw, encoded(response), sink, declared_length(request, response)
         )
 
     def _refresh_later(
@@ -594,52 +595,6 @@ class CacheMixin:
 
 class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
     """A ``requests.Session`` with an encrypted, compressed cache. See :class:`CacheMixin`."""
-
-
-class _StreamedEntry:
-    """The entry a streamed miss becomes: chunks stored as the caller reads, the head at the
-    end, then the copy under its Vary variant key (read back from the store, chunk by chunk)."""
-
-    def __init__(self, session: CacheMixin, cached: CachedResponse, variant_key: str | None):
-        self.session = session
-        self.cached = cached
-        self.variant_key = variant_key
-        self.writer: Any = None
-
-    def write(self, data: bytes) -> None:
-        """Seal and store the next piece."""
-        self.writer.write(data)
-
-    def commit(self) -> None:
-        """Store the head; then the variant's copy."""
-        cache = self.session.cache
-        self.session._write(cache.commit, self.writer)
-        if self.variant_key is not None:
-            stored = self.session._read(self.cached.cache_key)
-            if stored is not None:
-                copy = attrs.evolve(stored, cache_key=self.variant_key)
-                self.session._write(cache.save_response, copy)
-
-    def abort(self) -> None:
-        """Delete the chunks stored so far."""
-        try:
-            self.writer.abort()
-        except BackendError as exc:
-            logger.warning("cache cleanup failed: %s", exc)
-
-
-def _encoded(response: requests.Response) -> bool:
-    return response.headers.get("Content-Encoding", "identity").strip().lower() != "identity"
-
-
-def _declared_length(request: requests.PreparedRequest, response: requests.Response) -> int | None:
-    """The body length the origin declared, when the decoded body must have exactly it."""
-    if (request.method or "").upper() == "HEAD" or _encoded(response):
-        return None
-    if "chunked" in response.headers.get("Transfer-Encoding", "").lower():
-        return None
-    length = response.headers.get("Content-Length", "").strip()
-    return int(length) if length.isdigit() else None
 
 
 class _DeferredEnvironment:
