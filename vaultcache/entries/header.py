@@ -51,7 +51,7 @@ _STAGE = (
 )
 _SPEC = re.compile(rf"{_STAGE}(?:\+{_STAGE}){{0,15}}")
 _LINE = re.compile(
-    rb"vaultcache/2 spec=(?P<spec>[^ ]{1,512}) key=(?P<key>-|[0-9a-f]{16}) "
+    rb"vaultcache/2 spec=(?P<spec>[!-~]{1,512}) key=(?P<key>-|[0-9a-f]{16}) "
     rb"entry=(?P<entry>[0-9a-f]{32}) "
     rb"body=(?P<body>inline|(?:chunks|packed)/[0-9]{1,8}/[0-9]{1,16})\n"
 )
