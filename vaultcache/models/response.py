@@ -183,7 +183,7 @@ class CachedResponse(requests.Response):
         return len(self._content or b"")
 
     @property
-    def content(self) -> bytes:  # type: ignore[override]
+    def content(self) -> bytes:
         """The body, read from the store on first use when it is still there."""
         if self._content is False:
             if getattr(self.raw, "started", False):
