@@ -9,14 +9,16 @@ hooks behave as they do on a plain ``requests.Session``.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import inspect
 import logging
 import os
+import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -25,7 +27,7 @@ import attrs
 import requests
 from requests.hooks import dispatch_hook
 
-from vaultcache import cache_keys, clock
+from vaultcache import cache_keys, clock, compat
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
@@ -59,7 +61,15 @@ _FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _DEFER_ENVIRONMENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "vaultcache_defer_environment", default=False
 )
+_UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "vaultcache_unverified", default=False
+)
 _NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
+#: What CacheMixin.wrap copies from the session it wraps (as requests-cache does).
+_WRAPPED_ATTRIBUTES = (
+    "adapters", "auth", "cert", "cookies", "headers", "hooks", "max_redirects", "params",
+    "proxies", "stream", "trust_env", "verify",
+)  # fmt: skip
 
 
 class CacheMixin:
@@ -67,18 +77,19 @@ class CacheMixin:
 
     `serializer` is a spec string (``"signed+zstd+fernet"``), a registered stage name, a
     SerializerPipeline or any object with dumps/loads; None means ``zstd+aesgcm``.
-    `backend` is a registered backend name or a BaseCache. Keyword arguments that the
-    next class's ``__init__`` does not take are backend options.
+    `backend` is a registered backend name or a BaseCache (None: sqlite). Keyword arguments
+    that the next class's ``__init__`` does not take are backend options. requests-cache's
+    old option names are accepted with a DeprecationWarning (:mod:`vaultcache.compat`).
     """
 
     def __init__(
         self,
         cache_name: str = "http_cache",
-        backend: str | BaseCache = "sqlite",
+        backend: str | BaseCache | None = "sqlite",
         serializer: Any = None,
         *,
         expire_after: Any = -1,
-        urls_expire_after: Mapping[str, Any] | None = None,
+        urls_expire_after: Mapping[str | re.Pattern[str], Any] | None = None,
         cache_control: bool = False,
         allowable_codes: Iterable[int] = (200,),
         allowable_methods: Iterable[str] = ("GET", "HEAD"),
@@ -93,8 +104,14 @@ class CacheMixin:
         keys: KeyRing | str | Iterable[str] | None = None,
         serializer_options: Mapping[str, Mapping[str, Any]] | None = None,
         retention: Retention | None = None,
+        read_only: bool = False,
+        autoclose: bool = True,
         **kwargs: Any,
     ) -> None:
+        kwargs = compat.session_options(kwargs)
+        stale_if_error = kwargs.pop("stale_if_error", stale_if_error)
+        match_headers = kwargs.pop("match_headers", match_headers)
+        retention = kwargs.pop("retention", retention)
         self.settings = CacheSettings(
             expire_after=expire_after,
             urls_expire_after=dict(urls_expire_after) if urls_expire_after else None,
@@ -113,6 +130,8 @@ class CacheMixin:
             key_fn=key_fn,
             stale_if_error=stale_if_error,
             stale_while_revalidate=stale_while_revalidate,
+            read_only=read_only,
+            autoclose=autoclose,
         )
         session_kwargs = _accepted_kwargs(super().__init__, kwargs)
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
@@ -122,7 +141,7 @@ class CacheMixin:
         self._credential_secret = secrets[0] if secrets else None
         self._older_credential_secrets = secrets[1:]
         self.backend_options = backend_options
-        self.cache = _init_backend(cache_name, backend, backend_options)
+        self.cache = _init_backend(cache_name, backend or "sqlite", backend_options)
         self.cache.serializer = pipeline
         self.cache.create_key = self.create_key
         if retention is not None:
@@ -143,6 +162,35 @@ class CacheMixin:
         from vaultcache.config import load_settings  # noqa: PLC0415 - config imports this module
 
         return cls(**load_settings(path).session_kwargs(**overrides))
+
+    @classmethod
+    def wrap(cls, original_session: requests.Session, **kwargs: Any) -> Self:
+        """A cached session with `original_session`'s adapters, auth, headers, cookies and the
+        other settings requests keeps on a session; `kwargs` are CachedSession arguments."""
+        session = cls(**kwargs)
+        for name in _WRAPPED_ATTRIBUTES:
+            setattr(session, name, getattr(original_session, name))
+        return session
+
+    @property
+    def expire_after(self) -> Any:
+        """The session's ``expire_after`` (an alias of ``settings.expire_after``)."""
+        return self.settings.expire_after
+
+    @expire_after.setter
+    def expire_after(self, value: Any) -> None:
+        self.settings.expire_after = value
+
+    @contextlib.contextmanager
+    def cache_disabled(self) -> Iterator[None]:
+        """Within the block this session neither reads nor writes its cache (not thread-safe:
+        it changes ``settings.disabled`` for every thread using the session)."""
+        previous = self.settings.disabled
+        self.settings.disabled = True
+        try:
+            yield
+        finally:
+            self.settings.disabled = previous
 
     def share_cache_of(self, other: CacheMixin) -> None:
         """Use `other`'s cache, settings, credential key and background refresher."""
@@ -189,6 +237,7 @@ class CacheMixin:
             ignored_parameters=ignored,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
+            verify=not _UNVERIFIED.get(),
         )
 
     # -- requests' entry points ---------------------------------------------------------------
@@ -237,8 +286,20 @@ class CacheMixin:
             }
         return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[misc, no-any-return]
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> AnyResponse:
-        """Answer from the cache when allowed, else send and store."""
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        *,
+        expire_after: Any = None,
+        only_if_cached: bool = False,
+        refresh: bool = False,
+        force_refresh: bool = False,
+        **kwargs: Any,
+    ) -> AnyResponse:
+        """Answer from the cache when allowed, else send and store.
+
+        Takes the per-request options of :meth:`request` too, for prepared requests.
+        """
         deferred = kwargs.get("proxies")
         if isinstance(deferred, _DeferredEnvironment):
             del kwargs["proxies"]
@@ -246,7 +307,28 @@ class CacheMixin:
             deferred = None
         if _FOLLOWING_REDIRECTS.get():
             return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
-        options = _OPTIONS.get() or RequestOptions()
+        options = (_OPTIONS.get() or RequestOptions()).given_to_send(
+            expire_after=expire_after,
+            only_if_cached=only_if_cached,
+            refresh=refresh,
+            force_refresh=force_refresh,
+        )
+        verify = kwargs.get("verify") if deferred is None else deferred.verify
+        if verify is None:
+            verify = getattr(self, "verify", True)
+        token = _UNVERIFIED.set(verify is False)
+        try:
+            return self._send(request, options, deferred, kwargs)
+        finally:
+            _UNVERIFIED.reset(token)
+
+    def _send(
+        self,
+        request: requests.PreparedRequest,
+        options: RequestOptions,
+        deferred: _DeferredEnvironment | None,
+        kwargs: dict[str, Any],
+    ) -> AnyResponse:
         cache_key = self.create_key(request)
         actions = CacheActions.from_request(
             cache_key,
@@ -437,7 +519,7 @@ class CacheMixin:
                 logger.info("origin failed; serving a stale response (stale-if-error)")
                 return cached  # type: ignore[return-value]
             raise
-        if response.status_code >= 500 and actions.stale_if_error(cached):
+        if actions.stale_instead_of(response, cached):
             logger.info("origin answered %s; serving a stale response", response.status_code)
             response.close()
             return cached  # type: ignore[return-value]
@@ -542,7 +624,7 @@ class CacheMixin:
                 with self._refresh_lock:
                     self._refreshing.discard(actions.cache_key)
 
-        self._refresher.submit(refresh)
+        self._refresher.submit(contextvars.copy_context().run, refresh)
 
     # -- what the caller gets -------------------------------------------------------------------
 
@@ -557,11 +639,15 @@ class CacheMixin:
         return dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call, no-any-return]
 
     def close(self) -> None:
-        """Close the session, its cache's connections and any background refresher."""
+        """Close the session, any background refresher, and (with ``autoclose``) its cache."""
         if self._refresher is not None:
             self._refresher.shutdown(wait=True)
-        self.cache.close()
+        if self.settings.autoclose:
+            self.cache.close()
         super().close()  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}(cache={self.cache!r}, settings={self.settings!r})>"
 
 
 class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
@@ -573,6 +659,11 @@ class _DeferredEnvironment:
 
     def __init__(self, *arguments: Any) -> None:
         self.arguments = arguments
+
+    @property
+    def verify(self) -> Any:
+        """The ``verify`` argument of the request (None: the session's)."""
+        return self.arguments[3]
 
     def merge(self, session: Any) -> dict[str, Any]:
         """Do the merge now, as requests would have done it."""

@@ -1,0 +1,81 @@
+"""requests-cache option names: renamed ones translated with a warning, refused ones named.
+
+CachedSession and the backend classes pass their keyword arguments through
+:func:`session_options` first, so a requests-cache script either runs unchanged or stops at
+once with one line that names the vaultcache way (docs/migrating.md lists every case).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from vaultcache.errors import ConfigError
+
+__all__ = ["check_decode_content", "session_options"]
+
+#: Old requests-cache names -> the current name (requests-cache warns about these too).
+_RENAMED = {
+    "old_data_on_error": "stale_if_error",
+    "include_get_headers": "match_headers",
+}
+
+#: Options vaultcache refuses, with the vaultcache way to get the same thing.
+_REFUSED = {
+    "content_root_key": (
+        "content_root_key only applies to decode_content=True, which vaultcache does not do "
+        "(bodies are stored as the exact bytes received); remove it"
+    ),
+}
+
+
+def session_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with requests-cache's old names translated (each with a DeprecationWarning).
+
+    Raises ConfigError for an option vaultcache deliberately lacks, naming what to use.
+    """
+    kwargs = dict(kwargs)
+    for old, new in _RENAMED.items():
+        if old in kwargs:
+            warnings.warn(f"{old}= is deprecated; use {new}=", DeprecationWarning, stacklevel=3)
+            if new in kwargs:
+                raise ConfigError(f"pass {new}= only, not both {old}= and {new}=", key=old)
+            kwargs[new] = kwargs.pop(old)
+    for name, hint in _REFUSED.items():
+        if kwargs.get(name) is not None:
+            raise ConfigError(hint, key=name)
+    if "max_cache_bytes" in kwargs:
+        kwargs["retention"] = _retention_from_max_bytes(kwargs)
+    check_decode_content(kwargs.pop("decode_content", False))
+    return kwargs
+
+
+def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:
+    from vaultcache.retention import Retention  # noqa: PLC0415 - retention imports backends
+
+    warnings.warn(
+        "max_cache_bytes= is deprecated; use retention=Retention(max_bytes=...)",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    if kwargs.get("retention") is not None:
+        raise ConfigError(
+            "pass retention= only, not both max_cache_bytes= and retention=",
+            key="max_cache_bytes",
+        )
+    return Retention(max_bytes=kwargs.pop("max_cache_bytes"))
+
+
+def check_decode_content(decode_content: object) -> None:
+    """Accept ``decode_content=False``; refuse True, which vaultcache cannot honour.
+
+    requests-cache's ``decode_content=True`` stores JSON bodies decoded, so a text serializer
+    shows them readably. vaultcache stores every body as the exact bytes received (and
+    encrypted, so nothing in the store is readable anyway): that is ``decode_content=False``.
+    """
+    if decode_content is not False:
+        raise ConfigError(
+            "vaultcache stores bodies as the exact bytes received (decode_content=False); "
+            "remove decode_content=True, and use `vaultcache inspect` to read an entry",
+            key="decode_content",
+        )
