@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from vaultcache.compat import check_decode_content
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
 
 __all__ = [
@@ -119,6 +120,11 @@ class SerializerPipeline:
         self.is_binary = is_binary if is_binary is not None else _ends_binary(self.stages[-1])
         self._dumps = tuple((stage_name(stage), stage.dumps) for stage in self.stages)
         self._loads = tuple((stage_name(stage), stage.loads) for stage in reversed(self.stages))
+
+    def set_decode_content(self, decode_content: bool) -> None:
+        """requests-cache's switch: False is what vaultcache always does (the exact bytes
+        received are stored); True is refused (see docs/migrating.md)."""
+        check_decode_content(decode_content)
 
     def dumps(self, value: Any) -> Any:
         """Run every stage's ``dumps``, first to last.
