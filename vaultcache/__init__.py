@@ -4,6 +4,7 @@ from vaultcache._version import __version__
 from vaultcache.cache import BaseCache
 from vaultcache.errors import (
     ConfigError,
+    ConfigTypeError,
     DecodeError,
     EncodeError,
     EntryError,
@@ -39,6 +40,7 @@ __all__ = [
     "CachedResponse",
     "CachedSession",
     "ConfigError",
+    "ConfigTypeError",
     "DecodeError",
     "EncodeError",
     "EntryError",

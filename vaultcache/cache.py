@@ -21,9 +21,11 @@ import requests
 
 from vaultcache import clock
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
 from vaultcache.errors import EntryError
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
+from vaultcache.saving import to_store
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -138,6 +140,8 @@ class BaseCache:
         self.redirect_storage: BaseStorage = redirects if redirects is not None else MemoryStorage()
         self.serializer: Any = None
         self.create_key: KeyFunction | None = None
+        #: Credentials taken out of live responses given to save_response (the session's).
+        self.ignored_parameters: tuple[str, ...] = DEFAULT_IGNORED_PARAMETERS
         self.stats = CacheStats()
 
     # -- the two mappings, as requests-cache users know them ---------------------------------
@@ -190,8 +194,25 @@ class BaseCache:
             return default
         return response
 
-    def save_response(self, response: CachedResponse, redirect_keys: Iterable[str] = ()) -> None:
-        """Store `response` under its ``cache_key``; map each of `redirect_keys` to it."""
+    def save_response(
+        self,
+        response: CachedResponse | requests.Response,
+        cache_key: str | None = None,
+        expires: datetime | None = None,
+        *,
+        redirect_keys: Iterable[str] = (),
+    ) -> None:
+        """Store `response` under `cache_key` (default: its own); map each of `redirect_keys`
+        to it. A live ``requests.Response`` is copied first (:func:`vaultcache.saving.to_store`).
+        """
+        response, redirect_keys = to_store(
+            response,
+            cache_key,
+            expires,
+            redirect_keys,
+            key_function=self._key_function,
+            ignored_parameters=self.ignored_parameters,
+        )
         if not response.cache_key:
             raise ValueError("a response needs its cache_key set before it is saved")
         redirect_keys = [key for key in redirect_keys if key != response.cache_key]

@@ -27,14 +27,14 @@ import attrs
 import requests
 from requests.hooks import dispatch_hook
 
-from vaultcache import cache_keys, clock, compat
+from vaultcache import cache_keys, clock, compat, saving
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
 from vaultcache.errors import EncodeError, KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
-from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
+from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
 from vaultcache.policy.settings import CacheSettings, RequestOptions
@@ -144,6 +144,7 @@ class CacheMixin:
         self.cache = _init_backend(cache_name, backend or "sqlite", backend_options)
         self.cache.serializer = pipeline
         self.cache.create_key = self.create_key
+        self.cache.ignored_parameters = self._ignored_parameters()
         if retention is not None:
             self.cache.retention = retention
             retention.attach(self.cache.storage)
@@ -452,11 +453,11 @@ class CacheMixin:
         variant_key = self.create_key(request, vary=fields) if fields else cached.cache_key
         if variant_key == cached.cache_key:
             cached.variant_group = None
-            self._write(self.cache.save_response, cached, redirect_keys)
+            self._write(self._save_one, cached, redirect_keys)
             return
         cached.variant_group = group or secrets.token_hex(8)
-        self._write(self.cache.save_response, cached, redirect_keys)
-        self._write(self.cache.save_response, attrs.evolve(cached, cache_key=variant_key))
+        self._write(self._save_one, cached, redirect_keys)
+        self._write(self._save_one, attrs.evolve(cached, cache_key=variant_key), ())
 
     # -- storage failures never fail a request ------------------------------------------------
 
@@ -488,6 +489,9 @@ class CacheMixin:
                 self._write(self.cache.delete, old_key)
                 return cached
         return None
+
+    def _save_one(self, cached: CachedResponse, redirect_keys: Iterable[str]) -> None:
+        self.cache.save_response(cached, redirect_keys=redirect_keys)
 
     def _write(self, operation: Callable[..., Any], *args: Any) -> None:
         try:
@@ -560,7 +564,8 @@ class CacheMixin:
         if store:
             cached.expires = expires
             cached.created_at = actions.now  # validated now: its age starts again
-            cached.cache_key = actions.cache_key
+            if actions.cache_key not in cached.redirect_keys:  # else it stays at its final URL
+                cached.cache_key = actions.cache_key
             self._save(cached, request, cached.variant_group)
         else:
             self._write(self.cache.delete, actions.cache_key)
@@ -578,16 +583,21 @@ class CacheMixin:
         stream: bool,
     ) -> None:
         redirect_keys = [self.create_key(r.request) for r in response.history if r.request]
+        if redirect_keys and response.request is not None:
+            # Stored once, under the final URL's own key; the redirecting requests' keys
+            # lead to it through cache.redirects.
+            request = response.request
+            response.cache_key = self.create_key(request)  # type: ignore[attr-defined]
 
         def save(body: bytes | None = None) -> None:
             cached = CachedResponse.from_response(
                 response,
-                cache_key=actions.cache_key,
+                cache_key=response.cache_key,  # type: ignore[attr-defined]
                 expires=expires,
                 created_at=actions.now,
                 content=body,
             )
-            redacted = _redacted(cached, self._ignored_parameters())
+            redacted = saving.redacted(cached, self._ignored_parameters())
             self._save(redacted, request, group, redirect_keys)
 
         if stream and not response._content_consumed:  # type: ignore[attr-defined]
@@ -678,25 +688,6 @@ class _DeferredEnvironment:
 _KEEP_ON_304 = frozenset(
     {"content-length", "content-encoding", "transfer-encoding", "content-range"}
 )
-
-
-def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
-    """`cached` as it may be stored: no credentials in its URLs and request, no hop-by-hop
-    header fields (RFC 9111 §3.1); the same for its history."""
-    request = cached.request
-    cached.headers = storable_headers(cached.headers)
-    cached.url = cache_keys.redact_url(cached.url, names)
-    cached.request = CachedRequest(
-        method=request.method,
-        url=cache_keys.redact_url(request.url, names),
-        headers=cache_keys.redact_headers(request.headers, names),
-        body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
-    )
-    for header in ("Location", "Content-Location"):
-        if header in cached.headers:
-            cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
-    cached.history = [_redacted(item, names) for item in cached.history]
-    return cached
 
 
 #: Methods whose success invalidates stored responses (RFC 9110 §9.2.1: not safe).

@@ -300,3 +300,56 @@ def test_a_filter_fn_set_later_applies_to_stored_responses(make_session: Any, or
 
     assert session.get(url).from_cache is False
     assert session.cache.contains(url=url)
+
+
+# -- 3: the final URL of a redirect is its own entry (see also test_integration_redirects) ---
+
+
+def test_final_url_of_a_redirect_is_a_hit(make_session: Any, origin: Any) -> None:
+    session = make_session()
+    start = origin.url("/redirect/1/data/final-hit")
+    session.get(start)
+
+    final = session.get(origin.url("/data/final-hit"))
+
+    assert final.from_cache is True
+    assert session.cache.redirects[session.create_key(requests.Request("GET", start).prepare())]
+    assert session.cache.response_count() == 1
+
+
+# -- 4: save_response on a live response ----------------------------------------------------
+
+
+def test_save_response_takes_a_live_response(make_session: Any, origin: Any, clock: Any) -> None:
+    session = make_session()
+    url = origin.url("/data/saved-by-hand", api_key="secret-value")
+    live = requests.get(url, timeout=10)
+    expires = clock.current + timedelta(hours=1)
+
+    session.cache.save_response(live, cache_key=None, expires=expires)
+
+    hit = session.get(url)
+    assert hit.from_cache is True
+    assert hit.expires == expires
+    assert hit.content == live.content
+    assert "secret-value" not in hit.url  # redacted like every stored response
+
+
+def test_save_response_under_an_explicit_key(make_session: Any, origin: Any) -> None:
+    session = make_session()
+    live = requests.get(origin.url("/data/explicit-key"), timeout=10)
+
+    session.cache.save_response(live, "my-key")
+
+    assert session.cache.get_response("my-key").content == live.content
+
+
+def test_save_response_of_a_redirected_live_response(make_session: Any, origin: Any) -> None:
+    session = make_session()
+    start = origin.url("/redirect/1/data/saved-redirect")
+    live = requests.get(start, timeout=10)
+
+    session.cache.save_response(live)
+
+    assert session.get(start).from_cache is True
+    assert session.get(origin.url("/data/saved-redirect")).from_cache is True

@@ -20,6 +20,7 @@ EXPECTED = [
     "CachedResponse",
     "CachedSession",
     "ConfigError",
+    "ConfigTypeError",
     "DecodeError",
     "EncodeError",
     "EntryError",

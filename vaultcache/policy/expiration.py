@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Final, Literal, TypeAlias
 
-from vaultcache.errors import ConfigError
+from vaultcache.errors import ConfigError, ConfigTypeError
 
 __all__ = [
     "DO_NOT_CACHE",
@@ -86,7 +86,8 @@ _DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
 
 def _error(message: str, value: object, name: str) -> ConfigError:
     # The value itself is left out: it may be a long or sensitive string. Its type is enough.
-    return ConfigError(
+    kind = ConfigError if isinstance(value, int | float | str) else ConfigTypeError
+    return kind(
         f"{message} (got a value of type {type(value).__name__})", key=name, expected=_EXPECTED
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 import attrs
 
 from vaultcache.errors import ConfigError
+from vaultcache.policy.expiration import validate_expiration
 
 __all__ = ["CacheSettings", "RequestOptions"]
 
@@ -43,6 +44,10 @@ def _bool_or_seconds(value: Any) -> bool | float:
     )
 
 
+def _expiration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    validate_expiration(value, name=attribute.name)
+
+
 @attrs.define(kw_only=True)
 class CacheSettings:
     """Session-wide cache behaviour; each field is a CachedSession keyword of the same name.
@@ -51,7 +56,7 @@ class CacheSettings:
     session (False: the cache outlives it, for a cache shared by sessions).
     """
 
-    expire_after: Any = -1
+    expire_after: Any = attrs.field(default=-1, validator=_expiration)
     urls_expire_after: Mapping[str | re.Pattern[str], Any] | None = None
     cache_control: bool = False
     allowable_codes: tuple[int, ...] = attrs.field(default=DEFAULT_CODES, converter=_codes)

@@ -17,11 +17,15 @@ import, a plain ``storage[key] = value``) get no TTL.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
+
+import requests
 
 from vaultcache import clock
 from vaultcache.cache import BaseCache
 from vaultcache.models import CachedResponse
+from vaultcache.saving import to_store
 from vaultcache_redis.options import RedisOptions, parse_options
 from vaultcache_redis.storage import RedisStorage, entry_ttl
 
@@ -54,10 +58,25 @@ class RedisCache(BaseCache):
         remaining = (response.expires - clock.now()).total_seconds()
         return max(remaining, 0.0) + self.ttl_grace
 
-    def save_response(self, response: CachedResponse, redirect_keys: Iterable[str] = ()) -> None:
+    def save_response(
+        self,
+        response: CachedResponse | requests.Response,
+        cache_key: str | None = None,
+        expires: datetime | None = None,
+        *,
+        redirect_keys: Iterable[str] = (),
+    ) -> None:
         """Store `response` (and its redirects) with the TTL :meth:`ttl_for` gives."""
+        response, redirect_keys = to_store(
+            response,
+            cache_key,
+            expires,
+            redirect_keys,
+            key_function=self._key_function,
+            ignored_parameters=self.ignored_parameters,
+        )
         with entry_ttl(self.ttl_for(response)):
-            super().save_response(response, redirect_keys)
+            super().save_response(response, redirect_keys=redirect_keys)
 
 
 def redis_cache(cache_name: str = "http_cache", **options: Any) -> RedisCache:
