@@ -19,6 +19,7 @@ from vaultcache.session import CachedSession
 
 __all__ = [
     "clear",
+    "delete",
     "disabled",
     "enabled",
     "get_cache",
@@ -93,6 +94,12 @@ def clear() -> None:
     cache = get_cache()
     if cache is not None:
         cache.clear()
+
+
+def delete(*keys: str, **conditions: Any) -> int:
+    """Delete from the installed cache, as :meth:`BaseCache.delete`; 0 when none is installed."""
+    cache = get_cache()
+    return 0 if cache is None else cache.delete(*keys, **conditions)
 
 
 @contextlib.contextmanager

@@ -238,7 +238,7 @@ class CacheMixin:
             ignored_parameters=ignored,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
-            verify=not _UNVERIFIED.get(),
+            verify=kwargs.get("verify", not _UNVERIFIED.get()),
         )
 
     # -- requests' entry points ---------------------------------------------------------------
