@@ -12,7 +12,7 @@ from typing import Any
 
 from vaultcache.errors import ConfigError
 
-__all__ = ["check_decode_content", "session_options"]
+__all__ = ["backend_defaults", "check_decode_content", "session_options"]
 
 #: Old requests-cache names -> the current name (requests-cache warns about these too).
 _RENAMED = {
@@ -64,6 +64,18 @@ def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:
             key="max_cache_bytes",
         )
     return Retention(max_bytes=kwargs.pop("max_cache_bytes"))
+
+
+def backend_defaults(backend: object, serializer: Any, expire_after: Any) -> tuple[Any, Any]:
+    """`serializer` and `expire_after`, or where the session was given none (None, and the
+    default -1), those a backend object was built with (``SQLiteCache("c", serializer=...)``).
+    """
+    given: dict[str, Any] = getattr(backend, "session_options", None) or {}
+    if serializer is None:
+        serializer = given.get("serializer")
+    if expire_after == -1 and not isinstance(expire_after, bool):
+        expire_after = given.get("expire_after", expire_after)
+    return serializer, expire_after
 
 
 def check_decode_content(decode_content: object) -> None:

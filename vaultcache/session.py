@@ -109,6 +109,7 @@ class CacheMixin:
         **kwargs: Any,
     ) -> None:
         kwargs = compat.session_options(kwargs)
+        serializer, expire_after = compat.backend_defaults(backend, serializer, expire_after)
         stale_if_error = kwargs.pop("stale_if_error", stale_if_error)
         match_headers = kwargs.pop("match_headers", match_headers)
         retention = kwargs.pop("retention", retention)
