@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from vaultcache import clock
-from vaultcache.cache_keys import REDACTED
-from vaultcache.models import CachedRequest
 from vaultcache.policy.expiration import get_expiration_datetime
+from vaultcache.saving import has_redactions
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -60,7 +59,7 @@ def recreate_keys(cache: BaseCache) -> KeyRecreation:
         response = cache.get_response(old_key)
         if response is None:
             continue
-        if response.variant_group is not None or _has_redactions(response.request):
+        if response.variant_group is not None or has_redactions(response.request):
             report.skipped += 1
             continue
         new_key = create_key(response.request)
@@ -74,18 +73,9 @@ def recreate_keys(cache: BaseCache) -> KeyRecreation:
             leading += [
                 create_key(item.request)
                 for item in response.history
-                if not _has_redactions(item.request)
+                if not has_redactions(item.request)
             ]
             cache.save_response(response, new_key, redirect_keys=leading)
             cache.delete(old_key)
             report.moved += 1
     return report
-
-
-def _has_redactions(request: CachedRequest) -> bool:
-    body = request.body or b""
-    return (
-        REDACTED in request.url
-        or any(REDACTED in value for value in request.headers.values())
-        or REDACTED.encode() in (body if isinstance(body, bytes) else str(body).encode())
-    )

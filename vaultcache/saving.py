@@ -18,7 +18,7 @@ from vaultcache import cache_keys
 from vaultcache.models import CachedRequest, CachedResponse
 from vaultcache.policy.storable import storable_headers
 
-__all__ = ["redacted", "to_store"]
+__all__ = ["has_redactions", "redacted", "to_store"]
 
 
 def redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
@@ -38,6 +38,17 @@ def redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
             cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
     cached.history = [redacted(item, names) for item in cached.history]
     return cached
+
+
+def has_redactions(request: CachedRequest) -> bool:
+    """True when :func:`redacted` (or requests-cache) took a credential out of `request`:
+    its key, which depends on the credential, can no longer be computed from it."""
+    body = request.body or b""
+    return (
+        cache_keys.REDACTED in request.url
+        or any(cache_keys.REDACTED in value for value in request.headers.values())
+        or cache_keys.REDACTED.encode() in body
+    )
 
 
 def to_store(

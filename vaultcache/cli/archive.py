@@ -29,6 +29,7 @@ from vaultcache.archive import (
     read_manifest,
     rotate,
 )
+from vaultcache.cli import from_requests_cache
 from vaultcache.cli.common import add_cache_arguments, emit_json, open_session, progress
 from vaultcache.cli.scan import no_key_creation, open_existing
 
@@ -70,13 +71,15 @@ def add_parser(commands: Any) -> None:
 
     import_parser: argparse.ArgumentParser = commands.add_parser(
         "import",
-        help="write the entries of an archive into this cache",
+        help="write the entries of an archive (or of a requests-cache cache) into this cache",
         description="Verify every checksum of an archive made by `vaultcache export`, then "
         "write its entries into this cache as stored. Nothing is written from a damaged "
-        "archive, or from one made with another serializer spec.",
+        "archive, or from one made with another serializer spec. With "
+        "--from-requests-cache, read a requests-cache sqlite file or directory instead.",
     )
     add_cache_arguments(import_parser)
-    import_parser.add_argument("file", metavar="FILE", help="the archive to read")
+    import_parser.add_argument("file", metavar="FILE", nargs="?", help="the archive to read")
+    from_requests_cache.add_arguments(import_parser)
     _add_json(import_parser)
     import_parser.set_defaults(run=_import)
 
@@ -164,6 +167,8 @@ def _show_warc(report: WarcReport, *, as_json: bool) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.from_requests_cache or args.file is None:
+        return from_requests_cache.run(args)
     read_manifest(args.file)  # a missing or damaged archive is reported before the cache opens
     with no_key_creation():  # entries under a new key's ring would all be skipped
         session = open_session(args)
