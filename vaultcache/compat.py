@@ -26,6 +26,8 @@ _REFUSED = {
         "content_root_key only applies to decode_content=True, which vaultcache does not do "
         "(bodies are stored as the exact bytes received); remove it"
     ),
+    "fast_save": "vaultcache's sqlite writes are always durable; remove fast_save",
+    "use_memory": "for a cache in memory use backend='memory'; remove use_memory",
 }
 
 
@@ -42,8 +44,9 @@ def session_options(kwargs: dict[str, Any]) -> dict[str, Any]:
                 raise ConfigError(f"pass {new}= only, not both {old}= and {new}=", key=old)
             kwargs[new] = kwargs.pop(old)
     for name, hint in _REFUSED.items():
-        if kwargs.get(name) is not None:
+        if kwargs.get(name):  # the harmless values (None, False) pass
             raise ConfigError(hint, key=name)
+        kwargs.pop(name, None)
     if "max_cache_bytes" in kwargs:
         kwargs["retention"] = _retention_from_max_bytes(kwargs)
     check_decode_content(kwargs.pop("decode_content", False))
@@ -88,6 +91,7 @@ def check_decode_content(decode_content: object) -> None:
     if decode_content is not False:
         raise ConfigError(
             "vaultcache stores bodies as the exact bytes received (decode_content=False); "
-            "remove decode_content=True, and use `vaultcache inspect` to read an entry",
+            "remove decode_content=True (read an entry with `vaultcache get URL "
+            "--only-if-cached` or session.cache.responses)",
             key="decode_content",
         )

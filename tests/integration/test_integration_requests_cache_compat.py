@@ -353,3 +353,21 @@ def test_save_response_of_a_redirected_live_response(make_session: Any, origin: 
 
     assert session.get(start).from_cache is True
     assert session.get(origin.url("/data/saved-redirect")).from_cache is True
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"),
+    [
+        ("fast_save", "always durable"),
+        ("use_memory", "backend='memory'"),
+        ("content_root_key", "decode_content"),
+    ],
+)
+def test_options_vaultcache_lacks_name_its_way(make_session: Any, option: str, hint: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(hint)) as caught:
+        make_session(**{option: True if option != "content_root_key" else "data"})
+    assert "\n" not in str(caught.value)
+
+
+def test_harmless_values_of_those_options_pass(make_session: Any) -> None:
+    make_session(fast_save=False, use_memory=False, content_root_key=None)
