@@ -412,6 +412,8 @@ class URLList(list[str]):
 
     def __call__(self, **filters: Any) -> list[str]:
         """The sorted URLs of the responses :meth:`BaseCache.filter` selects with `filters`."""
+        if not filters and len(self):  # already listed, when the property was read
+            return list(self)
         return sorted({response.url for response in self._cache.filter(**filters)})
 
 

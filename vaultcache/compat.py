@@ -12,7 +12,10 @@ from typing import Any
 
 from vaultcache.errors import ConfigError
 
-__all__ = ["backend_defaults", "check_decode_content", "session_options"]
+__all__ = ["backend_defaults", "check_decode_content", "session_options", "settings_only"]
+
+#: CacheSettings fields requests-cache also takes as CachedSession keywords.
+_SETTINGS_KEYWORDS = ("disabled", "only_if_cached")
 
 #: Old requests-cache names -> the current name (requests-cache warns about these too).
 _RENAMED = {
@@ -51,6 +54,12 @@ def session_options(kwargs: dict[str, Any]) -> dict[str, Any]:
         kwargs["retention"] = _retention_from_max_bytes(kwargs)
     check_decode_content(kwargs.pop("decode_content", False))
     return kwargs
+
+
+def settings_only(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Remove from `kwargs`, and return, the settings requests-cache takes as keywords that
+    CachedSession has no parameter for (``only_if_cached=True`` for the whole session)."""
+    return {name: kwargs.pop(name) for name in _SETTINGS_KEYWORDS if name in kwargs}
 
 
 def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:

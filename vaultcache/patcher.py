@@ -14,6 +14,7 @@ from typing import Any
 
 import requests
 
+from vaultcache import compat
 from vaultcache.cache import BaseCache
 from vaultcache.session import CachedSession
 
@@ -46,6 +47,7 @@ def install_cache(
     `session_factory`'s ``__init__`` runs for every new session (with the shared cache as
     its backend), so subclasses set themselves up as usual.
     """
+    kwargs = compat.session_options(kwargs)  # once: every new session gets the new names
     shared = session_factory(cache_name, backend, serializer, **kwargs)
     own_kwargs = {k: v for k, v in kwargs.items() if k not in shared.backend_options}
     # The shared ring, so that each new session (one per requests.get) reads no key file.

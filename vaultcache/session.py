@@ -133,6 +133,7 @@ class CacheMixin:
             stale_while_revalidate=stale_while_revalidate,
             read_only=read_only,
             autoclose=autoclose,
+            **compat.settings_only(kwargs),
         )
         session_kwargs = _accepted_kwargs(super().__init__, kwargs)
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}

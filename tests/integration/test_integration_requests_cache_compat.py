@@ -371,3 +371,25 @@ def test_options_vaultcache_lacks_name_its_way(make_session: Any, option: str, h
 
 def test_harmless_values_of_those_options_pass(make_session: Any) -> None:
     make_session(fast_save=False, use_memory=False, content_root_key=None)
+
+
+def test_session_wide_only_if_cached(make_session: Any, origin: Any) -> None:
+    writer = make_session()
+    stored, missing = origin.url("/data/offline-stored"), origin.url("/data/offline-missing")
+    writer.get(stored)
+    offline = make_session(only_if_cached=True)
+
+    assert offline.get(stored).from_cache is True
+    assert offline.get(missing).status_code == 504
+    assert origin.hits("/data/offline-missing") == 0
+
+
+def test_install_cache_translates_old_names_once(origin: Any, cache_path: str, key: str) -> None:
+    import vaultcache
+
+    with pytest.warns(DeprecationWarning, match="use stale_if_error="):
+        vaultcache.install_cache(cache_path, keys=[key], old_data_on_error=True)
+    try:
+        requests.get(origin.url("/data/installed-once"), timeout=10)  # no warning: an error
+    finally:
+        vaultcache.uninstall_cache()

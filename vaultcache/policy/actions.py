@@ -101,7 +101,9 @@ class CacheActions:
             now=now,
             skip_read=uncacheable or options.force_refresh,
             skip_write=uncacheable or settings.read_only,
-            only_if_cached=options.only_if_cached or directives.only_if_cached,
+            only_if_cached=(
+                options.only_if_cached or settings.only_if_cached or directives.only_if_cached
+            ),
             revalidate=(
                 options.refresh
                 or settings.always_revalidate

@@ -72,6 +72,7 @@ class CacheSettings:
     disabled: bool = False
     read_only: bool = False
     autoclose: bool = True
+    only_if_cached: bool = False
 
 
 @attrs.define(kw_only=True)
