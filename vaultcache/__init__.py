@@ -1,6 +1,7 @@
 """vaultcache: an encrypted, compressed, archival HTTP response cache for requests."""
 
 from vaultcache._version import __version__
+from vaultcache.backends.caches import FileCache, SQLiteCache
 from vaultcache.cache import BaseCache
 from vaultcache.errors import (
     ConfigError,
@@ -53,6 +54,7 @@ __all__ = [
     "DecodeError",
     "EncodeError",
     "EntryError",
+    "FileCache",
     "IntegrityError",
     "KeyRing",
     "KeyRingError",
@@ -61,6 +63,7 @@ __all__ = [
     "PluginError",
     "PluginIncompatibleError",
     "PluginLoadError",
+    "SQLiteCache",
     "SerializerPipeline",
     "SizeLimitError",
     "SpecError",
