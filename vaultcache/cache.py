@@ -383,7 +383,7 @@ class BaseCache:
     def recreate_keys(self) -> maintenance.KeyRecreation:
         """Move entries to the keys the current key function gives them (see
         :func:`vaultcache.maintenance.recreate_keys`)."""
-        return maintenance.recreate_keys(self)
+        return maintenance.recreate_keys(self, self._key_function())
 
     def clear(self) -> None:
         """Delete every response and redirect."""

@@ -1,21 +1,42 @@
-"""requests-cache option names: renamed ones translated with a warning, refused ones named.
+"""requests-cache compatibility: its option names, and its session conveniences.
 
-CachedSession and the backend classes pass their keyword arguments through
-:func:`session_options` first, so a requests-cache script either runs unchanged or stops at
-once with one line that names the vaultcache way (docs/migrating.md lists every case).
+CachedSession passes its keyword arguments through :func:`session_options` first: renamed
+options are translated with a DeprecationWarning, and options vaultcache lacks on purpose stop
+at once with one line that names the vaultcache way (docs/migrating.md lists every case).
+:class:`SessionCompat` holds ``wrap``, ``expire_after``, ``cache_disabled()`` and the ``repr``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Self
+
+import requests
 
 from vaultcache.errors import ConfigError
 
-__all__ = ["backend_defaults", "check_decode_content", "session_options", "settings_only"]
+if TYPE_CHECKING:
+    from vaultcache.cache import BaseCache
+    from vaultcache.policy.settings import CacheSettings
+
+__all__ = [
+    "SessionCompat",
+    "backend_defaults",
+    "check_decode_content",
+    "session_options",
+    "settings_only",
+]
 
 #: CacheSettings fields requests-cache also takes as CachedSession keywords.
 _SETTINGS_KEYWORDS = ("disabled", "only_if_cached")
+
+#: What SessionCompat.wrap copies from the session it wraps (as requests-cache does).
+_WRAPPED_ATTRIBUTES = (
+    "adapters", "auth", "cert", "cookies", "headers", "hooks", "max_redirects", "params",
+    "proxies", "stream", "trust_env", "verify",
+)  # fmt: skip
 
 #: Old requests-cache names -> the current name (requests-cache warns about these too).
 _RENAMED = {
@@ -104,3 +125,43 @@ def check_decode_content(decode_content: object) -> None:
             "--only-if-cached` or session.cache.responses)",
             key="decode_content",
         )
+
+
+class SessionCompat:
+    """The parts of requests-cache's session API that are conveniences over ``settings``:
+    ``wrap``, the ``expire_after`` alias, ``cache_disabled()`` and the ``repr``."""
+
+    settings: CacheSettings
+    cache: BaseCache
+
+    @classmethod
+    def wrap(cls, original_session: requests.Session, **kwargs: Any) -> Self:
+        """A cached session with `original_session`'s adapters, auth, headers, cookies and the
+        other settings requests keeps on a session; `kwargs` are CachedSession arguments."""
+        session = cls(**kwargs)
+        for name in _WRAPPED_ATTRIBUTES:
+            setattr(session, name, getattr(original_session, name))
+        return session
+
+    @property
+    def expire_after(self) -> Any:
+        """The session's ``expire_after`` (an alias of ``settings.expire_after``)."""
+        return self.settings.expire_after
+
+    @expire_after.setter
+    def expire_after(self, value: Any) -> None:
+        self.settings.expire_after = value
+
+    @contextlib.contextmanager
+    def cache_disabled(self) -> Iterator[None]:
+        """Within the block this session neither reads nor writes its cache (not thread-safe:
+        it changes ``settings.disabled`` for every thread using the session)."""
+        previous = self.settings.disabled
+        self.settings.disabled = True
+        try:
+            yield
+        finally:
+            self.settings.disabled = previous
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}(cache={self.cache!r}, settings={self.settings!r})>"

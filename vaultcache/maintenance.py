@@ -6,6 +6,7 @@ Written on BaseCache's public methods (``filter``, ``get_response``, ``save_resp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -43,8 +44,8 @@ class KeyRecreation:
     skipped: int = 0
 
 
-def recreate_keys(cache: BaseCache) -> KeyRecreation:
-    """Move each entry to the key the current key function gives its stored request.
+def recreate_keys(cache: BaseCache, create_key: Callable[..., str]) -> KeyRecreation:
+    """Move each entry to the key `create_key` (the session's) gives its stored request.
 
     For after a change of ``ignored_parameters``, ``match_headers`` or ``key_fn``. Left in
     place (``skipped``): entries whose request had credentials (they were redacted when
@@ -53,7 +54,6 @@ def recreate_keys(cache: BaseCache) -> KeyRecreation:
     key is already taken. Redirects that led to a moved entry lead to it at its new key, and
     so do the new keys of the redirects in its history.
     """
-    create_key = cache._key_function()
     report = KeyRecreation()
     for old_key in list(cache.responses):
         response = cache.get_response(old_key)

@@ -9,7 +9,6 @@ hooks behave as they do on a plain ``requests.Session``.
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import inspect
@@ -18,7 +17,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
 from urllib.parse import urljoin, urlsplit
@@ -65,14 +64,9 @@ _UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "vaultcache_unverified", default=False
 )
 _NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
-#: What CacheMixin.wrap copies from the session it wraps (as requests-cache does).
-_WRAPPED_ATTRIBUTES = (
-    "adapters", "auth", "cert", "cookies", "headers", "hooks", "max_redirects", "params",
-    "proxies", "stream", "trust_env", "verify",
-)  # fmt: skip
 
 
-class CacheMixin:
+class CacheMixin(compat.SessionCompat):
     """Adds caching to any ``requests.Session`` subclass: ``class S(CacheMixin, Session)``.
 
     `serializer` is a spec string (``"signed+zstd+fernet"``), a registered stage name, a
@@ -165,35 +159,6 @@ class CacheMixin:
         from vaultcache.config import load_settings  # noqa: PLC0415 - config imports this module
 
         return cls(**load_settings(path).session_kwargs(**overrides))
-
-    @classmethod
-    def wrap(cls, original_session: requests.Session, **kwargs: Any) -> Self:
-        """A cached session with `original_session`'s adapters, auth, headers, cookies and the
-        other settings requests keeps on a session; `kwargs` are CachedSession arguments."""
-        session = cls(**kwargs)
-        for name in _WRAPPED_ATTRIBUTES:
-            setattr(session, name, getattr(original_session, name))
-        return session
-
-    @property
-    def expire_after(self) -> Any:
-        """The session's ``expire_after`` (an alias of ``settings.expire_after``)."""
-        return self.settings.expire_after
-
-    @expire_after.setter
-    def expire_after(self, value: Any) -> None:
-        self.settings.expire_after = value
-
-    @contextlib.contextmanager
-    def cache_disabled(self) -> Iterator[None]:
-        """Within the block this session neither reads nor writes its cache (not thread-safe:
-        it changes ``settings.disabled`` for every thread using the session)."""
-        previous = self.settings.disabled
-        self.settings.disabled = True
-        try:
-            yield
-        finally:
-            self.settings.disabled = previous
 
     def share_cache_of(self, other: CacheMixin) -> None:
         """Use `other`'s cache, settings, credential key and background refresher."""
@@ -657,9 +622,6 @@ class CacheMixin:
         if self.settings.autoclose:
             self.cache.close()
         super().close()  # type: ignore[misc]
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__}(cache={self.cache!r}, settings={self.settings!r})>"
 
 
 class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
