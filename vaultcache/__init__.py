@@ -1,9 +1,11 @@
 """vaultcache: an encrypted, compressed, archival HTTP response cache for requests."""
 
 from vaultcache._version import __version__
+from vaultcache.backends.caches import FileCache, SQLiteCache
 from vaultcache.cache import BaseCache
 from vaultcache.errors import (
     ConfigError,
+    ConfigTypeError,
     DecodeError,
     EncodeError,
     EntryError,
@@ -23,7 +25,16 @@ from vaultcache.hookspecs import PLUGIN_API, hookimpl
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import CachedRequest, CachedResponse
-from vaultcache.patcher import disabled, enabled, install_cache, uninstall_cache
+from vaultcache.patcher import (
+    clear,
+    delete,
+    disabled,
+    enabled,
+    get_cache,
+    install_cache,
+    is_installed,
+    uninstall_cache,
+)
 from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE
 from vaultcache.serializers import SerializerPipeline, Stage, build_pipeline
 from vaultcache.session import CachedSession, CacheMixin
@@ -39,9 +50,11 @@ __all__ = [
     "CachedResponse",
     "CachedSession",
     "ConfigError",
+    "ConfigTypeError",
     "DecodeError",
     "EncodeError",
     "EntryError",
+    "FileCache",
     "IntegrityError",
     "KeyRing",
     "KeyRingError",
@@ -50,6 +63,7 @@ __all__ = [
     "PluginError",
     "PluginIncompatibleError",
     "PluginLoadError",
+    "SQLiteCache",
     "SerializerPipeline",
     "SizeLimitError",
     "SpecError",
@@ -58,11 +72,15 @@ __all__ = [
     "VaultCacheError",
     "__version__",
     "build_pipeline",
+    "clear",
+    "delete",
     "disabled",
     "enabled",
     "generate_key",
+    "get_cache",
     "hookimpl",
     "install_cache",
+    "is_installed",
     "load_key_ring",
     "uninstall_cache",
 ]

@@ -19,14 +19,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import requests
 
-from vaultcache import clock
+from vaultcache import clock, maintenance
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
 from vaultcache.entries import (
     CHUNK_SIZE,
     ChunkedBody,
@@ -37,9 +38,11 @@ from vaultcache.entries import (
     read_entry,
     split_chunk_key,
 )
-from vaultcache.errors import EntryError, ForeignEntryError, describe
+from vaultcache.errors import ConfigError, EntryError, ForeignEntryError, describe
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
+from vaultcache.policy.expiration import ExpirationTime, validate_expiration
+from vaultcache.saving import to_store
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -170,6 +173,8 @@ class BaseCache:
         self._key_ring: Any = None
         self._policy: ReaderPolicy | None = None
         self.create_key: KeyFunction | None = None
+        #: Credentials taken out of live responses given to save_response (the session's).
+        self.ignored_parameters: tuple[str, ...] = DEFAULT_IGNORED_PARAMETERS
         self.stats = CacheStats()
         #: Why entries were kept, each logged once (per cache, so once per process in use).
         self._reported: set[str] = set()
@@ -279,8 +284,25 @@ class BaseCache:
             return False
         return True
 
-    def save_response(self, response: CachedResponse, redirect_keys: Iterable[str] = ()) -> None:
-        """Store `response` under its ``cache_key``; map each of `redirect_keys` to it."""
+    def save_response(
+        self,
+        response: CachedResponse | requests.Response,
+        cache_key: str | None = None,
+        expires: datetime | None = None,
+        *,
+        redirect_keys: Iterable[str] = (),
+    ) -> None:
+        """Store `response` under `cache_key` (default: its own); map each of `redirect_keys`
+        to it. A live ``requests.Response`` is copied first (:func:`vaultcache.saving.to_store`).
+        """
+        response, redirect_keys = to_store(
+            response,
+            cache_key,
+            expires,
+            redirect_keys,
+            key_function=self._key_function,
+            ignored_parameters=self.ignored_parameters,
+        )
         if not response.cache_key:
             raise ValueError("a response needs its cache_key set before it is saved")
         writer = self.entry_writer(response, redirect_keys)
@@ -417,20 +439,28 @@ class BaseCache:
         return sum(1 for _ in self.filter(expired=False))
 
     @property
-    def urls(self) -> list[str]:
-        """Sorted, de-duplicated URLs of every readable response."""
-        return sorted({response.url for response in self.filter()})
+    def urls(self) -> URLList:
+        """Sorted, de-duplicated URLs of every readable response.
+
+        Also callable, as requests-cache 1.x's method: ``cache.urls(expired=False)`` takes
+        the arguments of :meth:`filter`.
+        """
+        return URLList(self)
 
     def filter(
         self,
         *,
         valid: bool = True,
         expired: bool = True,
-        older_than: datetime | None = None,
+        older_than: datetime | ExpirationTime = None,
         url: str | None = None,
     ) -> Iterator[CachedResponse]:
-        """Readable responses, selected by expiry, age (`older_than`) and URL glob."""
+        """Readable responses, selected by expiry, age and URL glob.
+
+        `older_than` is a datetime, or (as in requests-cache) a duration before now.
+        """
         now = clock.now()
+        older_than = as_cutoff(older_than, now)
         for key in list(self.storage):
             response = self.get_response(key)
             if response is None:
@@ -449,10 +479,15 @@ class BaseCache:
         key: str | None = None,
         request: requests.PreparedRequest | None = None,
         url: str | None = None,
+        verify: bool = True,
     ) -> bool:
-        """True if a response is stored for this key, request or GET url."""
+        """True if a response is stored for this key, request or GET url (`verify`: for
+        requests made with TLS verification, or without)."""
         keys = self._keys_for(
-            key=key, requests_=[request] if request else [], urls=[url] if url else []
+            key=key,
+            requests_=[request] if request else [],
+            urls=[url] if url else [],
+            verify=verify,
         )
         return any(k in self.storage or k in self.redirect_storage for k in keys)
 
@@ -462,13 +497,16 @@ class BaseCache:
         expired: bool = False,
         urls: Iterable[str] = (),
         requests: Iterable[requests.PreparedRequest] = (),
-        older_than: datetime | None = None,
+        older_than: datetime | ExpirationTime = None,
+        invalid: bool = False,
+        verify: bool = True,
     ) -> int:
-        """Delete responses by key, by URL or request, expired ones, or older ones.
+        """Delete responses by key, by URL or request, expired ones, older ones, or (with
+        `invalid`) those that cannot be read with the current serializer and keys.
 
         Returns how many responses were deleted. Redirects that pointed at them go too.
         """
-        doomed = set(self._keys_for(keys=keys, requests_=requests, urls=urls))
+        doomed = set(self._keys_for(keys=keys, requests_=requests, urls=urls, verify=verify))
         for key in list(doomed):
             target = self.redirect_storage.get(key)
             if target is not None:
@@ -477,9 +515,15 @@ class BaseCache:
             doomed.update(response.cache_key for response in self.filter(valid=False))
         if older_than is not None:
             doomed.update(response.cache_key for response in self.filter(older_than=older_than))
+        unreadable = [
+            key for key in list(self.storage) if invalid and self.get_response(key) is None
+        ]
+        doomed.update(unreadable)
+        # Reading an unreadable entry may already have discarded it: it counts as deleted.
+        deleted = sum(1 for key in unreadable if key not in self.storage)
         present = [key for key in doomed if key in self.storage]
         heads = {key: self.storage.get(key) for key in present} if self.chunk_storage else {}
-        deleted = self.storage.bulk_delete(present)
+        deleted += self.storage.bulk_delete(present)
         for key, head in heads.items():
             self._delete_chunks(key, head)
         redirects = [key for key in doomed if key in self.redirect_storage]
@@ -499,20 +543,32 @@ class BaseCache:
         keys: Iterable[str] = (),
         requests_: Iterable[requests.PreparedRequest] = (),
         urls: Iterable[str] = (),
+        verify: bool = True,
     ) -> list[str]:
         found = [*keys, *([key] if key else [])]
         requests_ = list(requests_)
         urls = list(urls)
         if requests_ or urls:
             create_key = self._key_function()
-            found.extend(create_key(request) for request in requests_)
-            found.extend(create_key(_get_request(url)) for url in urls)
+            options = {} if verify else {"verify": False}
+            found.extend(create_key(request, **options) for request in requests_)
+            found.extend(create_key(_get_request(url), **options) for url in urls)
         return found
 
     def _key_function(self) -> KeyFunction:
         if self.create_key is None:
             raise RuntimeError("this cache is not attached to a session (no key function set)")
         return self.create_key
+
+    def reset_expiration(self, expire_after: ExpirationTime = None) -> int:
+        """Give every readable response a new expiry, `expire_after` from now (see
+        :func:`vaultcache.maintenance.reset_expiration`); returns how many."""
+        return maintenance.reset_expiration(self, expire_after)
+
+    def recreate_keys(self) -> maintenance.KeyRecreation:
+        """Move entries to the keys the current key function gives them (see
+        :func:`vaultcache.maintenance.recreate_keys`)."""
+        return maintenance.recreate_keys(self, self._key_function())
 
     def clear(self) -> None:
         """Delete every response and redirect."""
@@ -544,3 +600,28 @@ def _entry_id(head: bytes | None) -> str | None:
 
 def _get_request(url: str) -> requests.PreparedRequest:
     return requests.Request("GET", url).prepare()
+
+
+class URLList(list[str]):
+    """``cache.urls``: a sorted list of URLs that can also be called with filter arguments."""
+
+    def __init__(self, cache: BaseCache) -> None:
+        self._cache = cache
+        super().__init__(self(expired=True))
+
+    def __call__(self, **filters: Any) -> list[str]:
+        """The sorted URLs of the responses :meth:`BaseCache.filter` selects with `filters`."""
+        if not filters and len(self):  # already listed, when the property was read
+            return list(self)
+        return sorted({response.url for response in self._cache.filter(**filters)})
+
+
+def as_cutoff(older_than: datetime | ExpirationTime, now: datetime) -> datetime | None:
+    """`older_than` as a datetime: given as one, or a duration (requests-cache's form) before
+    `now`."""
+    if older_than is None or isinstance(older_than, datetime):
+        return older_than
+    age = validate_expiration(older_than, name="older_than")
+    if not isinstance(age, timedelta):
+        raise ConfigError("older_than must be a datetime or a positive duration", key="older_than")
+    return now - age

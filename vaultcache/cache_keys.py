@@ -432,6 +432,7 @@ def create_key(
     ignored_parameters: Iterable[str] | None = DEFAULT_IGNORED_PARAMETERS,
     secret: bytes | None = None,
     share_credentials: bool = False,
+    verify: object = True,
     **kwargs: object,
 ) -> str:
     """The cache key of a request: 32 hex digits, stable across processes and releases.
@@ -447,7 +448,9 @@ def create_key(
     domain-separated SHA-256 is used: still per-user, but a key then lets someone who
     knows the rest of the request test guesses of a weak credential offline.
     `share_credentials=True` leaves credentials out of the key altogether so users share
-    responses; headers named in `match_headers` still count. `ignored_parameters=None`
+    responses; headers named in `match_headers` still count. ``verify=False`` (TLS not
+    verified) gives a key of its own, as in requests-cache; any other `verify` (True, a CA
+    bundle path) leaves the key as it is. `ignored_parameters=None`
     treats nothing as a credential. Other keyword arguments (the session's request options)
     are accepted and ignored, so this is a valid ``key_fn(request, **kwargs)``.
 
@@ -472,6 +475,8 @@ def create_key(
         fields += ["header", name, value]
     for credential in sorted(credentials):
         fields += ["credential", _credential_digest(credential, secret)]
+    if verify is False:
+        fields += ["verify", "false"]
     return hashlib.sha256(_encode(fields)).hexdigest()[:32]
 
 

@@ -2,16 +2,20 @@
 
 Every error derives from :class:`VaultCacheError` and carries structured attributes, so callers
 can branch on what failed without parsing messages. Messages name the thing that failed and
-the fix; they never contain key material or cached payload bytes.
+the fix; they never contain key material or cached payload bytes. Where requests-cache raises
+a built-in exception for the same mistake, the vaultcache error also derives from that
+built-in (in brackets below), so ``except ValueError`` in migrated code still works.
 
 ::
 
     VaultCacheError
-    ├── ConfigError                 bad settings: file, key, value, expected
+    ├── ConfigError                 bad settings: file, key, value, expected  [ValueError]
+    │   ├── ConfigTypeError         a setting of the wrong type               [TypeError]
     │   └── SpecError               a serializer spec string that cannot be built
-    ├── MissingDependencyError      an optional extra is not installed
+    ├── MissingDependencyError      an optional extra is not installed        [ImportError]
     ├── PluginError                 a plugin could not be used
     │   ├── UnknownPluginError      no provider for a name (lists known names)
+    │   │                                                         [LookupError, ValueError]
     │   ├── PluginConflictError     two distributions provide one name
     │   └── PluginLoadError         a plugin failed to import or register
     │       └── PluginIncompatibleError  written for a plugin API this vaultcache lacks
@@ -34,6 +38,7 @@ from collections.abc import Sequence
 
 __all__ = [
     "ConfigError",
+    "ConfigTypeError",
     "DecodeError",
     "EncodeError",
     "EntryError",
@@ -79,6 +84,10 @@ class ConfigError(VaultCacheError, ValueError):
         super().__init__(f"{where}: {message}" if where else message)
 
 
+class ConfigTypeError(ConfigError, TypeError):
+    """A setting has a type it can never have (requests-cache raises TypeError there)."""
+
+
 class SpecError(ConfigError):
     """A serializer spec string is malformed, unsafe or pointless."""
 
@@ -103,7 +112,7 @@ class PluginError(VaultCacheError):
     """A plugin, or a name a plugin provides, could not be used."""
 
 
-class UnknownPluginError(PluginError, LookupError):
+class UnknownPluginError(PluginError, LookupError, ValueError):
     """No stage, backend or key source is registered under a name."""
 
     def __init__(

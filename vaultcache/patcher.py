@@ -14,11 +14,13 @@ from typing import Any
 
 import requests
 
+from vaultcache import compat
 from vaultcache.cache import BaseCache
 from vaultcache.session import CachedSession
 
 __all__ = [
     "clear",
+    "delete",
     "disabled",
     "enabled",
     "get_cache",
@@ -45,6 +47,7 @@ def install_cache(
     `session_factory`'s ``__init__`` runs for every new session (with the shared cache as
     its backend), so subclasses set themselves up as usual.
     """
+    kwargs = compat.session_options(kwargs)  # once: every new session gets the new names
     shared = session_factory(cache_name, backend, serializer, **kwargs)
     own_kwargs = {k: v for k, v in kwargs.items() if k not in shared.backend_options}
     # The shared ring, so that each new session (one per requests.get) reads no key file.
@@ -93,6 +96,12 @@ def clear() -> None:
     cache = get_cache()
     if cache is not None:
         cache.clear()
+
+
+def delete(*keys: str, **conditions: Any) -> int:
+    """Delete from the installed cache, as :meth:`BaseCache.delete`; 0 when none is installed."""
+    cache = get_cache()
+    return 0 if cache is None else cache.delete(*keys, **conditions)
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ import functools
 import inspect
 import logging
 import os
+import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -25,14 +26,14 @@ import attrs
 import requests
 from requests.hooks import dispatch_hook
 
-from vaultcache import cache_keys, clock
+from vaultcache import cache_keys, clock, compat, saving
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
 from vaultcache.errors import EncodeError, KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
-from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
+from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.models.response import HeaderFields, received_fields
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
@@ -61,26 +62,30 @@ _FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 _DEFER_ENVIRONMENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "vaultcache_defer_environment", default=False
 )
+_UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "vaultcache_unverified", default=False
+)
 _NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
 
 
-class CacheMixin:
+class CacheMixin(compat.SessionCompat):
     """Adds caching to any ``requests.Session`` subclass: ``class S(CacheMixin, Session)``.
 
     `serializer` is a spec string (``"signed+zstd+fernet"``), a registered stage name, a
     SerializerPipeline or any object with dumps/loads; None means ``zstd+aesgcm``.
-    `backend` is a registered backend name or a BaseCache. Keyword arguments that the
-    next class's ``__init__`` does not take are backend options.
+    `backend` is a registered backend name or a BaseCache (None: sqlite). Keyword arguments
+    that the next class's ``__init__`` does not take are backend options. requests-cache's
+    old option names are accepted with a DeprecationWarning (:mod:`vaultcache.compat`).
     """
 
     def __init__(
         self,
         cache_name: str = "http_cache",
-        backend: str | BaseCache = "sqlite",
+        backend: str | BaseCache | None = "sqlite",
         serializer: Any = None,
         *,
         expire_after: Any = -1,
-        urls_expire_after: Mapping[str, Any] | None = None,
+        urls_expire_after: Mapping[str | re.Pattern[str], Any] | None = None,
         cache_control: bool = False,
         allowable_codes: Iterable[int] = (200,),
         allowable_methods: Iterable[str] = ("GET", "HEAD"),
@@ -95,8 +100,15 @@ class CacheMixin:
         keys: KeyRing | str | Iterable[str] | None = None,
         serializer_options: Mapping[str, Mapping[str, Any]] | None = None,
         retention: Retention | None = None,
+        read_only: bool = False,
+        autoclose: bool = True,
         **kwargs: Any,
     ) -> None:
+        kwargs = compat.session_options(kwargs)
+        serializer, expire_after = compat.backend_defaults(backend, serializer, expire_after)
+        stale_if_error = kwargs.pop("stale_if_error", stale_if_error)
+        match_headers = kwargs.pop("match_headers", match_headers)
+        retention = kwargs.pop("retention", retention)
         self.settings = CacheSettings(
             expire_after=expire_after,
             urls_expire_after=dict(urls_expire_after) if urls_expire_after else None,
@@ -115,6 +127,9 @@ class CacheMixin:
             key_fn=key_fn,
             stale_if_error=stale_if_error,
             stale_while_revalidate=stale_while_revalidate,
+            read_only=read_only,
+            autoclose=autoclose,
+            **compat.settings_only(kwargs),
         )
         session_kwargs = _accepted_kwargs(super().__init__, kwargs)
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
@@ -124,10 +139,11 @@ class CacheMixin:
         self._credential_secret = secrets[0] if secrets else None
         self._older_credential_secrets = secrets[1:]
         self.backend_options = backend_options
-        self.cache = _init_backend(cache_name, backend, backend_options)
+        self.cache = _init_backend(cache_name, backend or "sqlite", backend_options)
         self.cache.serializer = pipeline
         self.cache.key_ring = ring
         self.cache.create_key = self.create_key
+        self.cache.ignored_parameters = self._ignored_parameters()
         if retention is not None:
             self.cache.retention = retention
             retention.attach(self.cache.storage)
@@ -192,6 +208,7 @@ class CacheMixin:
             ignored_parameters=ignored,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
+            verify=kwargs.get("verify", not _UNVERIFIED.get()),
         )
 
     # -- requests' entry points ---------------------------------------------------------------
@@ -240,8 +257,20 @@ class CacheMixin:
             }
         return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[misc, no-any-return]
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> AnyResponse:
-        """Answer from the cache when allowed, else send and store."""
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        *,
+        expire_after: Any = None,
+        only_if_cached: bool = False,
+        refresh: bool = False,
+        force_refresh: bool = False,
+        **kwargs: Any,
+    ) -> AnyResponse:
+        """Answer from the cache when allowed, else send and store.
+
+        Takes the per-request options of :meth:`request` too, for prepared requests.
+        """
         deferred = kwargs.get("proxies")
         if isinstance(deferred, _DeferredEnvironment):
             del kwargs["proxies"]
@@ -249,7 +278,28 @@ class CacheMixin:
             deferred = None
         if _FOLLOWING_REDIRECTS.get():
             return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
-        options = _OPTIONS.get() or RequestOptions()
+        options = (_OPTIONS.get() or RequestOptions()).given_to_send(
+            expire_after=expire_after,
+            only_if_cached=only_if_cached,
+            refresh=refresh,
+            force_refresh=force_refresh,
+        )
+        verify = kwargs.get("verify") if deferred is None else deferred.verify
+        if verify is None:
+            verify = getattr(self, "verify", True)
+        token = _UNVERIFIED.set(verify is False)
+        try:
+            return self._send(request, options, deferred, kwargs)
+        finally:
+            _UNVERIFIED.reset(token)
+
+    def _send(
+        self,
+        request: requests.PreparedRequest,
+        options: RequestOptions,
+        deferred: _DeferredEnvironment | None,
+        kwargs: dict[str, Any],
+    ) -> AnyResponse:
         cache_key = self.create_key(request)
         actions = CacheActions.from_request(
             cache_key,
@@ -380,9 +430,9 @@ class CacheMixin:
     ) -> None:
         """Store `cached` under its key and, when it has Vary, under its variant key."""
         variant_key = self._join_variants(cached, request, group)
-        self._write(self.cache.save_response, cached, redirect_keys)
+        self._write(self._save_one, cached, redirect_keys)
         if variant_key is not None:
-            self._write(self.cache.save_response, attrs.evolve(cached, cache_key=variant_key))
+            self._write(self._save_one, attrs.evolve(cached, cache_key=variant_key), ())
 
     def _join_variants(
         self, cached: CachedResponse, request: requests.PreparedRequest, group: str | None
@@ -427,6 +477,9 @@ class CacheMixin:
                 return cached
         return None
 
+    def _save_one(self, cached: CachedResponse, redirect_keys: Iterable[str]) -> None:
+        self.cache.save_response(cached, redirect_keys=redirect_keys)
+
     def _write(self, operation: Callable[..., Any], *args: Any) -> None:
         try:
             operation(*args)
@@ -457,7 +510,7 @@ class CacheMixin:
                 logger.info("origin failed; serving a stale response (stale-if-error)")
                 return cached  # type: ignore[return-value]
             raise
-        if response.status_code >= 500 and actions.stale_if_error(cached):
+        if actions.stale_instead_of(response, cached):
             logger.info("origin answered %s; serving a stale response", response.status_code)
             response.close()
             return cached  # type: ignore[return-value]
@@ -503,7 +556,8 @@ class CacheMixin:
         if store:
             cached.expires = expires
             cached.created_at = actions.now  # validated now: its age starts again
-            cached.cache_key = actions.cache_key
+            if actions.cache_key not in cached.redirect_keys:  # else it stays at its final URL
+                cached.cache_key = actions.cache_key
             self._save(cached, request, cached.variant_group)
         else:
             self._write(self.cache.delete, actions.cache_key)
@@ -521,15 +575,20 @@ class CacheMixin:
         stream: bool,
     ) -> None:
         redirect_keys = [self.create_key(r.request) for r in response.history if r.request]
+        if redirect_keys and response.request is not None:
+            # Stored once, under the final URL's own key; the redirecting requests' keys
+            # lead to it through cache.redirects.
+            request = response.request
+            response.cache_key = self.create_key(request)  # type: ignore[attr-defined]
         streamed = stream and not response._content_consumed
         cached = CachedResponse.from_response(
             response,
-            cache_key=actions.cache_key,
+            cache_key=response.cache_key,  # type: ignore[attr-defined]
             expires=expires,
             created_at=actions.now,
             content=b"" if streamed else None,
         )
-        cached = _redacted(cached, self._ignored_parameters())
+        cached = saving.redacted(cached, self._ignored_parameters())
         if not streamed:
             self._save(cached, request, group, redirect_keys)
             return
@@ -571,7 +630,7 @@ class CacheMixin:
                 with self._refresh_lock:
                     self._refreshing.discard(actions.cache_key)
 
-        self._refresher.submit(refresh)
+        self._refresher.submit(contextvars.copy_context().run, refresh)
 
     # -- what the caller gets -------------------------------------------------------------------
 
@@ -586,10 +645,11 @@ class CacheMixin:
         return dispatch_hook("response", request.hooks, response, **kwargs)  # type: ignore[no-untyped-call, no-any-return]
 
     def close(self) -> None:
-        """Close the session, its cache's connections and any background refresher."""
+        """Close the session, any background refresher, and (with ``autoclose``) its cache."""
         if self._refresher is not None:
             self._refresher.shutdown(wait=True)
-        self.cache.close()
+        if self.settings.autoclose:
+            self.cache.close()
         super().close()  # type: ignore[misc]
 
 
@@ -602,6 +662,11 @@ class _DeferredEnvironment:
 
     def __init__(self, *arguments: Any) -> None:
         self.arguments = arguments
+
+    @property
+    def verify(self) -> Any:
+        """The ``verify`` argument of the request (None: the session's)."""
+        return self.arguments[3]
 
     def merge(self, session: Any) -> dict[str, Any]:
         """Do the merge now, as requests would have done it."""
@@ -637,33 +702,6 @@ def _updated_fields(stored: HeaderFields, updates: HeaderFields) -> HeaderFields
         if key not in placed:
             merged.extend(group)
     return merged
-
-
-#: Response fields that hold a URL, redacted as the request's URL is.
-_URL_FIELDS = frozenset({"location", "content-location"})
-
-
-def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
-    """`cached` as it may be stored: no credentials in its URLs and request, no hop-by-hop
-    header fields (RFC 9111 §3.1); the same for its history."""
-    request = cached.request
-    cached.headers = storable_headers(cached.headers)
-    cached.header_fields = [
-        (name, cache_keys.redact_url(value, names) if name.lower() in _URL_FIELDS else value)
-        for name, value in storable_fields(cached.header_fields)
-    ]
-    cached.url = cache_keys.redact_url(cached.url, names)
-    cached.request = CachedRequest(
-        method=request.method,
-        url=cache_keys.redact_url(request.url, names),
-        headers=cache_keys.redact_headers(request.headers, names),
-        body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
-    )
-    for header in ("Location", "Content-Location"):
-        if header in cached.headers:
-            cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
-    cached.history = [_redacted(item, names) for item in cached.history]
-    return cached
 
 
 #: Methods whose success invalidates stored responses (RFC 9110 §9.2.1: not safe).

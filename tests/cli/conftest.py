@@ -268,14 +268,14 @@ def build_cache(
     try:
         for label in ("one", "two", "binary", "missing"):
             session.get(urls[label], timeout=10)
-        # The response is stored under the first URL's key; the middle hop gets a redirect.
+        # The response is stored under the final URL's key; both hops get a redirect.
         session.get(origin.url("/redirect/2/three"), timeout=10)
         past = vaultcache.clock.now() - timedelta(days=40)
         with monkeypatch.context() as patch:
             patch.setattr(vaultcache.clock, "now", lambda: past)
             session.get(urls["old"], expire_after=timedelta(days=1), timeout=10)
         assert len(session.cache.storage) == built.entries
-        assert len(session.cache.redirect_storage) == 1
+        assert len(session.cache.redirect_storage) == 2
     finally:
         session.close()
     return built

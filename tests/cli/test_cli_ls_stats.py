@@ -107,7 +107,7 @@ def test_stats_text_and_json(cache: Any, cli: Any) -> None:
         "backend": "sqlite",
         "serializer": "msgpack+zstd+aesgcm",
         "entries": cache.entries,
-        "redirects": 1,
+        "redirects": 2,
         "stored_bytes": sum(len(v) for v in raw.values()),
         "expired": 1,
         "unreadable": 1,
@@ -128,4 +128,4 @@ def test_ls_and_stats_on_a_filesystem_cache_via_config(fs_cache: Any, cli: Any) 
     assert len(listing.json()["entries"]) == fs_cache.entries
     assert report.json()["backend"] == "filesystem"
     assert report.json()["location"] == fs_cache.name
-    assert report.json()["redirects"] == 1
+    assert report.json()["redirects"] == 2

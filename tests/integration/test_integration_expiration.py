@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from vaultcache.policy.expiration import DO_NOT_CACHE, NEVER_EXPIRE
+from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE
 from vaultcache.session import CachedSession
 
 
@@ -82,7 +82,7 @@ def test_expire_after_never_expire(make_session: Any, origin: Any, clock: Any) -
     assert origin.hits("/data/expire-never") == 1
 
 
-@pytest.mark.parametrize("value", [DO_NOT_CACHE, timedelta(0), "0s"], ids=["0", "td0", "0s"])
+@pytest.mark.parametrize("value", [DO_NOT_CACHE, "do-not-cache"])
 def test_expire_after_do_not_cache_stores_nothing(
     make_session: Any, origin: Any, value: Any
 ) -> None:
@@ -94,6 +94,26 @@ def test_expire_after_do_not_cache_stores_nothing(
 
     assert again.from_cache is False
     assert session.cache.response_count() == 0
+    assert origin.hits("/data/expire-zero") == 2
+
+
+@pytest.mark.parametrize(
+    "value", [0, EXPIRE_IMMEDIATELY, timedelta(0), "0s", -5, timedelta(seconds=-1)]
+)
+def test_expire_after_zero_stores_and_revalidates_every_use(
+    make_session: Any, origin: Any, value: Any
+) -> None:
+    """requests-cache 1.x: 0 (and an expiry in the past) means stored, but stale at once."""
+    session = make_session(expire_after=value)
+    url = origin.url("/data/expire-zero", etag=1)
+
+    session.get(url)
+    again = session.get(url)
+
+    assert session.cache.contains(url=url)
+    assert again.from_cache is True  # a 304 answered the revalidation; the stored body is used
+    assert again.revalidated is True
+    assert "If-None-Match" in origin.request_headers("/data/expire-zero")
     assert origin.hits("/data/expire-zero") == 2
 
 

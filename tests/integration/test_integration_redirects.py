@@ -28,8 +28,9 @@ def test_redirect_chain_stores_the_final_response_once(
     assert response.json()["path"] == "/data/chain"
     assert session.cache.response_count() == 1
     (stored,) = session.cache.responses.values()
-    assert stored.cache_key == _key(session, start)
+    assert stored.cache_key == _key(session, response.url)
     assert stored.url == response.url
+    assert session.cache.redirects[_key(session, start)] == stored.cache_key
 
 
 def test_redirects_map_each_redirect_url_to_the_stored_response(
@@ -46,7 +47,8 @@ def test_redirects_map_each_redirect_url_to_the_stored_response(
     stored_key = response.cache_key
     assert stored_key in session.cache.responses
     redirects = dict(session.cache.redirects)
-    for hop in hops[1:]:
+    assert stored_key == _key(session, origin.url("/data/mapped"))
+    for hop in hops:
         assert redirects[_key(session, hop)] == stored_key
     assert set(redirects.values()) == {stored_key}
 
@@ -63,6 +65,17 @@ def test_requesting_a_redirect_url_again_is_a_hit(session: CachedSession, origin
     assert origin.hits("/redirect/2/data/again") == 1
     assert origin.hits("/redirect/1/data/again") == 1
     assert origin.hits("/data/again") == 1
+
+
+def test_the_final_url_is_a_hit_after_the_redirect(session: CachedSession, origin: Any) -> None:
+    """requests-cache users rely on this: the final URL is cached under its own key."""
+    session.get(origin.url("/redirect/2/data/final"))
+
+    final = session.get(origin.url("/data/final"))
+
+    assert final.from_cache
+    assert origin.hits("/data/final") == 1
+    assert session.cache.response_count() == 1
 
 
 def test_cached_redirect_keeps_its_history(session: CachedSession, origin: Any) -> None:
@@ -126,7 +139,9 @@ def test_an_entry_names_the_redirects_that_lead_to_it(session: CachedSession, or
 
     stored = session.cache.responses[response.cache_key]
 
-    assert stored.redirect_keys == [_key(session, origin.url("/redirect/1/data/named"))]
+    assert stored.redirect_keys == [
+        _key(session, origin.url(f"/redirect/{hop}/data/named")) for hop in (2, 1)
+    ]
 
 
 def test_an_entry_keeps_its_newest_redirect_keys(session: CachedSession, origin: Any) -> None:
@@ -135,7 +150,7 @@ def test_an_entry_keeps_its_newest_redirect_keys(session: CachedSession, origin:
     keys = [f"{number:032x}" for number in range(MAX_REDIRECT_KEYS + 5)]
 
     for key in keys:
-        session.cache.save_response(stored, [key])
+        session.cache.save_response(stored, redirect_keys=[key])
 
     kept = session.cache.responses[response.cache_key].redirect_keys
     assert kept == keys[::-1][:MAX_REDIRECT_KEYS]

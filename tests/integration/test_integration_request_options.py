@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from vaultcache.policy.expiration import DO_NOT_CACHE
 from vaultcache.session import CachedSession
 
 #: Headers requests itself sends; anything else at the origin came from somewhere else.
@@ -26,10 +27,10 @@ def test_per_request_expire_after_overrides_the_session(
     assert cached.expires == clock.current + timedelta(seconds=30)
 
 
-def test_per_request_expire_after_zero_does_not_store(session: CachedSession, origin: Any) -> None:
+def test_per_request_do_not_cache_does_not_store(session: CachedSession, origin: Any) -> None:
     url = origin.url("/data/per-request-zero")
 
-    session.get(url, expire_after=0)
+    session.get(url, expire_after=DO_NOT_CACHE)
 
     assert not session.cache.contains(url=url)
     assert not session.get(url).from_cache

@@ -98,7 +98,15 @@ def test_key_is_32_hex_digits() -> None:
 
 def test_key_fn_signature_accepts_and_ignores_request_options() -> None:
     request = prepare()
-    assert create_key(request, verify=False, timeout=3, expire_after=60) == create_key(request)
+    assert create_key(request, verify=True, timeout=3, expire_after=60) == create_key(request)
+    assert create_key(request, verify="/etc/ssl/ca.pem") == create_key(request)
+
+
+def test_verify_false_has_a_key_of_its_own() -> None:
+    """As in requests-cache: a response fetched without TLS verification answers only
+    requests made without it."""
+    request = prepare()
+    assert create_key(request, verify=False) != create_key(request)
 
 
 def test_request_prepared_request_and_cached_request_agree() -> None:

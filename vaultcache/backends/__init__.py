@@ -2,7 +2,8 @@
 
 ``BaseStorage`` is the contract every backend implements; ``SQLiteStorage`` (the default),
 ``FileStorage`` and ``MemoryStorage`` are the built-in ones, registered by name (``sqlite``,
-``filesystem``, ``memory``) through :mod:`vaultcache.backends.plugin`.
+``filesystem``, ``memory``) through :mod:`vaultcache.backends.plugin`. ``SQLiteCache`` and
+``FileCache`` are the caches over them, by the names requests-cache users import.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ __all__ = [
     "BackendError",
     "BaseCache",
     "BaseStorage",
+    "FileCache",
     "FileStorage",
     "MemoryStorage",
+    "SQLiteCache",
     "SQLiteStorage",
     "filesystem_cache",
     "memory_cache",
@@ -28,10 +31,15 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # vaultcache.backends.BaseCache is the documented path, but vaultcache.cache imports this
-    # package; resolving it on first access avoids an import cycle.
+    # vaultcache.backends.BaseCache (and the caches built on it) are the documented paths,
+    # but vaultcache.cache imports this package; resolving them on first access avoids an
+    # import cycle.
     if name == "BaseCache":
         from vaultcache.cache import BaseCache  # noqa: PLC0415
 
         return BaseCache
+    if name in {"SQLiteCache", "FileCache"}:
+        from vaultcache.backends import caches  # noqa: PLC0415
+
+        return getattr(caches, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

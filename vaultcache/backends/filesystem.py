@@ -586,16 +586,16 @@ def filesystem_cache(
 ) -> BaseCache:
     """A BaseCache with responses, redirects and body chunks in subdirectories of `cache_name`.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`).
+    Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`), and
+    ``serializer`` and ``expire_after`` for the session (see
+    :class:`~vaultcache.backends.FileCache`).
     """
-    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "extension"))
-    # Imported here: vaultcache.cache imports this package.
-    from vaultcache.cache import BaseCache  # noqa: PLC0415
-
-    root = Path(cache_name)
-    return BaseCache(
-        str(cache_name),
-        responses=FileStorage(root / "responses", **options),
-        redirects=FileStorage(root / "redirects", **options),
-        chunks=FileStorage(root / "chunks", **options),
+    check_options(
+        BACKEND,
+        options,
+        ("use_cache_dir", "use_temp", "extension", "serializer", "expire_after", "decode_content"),
     )
+    # Imported here: vaultcache.cache imports this package.
+    from vaultcache.backends.caches import FileCache  # noqa: PLC0415
+
+    return FileCache(cache_name, **options)

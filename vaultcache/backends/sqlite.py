@@ -801,16 +801,15 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
 
     Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
-    :class:`SQLiteStorage`).
+    :class:`SQLiteStorage`), and ``serializer`` and ``expire_after`` for the session (see
+    :class:`~vaultcache.backends.SQLiteCache`).
     """
-    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout", "wal"))
-    # Imported here: vaultcache.cache imports this package.
-    from vaultcache.cache import BaseCache  # noqa: PLC0415
-
-    responses = SQLiteStorage(cache_name, "responses", **options)
-    return BaseCache(
-        str(cache_name),
-        responses=responses,
-        redirects=responses.for_table("redirects"),
-        chunks=responses.for_table("chunks"),
+    check_options(
+        BACKEND,
+        options,
+        ("use_cache_dir", "use_temp", "busy_timeout", "wal", "serializer", "expire_after"),
     )
+    # Imported here: vaultcache.cache imports this package.
+    from vaultcache.backends.caches import SQLiteCache  # noqa: PLC0415
+
+    return SQLiteCache(cache_name, **options)

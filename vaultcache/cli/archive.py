@@ -29,6 +29,7 @@ from vaultcache.archive import (
     read_manifest,
     rotate,
 )
+from vaultcache.cli import from_requests_cache
 from vaultcache.cli.common import add_cache_arguments, emit_json, open_session, progress
 from vaultcache.cli.scan import no_key_creation, open_existing
 from vaultcache.serializers.builder import build_pipeline
@@ -81,14 +82,16 @@ def add_parser(commands: Any) -> None:
 
     import_parser: argparse.ArgumentParser = commands.add_parser(
         "import",
-        help="write the entries of an archive into this cache",
+        help="write the entries of an archive (or of a requests-cache cache) into this cache",
         description="Verify every checksum of an archive made by `vaultcache export`, then "
         "write its entries into this cache as stored. Nothing is written from a damaged "
         "archive. Entries name the spec and key that wrote them, so an archive made with "
-        "another serializer spec imports too.",
+        "another serializer spec imports too. With --from-requests-cache, read a "
+        "requests-cache sqlite file or directory instead.",
     )
     add_cache_arguments(import_parser)
-    import_parser.add_argument("file", metavar="FILE", help="the archive to read")
+    import_parser.add_argument("file", metavar="FILE", nargs="?", help="the archive to read")
+    from_requests_cache.add_arguments(import_parser)
     _add_json(import_parser)
     import_parser.set_defaults(run=_import)
 
@@ -180,6 +183,8 @@ def _show_warc(report: WarcReport, *, as_json: bool) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
+    if args.from_requests_cache or args.file is None:
+        return from_requests_cache.run(args)
     read_manifest(args.file)  # a missing or damaged archive is reported before the cache opens
     with no_key_creation():  # entries under a new key's ring would all be skipped
         session = open_session(args)

@@ -155,7 +155,7 @@ def _duration(value: object) -> timedelta:
 
 
 _EXPIRY_EXPECTED = (
-    "seconds (-1: never, 0: do not cache), a duration such as '15m', '2h' or '7d', "
+    "seconds (-1: never, 0: expire immediately), a duration such as '15m', '2h' or '7d', "
     "'never', 'do-not-cache', 'expire-immediately', or a TOML datetime"
 )
 
@@ -165,6 +165,10 @@ def _expiry(value: object) -> ExpirationTime:
     if isinstance(value, date) and not isinstance(value, datetime):
         value = datetime(value.year, value.month, value.day, tzinfo=UTC)
     if not isinstance(value, int | float | str | datetime):
+        raise wrong(_EXPIRY_EXPECTED, value)
+    if isinstance(value, int | float) and value < 0 and value != -1:
+        # The Python API takes these as an expiry in the past (as requests-cache does); in a
+        # file they are a typo far more often than a wish.
         raise wrong(_EXPIRY_EXPECTED, value)
     try:
         return validate_expiration(value)

@@ -12,6 +12,7 @@ from requests.structures import CaseInsensitiveDict
 
 from vaultcache import clock
 from vaultcache.models.raw import CachedRaw
+from vaultcache.models.redirects import redirect_target
 from vaultcache.models.request import CachedRequest, _headers
 
 #: How many redirect keys one entry keeps (see ``CachedResponse.redirect_keys``).
@@ -176,6 +177,18 @@ class CachedResponse(requests.Response):
         return self.expires is not None and self.expires <= clock.now()
 
     @property
+    def expires_delta(self) -> int | None:
+        """Seconds until ``expires`` (negative once passed, rounded), or None for never."""
+        if self.expires is None:
+            return None
+        return round((self.expires - clock.now()).total_seconds())
+
+    @property
+    def next(self) -> requests.PreparedRequest | None:
+        """The request a redirect that was not followed leads to (None if not a redirect)."""
+        return redirect_target(self)
+
+    @property
     def size(self) -> int:
         """Body size in bytes (known without reading a body that is still in the store)."""
         if self._content is False:
@@ -266,6 +279,11 @@ class OriginalResponse(requests.Response):
     def is_expired(self) -> bool:
         """Always False: a response straight from the origin is not expired."""
         return False
+
+    @property
+    def expires_delta(self) -> None:
+        """Always None, as for a response that never expires."""
+        return None
 
     @classmethod
     def wrap(cls, response: requests.Response, cache_key: str) -> OriginalResponse:

@@ -100,8 +100,10 @@ class CacheActions:
             settings=settings,
             now=now,
             skip_read=uncacheable or options.force_refresh,
-            skip_write=uncacheable,
-            only_if_cached=options.only_if_cached or directives.only_if_cached,
+            skip_write=uncacheable or settings.read_only,
+            only_if_cached=(
+                options.only_if_cached or settings.only_if_cached or directives.only_if_cached
+            ),
             revalidate=(
                 options.refresh
                 or settings.always_revalidate
@@ -120,10 +122,10 @@ class CacheActions:
             cached = None
         if cached is None:
             return Decision.GATEWAY_TIMEOUT if self.only_if_cached else Decision.SEND
-        if self.only_if_cached and self._acceptable(cached):
-            return Decision.SERVE
         if self.only_if_cached:
-            return Decision.GATEWAY_TIMEOUT
+            # A stale response that stale_if_error allows beats a 504, as in requests-cache.
+            usable = self._acceptable(cached) or self.stale_if_error(cached)
+            return Decision.SERVE if usable else Decision.GATEWAY_TIMEOUT
         if self.revalidate and not self._immutable_and_fresh(cached):
             return Decision.REVALIDATE if _has_validators(cached) else Decision.SEND
         if self._acceptable(cached):
@@ -197,6 +199,16 @@ class CacheActions:
         if window is None:
             return False
         return cached.expires is None or self.now - cached.expires <= window
+
+    def stale_instead_of(self, response: requests.Response, cached: CachedResponse | None) -> bool:
+        """True when `response` is an error (a status of 400 or more that allowable_codes does
+        not list, as requests-cache counts errors) and `cached` may stand in for it."""
+        status = response.status_code
+        return (
+            status >= 400
+            and status not in self.settings.allowable_codes
+            and self.stale_if_error(cached)
+        )
 
     def conditional_headers(self, cached: CachedResponse) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for revalidating `cached`."""

@@ -3,20 +3,22 @@
 An expiration value (:data:`ExpirationTime`) is one of:
 
 - ``None``, :data:`NEVER_EXPIRE` (``-1``) or ``"never"``: the entry never expires.
-- :data:`DO_NOT_CACHE` (``0``): the response is not stored at all. Every spelling of a zero
-  duration means the same (``0.0``, ``timedelta(0)``, ``"0"``, ``"0s"``, ``"do-not-cache"``),
-  so that ``expire_after=0`` and ``expire_after=timedelta(0)`` never disagree.
-- :data:`EXPIRE_IMMEDIATELY` (``"expire-immediately"``): the response is stored but is stale
-  from the start, so every later use revalidates it (a conditional request when it has an
-  ETag or Last-Modified, RFC 9111 §4.3). Only this explicit value asks for that.
+- :data:`EXPIRE_IMMEDIATELY` (``0``): the response is stored but is stale from the start, so
+  every later use revalidates it (a conditional request when it has an ETag or
+  Last-Modified, RFC 9111 §4.3). Every spelling of a zero duration means the same (``0.0``,
+  ``timedelta(0)``, ``"0"``, ``"0s"``, ``"expire-immediately"``), as in requests-cache 1.x.
+  So does any other negative duration (``-5``, ``timedelta(seconds=-1)``): an expiry in the
+  past.
+- :data:`DO_NOT_CACHE` (the integer ``0x0D0E0200020704``, or ``"do-not-cache"``): the
+  response is not stored at all. The same constant as requests-cache 1.x.
 - A positive number of seconds (int or float), a positive ``timedelta``, or a duration string
   ``"90"``, ``"90s"``, ``"15m"``, ``"2h"``, ``"7d"``, ``"1w"`` (for config files, which have no
   ``None`` and no ``timedelta``).
 - A ``datetime``: an absolute expiry. A naive datetime is taken as UTC.
 
 Durations so long that the expiry would fall after the year 9999 mean "never". Anything
-else (negative numbers other than -1, NaN, infinity, booleans, other types, unknown strings)
-is a :class:`~vaultcache.errors.ConfigError` that names the setting and the value's type.
+else (NaN, infinity, booleans, other types, unknown strings) is a
+:class:`~vaultcache.errors.ConfigError` that names the setting and the value's type.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Final, Literal, TypeAlias
 
-from vaultcache.errors import ConfigError
+from vaultcache.errors import ConfigError, ConfigTypeError
 
 __all__ = [
     "DO_NOT_CACHE",
@@ -38,6 +40,7 @@ __all__ = [
     "NOT_FOUND",
     "ExpirationTime",
     "NotFound",
+    "URLPattern",
     "get_expiration_datetime",
     "get_url_expiration",
     "is_do_not_cache",
@@ -46,8 +49,9 @@ __all__ = [
 ]
 
 NEVER_EXPIRE: Final = -1
-DO_NOT_CACHE: Final = 0
-EXPIRE_IMMEDIATELY: Final = "expire-immediately"
+EXPIRE_IMMEDIATELY: Final = 0
+#: requests-cache 1.x's value (RFC 4824 for "DO NOT CACHE"): an int no real duration uses.
+DO_NOT_CACHE: Final = 0x0D0E0200020704
 
 ExpirationTime: TypeAlias = int | float | str | datetime | timedelta | None
 """What ``expire_after`` (session, per URL, per request) may be set to."""
@@ -65,8 +69,8 @@ class NotFound(enum.Enum):
 NOT_FOUND: Final = NotFound.NOT_FOUND
 
 _EXPECTED = (
-    "None/-1 (never), 0 (do not cache), 'expire-immediately', seconds > 0, "
-    "a timedelta, a datetime, or a duration such as '90s', '15m', '2h', '7d'"
+    "None/-1 (never), 0 (expire immediately), DO_NOT_CACHE, seconds, a timedelta, "
+    "a datetime, or a duration such as '90s', '15m', '2h', '7d'"
 )
 _KEYWORDS: Final[dict[str, ExpirationTime]] = {
     "never": None,
@@ -82,7 +86,8 @@ _DEFAULT_PORTS: Final = {"http": "80", "https": "443"}
 
 def _error(message: str, value: object, name: str) -> ConfigError:
     # The value itself is left out: it may be a long or sensitive string. Its type is enough.
-    return ConfigError(
+    kind = ConfigError if isinstance(value, int | float | str) else ConfigTypeError
+    return kind(
         f"{message} (got a value of type {type(value).__name__})", key=name, expected=_EXPECTED
     )
 
@@ -103,14 +108,8 @@ def _from_seconds(seconds: float, original: object, name: str) -> ExpirationTime
         raise _error(f"{name} must be a finite number of seconds", original, name)
     if seconds == NEVER_EXPIRE:
         return None
-    if seconds < 0:
-        raise _error(
-            f"{name} must not be negative; use NEVER_EXPIRE (-1) or None for never",
-            original,
-            name,
-        )
-    if seconds == 0:
-        return DO_NOT_CACHE
+    if seconds <= 0:
+        return EXPIRE_IMMEDIATELY  # zero, or an expiry in the past: stored, already stale
     try:
         # A positive duration too small for a timedelta still expires, just very soon.
         return max(timedelta(seconds=seconds), _ONE_MICROSECOND)
@@ -131,19 +130,20 @@ def _from_text(text: str, name: str) -> ExpirationTime:
 def validate_expiration(value: object, *, name: str = "expire_after") -> ExpirationTime:
     """Check an expiration value and return its canonical form; raise ConfigError if invalid.
 
-    The canonical forms are ``None`` (never), :data:`DO_NOT_CACHE`, :data:`EXPIRE_IMMEDIATELY`,
-    a positive ``timedelta``, or an aware UTC ``datetime``. `name` labels error messages.
+    The canonical forms are ``None`` (never), :data:`DO_NOT_CACHE`, :data:`EXPIRE_IMMEDIATELY`
+    (both ints), a positive ``timedelta``, or an aware UTC ``datetime``. `name` labels error
+    messages.
     """
     if value is None:
         return None
     if isinstance(value, bool):
         raise _error(f"{name} must be a number of seconds, not a boolean", value, name)
+    if type(value) is int and value == DO_NOT_CACHE:
+        return DO_NOT_CACHE
     if isinstance(value, int | float):
         return _from_seconds(value, value, name)
     if isinstance(value, timedelta):
-        if value < timedelta(0):
-            raise _error(f"{name} must not be a negative timedelta", value, name)
-        return value or DO_NOT_CACHE
+        return value if value > timedelta(0) else EXPIRE_IMMEDIATELY
     if isinstance(value, datetime):
         return _as_utc(value)
     if isinstance(value, str):
@@ -182,14 +182,16 @@ def _canonical_or_invalid(value: object) -> ExpirationTime | NotFound:
 
 
 def is_do_not_cache(value: object) -> bool:
-    """True when `value` means "do not store the response" (any zero duration); never raises."""
+    """True when `value` means "do not store the response" (:data:`DO_NOT_CACHE`); never raises."""
     canonical = _canonical_or_invalid(value)
     return type(canonical) is int and canonical == DO_NOT_CACHE
 
 
 def is_expire_immediately(value: object) -> bool:
-    """True when `value` is :data:`EXPIRE_IMMEDIATELY` in any spelling; never raises."""
-    return _canonical_or_invalid(value) == EXPIRE_IMMEDIATELY
+    """True when `value` is :data:`EXPIRE_IMMEDIATELY` in any spelling (any zero or negative
+    duration but -1); never raises."""
+    canonical = _canonical_or_invalid(value)
+    return type(canonical) is int and canonical == EXPIRE_IMMEDIATELY
 
 
 def _split_url(url: str, *, pattern: bool = False) -> tuple[str | None, str, str | None]:
@@ -242,8 +244,12 @@ def _url_matches(url: str, pattern: str) -> bool:
     return fnmatchcase(path, p_path) or fnmatchcase(path, p_path.rstrip("/") + "/*")
 
 
+URLPattern: TypeAlias = str | re.Pattern[str]
+"""A ``urls_expire_after`` key: a glob string, or a compiled regular expression."""
+
+
 def get_url_expiration(
-    url: str, urls_expire_after: Mapping[str, ExpirationTime] | None
+    url: str, urls_expire_after: Mapping[URLPattern, ExpirationTime] | None
 ) -> ExpirationTime | Literal[NotFound.NOT_FOUND]:
     """The value of the first pattern (in mapping order) that matches `url`, else NOT_FOUND.
 
@@ -254,9 +260,13 @@ def get_url_expiration(
     matched. A pattern with no path (``example.com``, ``*.example.com``) matches the whole
     site; a pattern with a path also matches everything below it (``example.com/static``
     matches ``/static`` and ``/static/app.js`` but not ``/staticfiles``). A pattern without a
-    port matches any port.
+    port matches any port. A compiled ``re.Pattern`` matches if it is found anywhere in the
+    whole URL (``pattern.search(url)``), as in requests-cache.
     """
     for pattern, value in (urls_expire_after or {}).items():
-        if _url_matches(url, pattern):
+        if isinstance(pattern, re.Pattern):
+            if pattern.search(url):
+                return value
+        elif _url_matches(url, pattern):
             return value
     return NOT_FOUND

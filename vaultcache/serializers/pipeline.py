@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from vaultcache.compat import check_decode_content
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
 from vaultcache.serializers.sealing import SealingStage
 
@@ -143,6 +144,11 @@ class SerializerPipeline:
             or (_kind(stage) in AUTHENTICATING_KINDS and isinstance(stage, SealingStage))
             for stage in rest
         )
+
+    def set_decode_content(self, decode_content: bool) -> None:
+        """requests-cache's switch: False is what vaultcache always does (the exact bytes
+        received are stored); True is refused (see docs/migrating.md)."""
+        check_decode_content(decode_content)
 
     def dumps(self, value: Any) -> Any:
         """Run every stage's ``dumps``, first to last.

@@ -12,7 +12,7 @@ import pytest
 from vaultcache.config import ENVIRONMENT_VARIABLES, Settings, load_settings
 from vaultcache.errors import ConfigError
 from vaultcache.keys import generate_key
-from vaultcache.policy.expiration import DO_NOT_CACHE
+from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY
 
 Write = Callable[..., Path]
 
@@ -53,7 +53,8 @@ def _get(settings: Settings, dotted: str) -> object:
         ("VAULTCACHE_EXPIRE_AFTER", "3600", timedelta(hours=1)),
         ("VAULTCACHE_EXPIRE_AFTER", "never", None),
         ("VAULTCACHE_EXPIRE_AFTER", "-1", None),
-        ("VAULTCACHE_EXPIRE_AFTER", "0", DO_NOT_CACHE),
+        ("VAULTCACHE_EXPIRE_AFTER", "0", EXPIRE_IMMEDIATELY),
+        ("VAULTCACHE_EXPIRE_AFTER", "do-not-cache", DO_NOT_CACHE),
         ("VAULTCACHE_EXPIRE_AFTER", "2030-01-01T00:00:00+00:00", datetime(2030, 1, 1, tzinfo=UTC)),
         ("VAULTCACHE_CACHE_CONTROL", "true", True),
         ("VAULTCACHE_CACHE_CONTROL", "1", True),

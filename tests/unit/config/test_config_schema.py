@@ -56,7 +56,7 @@ allowable_methods = ["get", "HEAD", "Post"]
 [expiry.urls]
 "example.com/static/*" = "never"
 "*.example.com/api" = 60
-"example.com/live" = 0
+"example.com/live" = "do-not-cache"
 "example.com/news" = "expire-immediately"
 "example.com/until" = 2030-01-01T00:00:00Z
 
@@ -212,8 +212,8 @@ def test_settings_are_frozen() -> None:
     [
         ("-1", None),
         ('"never"', None),
-        ("0", DO_NOT_CACHE),
-        ('"0s"', DO_NOT_CACHE),
+        ("0", EXPIRE_IMMEDIATELY),
+        ('"0s"', EXPIRE_IMMEDIATELY),
         ('"do-not-cache"', DO_NOT_CACHE),
         ('"expire-immediately"', EXPIRE_IMMEDIATELY),
         ("90", timedelta(seconds=90)),

@@ -19,9 +19,12 @@ from __future__ import annotations
 from typing import Any
 
 from vaultcache import clock
+from vaultcache.backends.base import check_options
 from vaultcache.cache import BaseCache
 from vaultcache.entries import EntryWriter
+from vaultcache.errors import ConfigError
 from vaultcache.models import CachedResponse
+from vaultcache.policy.expiration import NEVER_EXPIRE
 from vaultcache_redis.options import RedisOptions, parse_options
 from vaultcache_redis.storage import RedisStorage, entry_ttl
 
@@ -29,26 +32,43 @@ __all__ = ["RedisCache", "redis_cache"]
 
 
 class RedisCache(BaseCache):
-    """A BaseCache over RedisStorage tables that sets each entry's TTL from its expiry.
+    """A BaseCache over RedisStorage tables (responses, redirects, body chunks) that sets each
+    entry's TTL from its expiry.
 
-    `ttl_grace` is the number of seconds an entry is kept after it expires; None keeps
-    every entry until it is deleted (no TTLs).
+    Built by name as requests-cache users do, ``RedisCache("myapp", url=..., serializer=...,
+    expire_after=...)``, with the backend options (see the package README); ``serializer``
+    and ``expire_after`` are for the session it is given to. requests-cache's ``namespace``
+    is ``cache_name``, ``ttl`` is ``use_ttl`` and ``ttl_offset`` is ``ttl_grace``; a
+    ``connection`` object is refused (pass ``url``: vaultcache opens its own connections).
+    Given storages instead, `ttl_grace` is the number of seconds an entry is kept after it
+    expires; None keeps every entry until it is deleted (no TTLs).
     """
 
     def __init__(
         self,
-        cache_name: str,
+        cache_name: str = "http_cache",
+        serializer: Any = None,
         *,
-        responses: RedisStorage,
-        redirects: RedisStorage,
+        expire_after: Any = NEVER_EXPIRE,
+        responses: RedisStorage | None = None,
+        redirects: RedisStorage | None = None,
         chunks: RedisStorage | None = None,
-        ttl_grace: float | None,
-        **kwargs: Any,
+        **options: Any,
     ) -> None:
-        super().__init__(
-            cache_name, responses=responses, redirects=redirects, chunks=chunks, **kwargs
-        )
-        self.ttl_grace = ttl_grace
+        cache_name = options.pop("namespace", cache_name)  # requests-cache's name for it
+        if responses is None or redirects is None:
+            settings = parse_options(str(cache_name), _requests_cache_names(options))
+            responses, redirects, chunks = _storages(settings)
+            ttl_grace = settings.ttl_grace if settings.use_ttl else None
+        else:
+            ttl_grace = options.pop("ttl_grace", None)
+            check_options("redis", options, ())
+        super().__init__(str(cache_name), responses=responses, redirects=redirects, chunks=chunks)
+        self.ttl_grace: float | None = ttl_grace
+        #: What the session this cache is given to uses unless it is given its own.
+        self.session_options: dict[str, Any] = {"expire_after": expire_after}
+        if serializer is not None:
+            self.session_options["serializer"] = serializer
 
     def ttl_for(self, response: CachedResponse) -> float | None:
         """Seconds Redis keeps `response`'s entry: its remaining freshness plus the grace."""
@@ -75,12 +95,26 @@ def redis_cache(cache_name: str = "http_cache", **options: Any) -> RedisCache:
     Options: ``url``, ``prefix``, ``cluster``, ``use_ttl``, ``ttl_grace``,
     ``socket_timeout``, ``socket_connect_timeout`` (see the package README).
     """
-    settings = parse_options(str(cache_name), options)
-    return build_cache(str(cache_name), settings)
+    return RedisCache(str(cache_name), **options)
 
 
-def build_cache(cache_name: str, settings: RedisOptions) -> RedisCache:
-    """A RedisCache from checked options."""
+def _requests_cache_names(options: dict[str, Any]) -> dict[str, Any]:
+    """`options` with requests-cache's RedisCache names translated."""
+    options = dict(options)
+    if options.pop("connection", None) is not None:
+        raise ConfigError(
+            "vaultcache opens its own connections: pass url='redis://host:port/db' instead "
+            "of a connection object",
+            key="backend.redis.connection",
+        )
+    for old, new in (("ttl", "use_ttl"), ("ttl_offset", "ttl_grace")):
+        if old in options:
+            options[new] = options.pop(old)
+    return options
+
+
+def _storages(settings: RedisOptions) -> tuple[RedisStorage, RedisStorage, RedisStorage]:
+    """The response, redirect and chunk storages `settings` describe."""
     responses = RedisStorage(
         settings.url,
         settings.prefix,
@@ -90,15 +124,7 @@ def build_cache(cache_name: str, settings: RedisOptions) -> RedisCache:
         socket_connect_timeout=settings.socket_connect_timeout,
     )
     try:
-        redirects = responses.for_table("redirects")
-        chunks = responses.for_table("chunks")
+        return responses, responses.for_table("redirects"), responses.for_table("chunks")
     except BaseException:
         responses.close()
         raise
-    return RedisCache(
-        cache_name,
-        responses=responses,
-        redirects=redirects,
-        chunks=chunks,
-        ttl_grace=settings.ttl_grace if settings.use_ttl else None,
-    )

@@ -1,0 +1,100 @@
+"""SQLiteCache and FileCache: the backend classes requests-cache users construct by name.
+
+``CachedSession(backend=SQLiteCache("c", serializer="json", expire_after=60))`` works as in
+requests-cache: a class takes its storage options (``use_cache_dir``, ``use_temp``, ...)
+and, for the session it is given to, ``serializer`` and ``expire_after``; the session uses
+them when it is not given its own (:func:`vaultcache.compat.backend_defaults`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from vaultcache.backends.filesystem import FileStorage
+from vaultcache.backends.sqlite import SQLiteStorage
+from vaultcache.cache import BaseCache
+from vaultcache.compat import check_decode_content
+from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
+
+__all__ = ["FileCache", "SQLiteCache"]
+
+
+def _session_options(serializer: Any, expire_after: Any) -> dict[str, Any]:
+    validate_expiration(expire_after)
+    options: dict[str, Any] = {"expire_after": expire_after}
+    if serializer is not None:
+        options["serializer"] = serializer
+    return options
+
+
+class SQLiteCache(BaseCache):
+    """A cache in one sqlite file (``db_path``, suffix ``.sqlite`` added when it has none),
+    with tables for responses, redirects and body chunks.
+
+    Storage options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
+    :class:`~vaultcache.backends.SQLiteStorage`).
+    """
+
+    def __init__(
+        self,
+        db_path: str | os.PathLike[str] = "http_cache",
+        serializer: Any = None,
+        *,
+        expire_after: Any = NEVER_EXPIRE,
+        **options: Any,
+    ) -> None:
+        responses = SQLiteStorage(db_path, "responses", **options)
+        super().__init__(
+            str(db_path),
+            responses=responses,
+            redirects=responses.for_table("redirects"),
+            chunks=responses.for_table("chunks"),
+        )
+        #: What the session this cache is given to uses unless it is given its own.
+        self.session_options = _session_options(serializer, expire_after)
+
+    @property
+    def db_path(self) -> Path:
+        """The sqlite file."""
+        storage = self.storage
+        assert isinstance(storage, SQLiteStorage)
+        return storage.path
+
+
+class FileCache(BaseCache):
+    """A cache of one file per entry under ``cache_name`` (``responses/``, ``redirects/`` and
+    ``chunks/``, the body chunks).
+
+    Storage options: ``use_cache_dir``, ``use_temp``, ``extension`` (see
+    :class:`~vaultcache.backends.FileStorage`). ``decode_content=True`` is refused: bodies
+    are stored as the exact bytes received.
+    """
+
+    def __init__(
+        self,
+        cache_name: str | os.PathLike[str] = "http_cache",
+        serializer: Any = None,
+        *,
+        expire_after: Any = NEVER_EXPIRE,
+        decode_content: bool = False,
+        **options: Any,
+    ) -> None:
+        check_decode_content(decode_content)
+        root = Path(cache_name)
+        super().__init__(
+            str(cache_name),
+            responses=FileStorage(root / "responses", **options),
+            redirects=FileStorage(root / "redirects", **options),
+            chunks=FileStorage(root / "chunks", **options),
+        )
+        #: What the session this cache is given to uses unless it is given its own.
+        self.session_options = _session_options(serializer, expire_after)
+
+    @property
+    def cache_dir(self) -> Path:
+        """The directory that holds the cache (its ``responses`` and ``redirects``)."""
+        storage = self.storage
+        assert isinstance(storage, FileStorage)
+        return storage.cache_dir.parent

@@ -1,0 +1,1 @@
+"""Importers that bring other caches' entries into a vaultcache (requests-cache's, for now)."""
