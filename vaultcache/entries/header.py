@@ -19,6 +19,7 @@ steered by a header that does not verify.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from typing import Final, Literal
@@ -46,6 +47,7 @@ _MAX_BODY_SIZE: Final = 1 << 50
 ENTRY_ID_SIZE: Final = 16
 
 _V1_MAGIC = b"VC\x01"
+_CURRENT = b"vaultcache/%d " % FORMAT_VERSION
 _STAGE = (
     r"[a-z0-9][a-z0-9_-]{0,63}(?:\([a-z0-9_]+=[A-Za-z0-9._-]+(?:,[a-z0-9_]+=[A-Za-z0-9._-]+)*\))?"
 )
@@ -105,27 +107,32 @@ def parse_header(data: bytes | memoryview) -> tuple[EntryHeader, int]:
     read it) and DecodeError for a header that no version could have written.
     """
     head = bytes(data[:MAX_HEADER_SIZE])
-    current = b"vaultcache/%d " % FORMAT_VERSION
-    if not (head.startswith(current) or current.startswith(head)):
+    if not (head.startswith(_CURRENT) or _CURRENT.startswith(head)):
         version = head[len(MAGIC) : len(MAGIC) + 1]
         if head.startswith(MAGIC) and version.isdigit():
             raise OldFormatError(int(version))
         raise OldFormatError(1 if head.startswith(_V1_MAGIC) else None)
     end = head.find(b"\n")
-    match = _LINE.fullmatch(head[: end + 1]) if end > 0 else None
+    return _parse_line(head[: end + 1]), end + 1
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_line(line: bytes) -> EntryHeader:
+    """One header line, newline included; remembered, as hot entries are read again and again
+    (a header is immutable, and one that does not parse raises every time)."""
+    match = _LINE.fullmatch(line) if len(line) > 1 else None
     if match is None:  # written by this version, then cut short or altered
         raise DecodeError("entry header is malformed")
     spec = match["spec"].decode("ascii")
     if not _SPEC.fullmatch(spec):
         raise DecodeError("entry header names a malformed spec")
     key = match["key"].decode("ascii")
-    header = EntryHeader(
+    return EntryHeader(
         spec=spec,
         key_id=None if key == "-" else key,
         entry_id=match["entry"].decode("ascii"),
         body=_layout(match["body"].decode("ascii")),
     )
-    return header, end + 1
 
 
 def _layout(text: str) -> BodyLayout:

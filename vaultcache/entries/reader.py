@@ -55,6 +55,7 @@ class ReaderPolicy:
         self.keys: KeyRing | None = keys if keys is not None else pipeline.key_ring
         self._registry = registry
         self._built: dict[str, SerializerPipeline] = {}
+        self._codecs: dict[tuple[str, str | None], RecordCodec] = {}
         self._lock = threading.Lock()
 
     def codec_for(self, header: EntryHeader) -> RecordCodec:
@@ -63,6 +64,15 @@ class ReaderPolicy:
         Raises MissingStageError, RefusedSpecError or UnknownKeyError (the entry is kept),
         or DecodeError when the header contradicts itself.
         """
+        codec = self._codecs.get((header.spec, header.key_id))
+        if codec is None:
+            codec = self._codec(header)
+            with self._lock:
+                if len(self._codecs) < _MAX_BUILT * 4:
+                    self._codecs[header.spec, header.key_id] = codec
+        return codec
+
+    def _codec(self, header: EntryHeader) -> RecordCodec:
         pipeline = self.pipeline_for(header.spec, header.key_id)
         if pipeline.authenticates != (header.key_id is not None):
             raise DecodeError("entry header names a key for a spec without keys, or none")

@@ -45,7 +45,10 @@ class RecordCodec:
     def __init__(self, pipeline: SerializerPipeline, key: Key | None) -> None:
         self.pipeline = pipeline
         self.key = key
-        self._stages = tuple((stage_name(stage), stage) for stage in pipeline.stages)
+        # Whether a stage seals is decided once: a runtime Protocol check is slow.
+        self._stages = tuple(
+            (stage_name(stage), stage, isinstance(stage, SealingStage)) for stage in pipeline.stages
+        )
 
     def seal_meta(self, value: Any, context: bytes) -> bytes:
         """Run every stage over `value`; the result as bytes."""
@@ -66,16 +69,16 @@ class RecordCodec:
         """Undo :meth:`seal_chunk`."""
         return bytes(run_steps(self._reading(self._stages[1:], context), data, *_READING))
 
-    def _writing(self, stages: Sequence[tuple[str, Any]], context: bytes) -> Iterator[Step]:
-        for name, stage in stages:
-            if isinstance(stage, SealingStage):
+    def _writing(self, stages: Sequence[tuple[str, Any, bool]], context: bytes) -> Iterator[Step]:
+        for name, stage, seals in stages:
+            if seals:
                 yield name, functools.partial(stage.seal, context=context, key=self._key())
             else:
                 yield name, stage.dumps
 
-    def _reading(self, stages: Sequence[tuple[str, Any]], context: bytes) -> Iterator[Step]:
-        for name, stage in reversed(stages):
-            if isinstance(stage, SealingStage):
+    def _reading(self, stages: Sequence[tuple[str, Any, bool]], context: bytes) -> Iterator[Step]:
+        for name, stage, seals in reversed(stages):
+            if seals:
                 yield name, functools.partial(stage.open, context=context, key=self._key())
             else:
                 yield name, stage.loads
