@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
 
 import attrs
 import requests
@@ -35,7 +34,7 @@ from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
-from vaultcache.policy.settings import CacheSettings, RequestOptions
+from vaultcache.policy.settings import CacheSettings, RequestOptions, Rfc9111Mode
 from vaultcache.policy.storable import storable_headers
 from vaultcache.policy.validation import not_modified_for
 from vaultcache.registry import get_registry
@@ -80,7 +79,9 @@ class CacheMixin:
         expire_after: Any = -1,
         urls_expire_after: Mapping[str, Any] | None = None,
         cache_control: bool = False,
-        allowable_codes: Iterable[int] = (200,),
+        rfc9111: Rfc9111Mode | None = None,
+        cdn_cache_control: bool = False,
+        allowable_codes: Iterable[int] | None = None,
         allowable_methods: Iterable[str] = ("GET", "HEAD"),
         always_revalidate: bool = False,
         ignored_parameters: Iterable[str] | None = None,
@@ -99,6 +100,8 @@ class CacheMixin:
             expire_after=expire_after,
             urls_expire_after=dict(urls_expire_after) if urls_expire_after else None,
             cache_control=cache_control,
+            rfc9111=rfc9111,
+            cdn_cache_control=cdn_cache_control,
             allowable_codes=allowable_codes,
             allowable_methods=allowable_methods,
             always_revalidate=always_revalidate,
@@ -189,6 +192,7 @@ class CacheMixin:
             ignored_parameters=ignored,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
+            shared_headers=settings.shared_credential_headers,
         )
 
     # -- requests' entry points ---------------------------------------------------------------
@@ -287,7 +291,7 @@ class CacheMixin:
     ) -> AnyResponse:
         """Answer with the stored response, or a 304 when the client's validator matches."""
         self.cache.stats.count("hits")
-        if self.settings.cache_control and not_modified_for(request.headers, cached.headers):
+        if self.settings.http_semantics and not_modified_for(request.headers, cached.headers):
             return self._deliver(_not_modified(cached), request, kwargs)
         return self._deliver(cached, request, kwargs)
 
@@ -308,22 +312,13 @@ class CacheMixin:
         revalidating = cached if decision is Decision.REVALIDATE else None
         group = None if cached is None else cached.variant_group
         response = self._fetch(request, actions, cached, revalidating, kwargs, group=group)
-        if self.settings.cache_control and _invalidates(request, response):
-            self._invalidate(request, response)
+        targets = actions.invalidated_urls(request.method or "GET", request.url or "", response)
+        if targets:
+            self._invalidate(request, targets)
         return self._deliver(response, request, kwargs)
 
-    def _invalidate(self, request: requests.PreparedRequest, response: requests.Response) -> None:
-        """RFC 9111 §4.4: drop what is stored for the URL an unsafe request changed.
-
-        Also for its Location and Content-Location, when they are on the same origin.
-        """
-        targets = [request.url or ""]
-        for name in ("Location", "Content-Location"):
-            value = response.headers.get(name)
-            if value:
-                target = urljoin(request.url or "", value)
-                if _origin(target) == _origin(request.url or ""):
-                    targets.append(target)
+    def _invalidate(self, request: requests.PreparedRequest, targets: list[str]) -> None:
+        """Drop what is stored for the URLs the policy names (RFC 9111 §4.4)."""
         keys = set()
         for url in targets:
             for method in ("GET", "HEAD"):
@@ -505,6 +500,8 @@ class CacheMixin:
                 created_at=actions.now,
                 content=body,
             )
+            for name in actions.omitted_fields(response):
+                cached.headers.pop(name, None)
             redacted = _redacted(cached, self._ignored_parameters())
             self._save(redacted, request, group, redirect_keys)
 
@@ -606,20 +603,6 @@ def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
             cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
     cached.history = [_redacted(item, names) for item in cached.history]
     return cached
-
-
-#: Methods whose success invalidates stored responses (RFC 9110 §9.2.1: not safe).
-_UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-
-
-def _invalidates(request: requests.PreparedRequest, response: requests.Response) -> bool:
-    """An unsafe request that succeeded (a non-error status, RFC 9111 §4.4)."""
-    return (request.method or "").upper() in _UNSAFE_METHODS and 200 <= response.status_code < 400
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 # Fields that describe a body, which a 304 does not have (RFC 9110 §15.4.5).
