@@ -47,6 +47,11 @@ MODES: dict[str, dict[str, Any]] = {
     "default": {"cache_control": True},
     "private": {"rfc9111": "private"},
     "shared": {"rfc9111": "shared", "cdn_cache_control": True},
+    "shared+stale_if_error": {
+        "rfc9111": "shared",
+        "cdn_cache_control": True,
+        "stale_if_error": True,
+    },
 }
 
 #: How long one run of the suite's CLI may take before the run counts as failed.
@@ -68,6 +73,8 @@ _HOP_BY_HOP = frozenset(
     }
 )
 _NO_BODY = frozenset({204, 304})
+#: Content codings that requests (urllib3) decodes: the gateway relays the decoded body.
+_DECODED = frozenset({"gzip", "x-gzip", "deflate", "br", "zstd"})
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -155,7 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response_only(status, reason)
         for name, value in headers.items():
             lowered = name.lower()
-            if lowered in _HOP_BY_HOP or lowered == "content-encoding":
+            if lowered in _HOP_BY_HOP or (lowered == "content-encoding" and value in _DECODED):
                 continue  # requests decoded the body; the length is the relayed body's
             self.send_header(name, value)
         has_body = self.command != "HEAD" and status not in _NO_BODY

@@ -192,7 +192,7 @@ class CacheActions:
         )
 
     def _within_stale_while_revalidate(self, cached: CachedResponse) -> bool:
-        window = _stale_window(
+        window = self._stale_window(
             self.settings.stale_while_revalidate, cached, "stale_while_revalidate"
         )
         return (
@@ -202,11 +202,26 @@ class CacheActions:
             and self.now - cached.expires <= window
         )
 
+    def _stale_window(
+        self, setting: bool | float, cached: CachedResponse, name: str
+    ) -> timedelta | None:
+        """The stale window: seconds from the setting; True: the response's directive, else
+        any. False: none, except in an rfc9111 mode, where the origin's own
+        ``stale-while-revalidate`` / ``stale-if-error`` (RFC 5861) grants one."""
+        seconds = getattr(self.response_rules_of(cached).directives, name)
+        if setting is False:
+            if self.settings.rfc9111 is None or seconds is None:
+                return None
+            return timedelta(seconds=seconds)
+        if setting is True:
+            return timedelta.max if seconds is None else timedelta(seconds=seconds)
+        return timedelta(seconds=float(setting))
+
     def stale_if_error(self, cached: CachedResponse | None) -> bool:
         """True when `cached` may stand in for a failed request (stale-if-error)."""
         if cached is None or not self._usable(cached) or self._never_stale(cached):
             return False
-        window = _stale_window(self.settings.stale_if_error, cached, "stale_if_error")
+        window = self._stale_window(self.settings.stale_if_error, cached, "stale_if_error")
         if window is None:
             return False
         return cached.expires is None or self.now - cached.expires <= window
@@ -252,7 +267,7 @@ class CacheActions:
         A response without explicit freshness (and no heuristic one, §4.2.2) is stale at
         once: stored only when it has a validator, so it can be revalidated (§4.3).
         """
-        rules = self.response_rules(response)
+        rules = self.response_rules_of(response)
         authorization = cc.header_value(self.request_headers, "Authorization") is not None
         if not rules.storable(response.status_code, response.headers, authorization=authorization):
             return False, None
@@ -269,7 +284,7 @@ class CacheActions:
             return False, None
         return True, fresh_until
 
-    def response_rules(self, response: requests.Response) -> ResponseRules:
+    def response_rules_of(self, response: requests.Response) -> ResponseRules:
         """What RFC 9111 lets this cache (private or shared) do with `response`."""
         return ResponseRules.of(response.headers, self.settings)
 
@@ -277,7 +292,7 @@ class CacheActions:
         """Header fields of `response` that must not be stored with it (shared: private=...)."""
         if self.settings.rfc9111 is None:
             return ()
-        return self.response_rules(response).omitted_fields
+        return self.response_rules_of(response).omitted_fields
 
     def invalidated_urls(self, method: str, url: str, response: requests.Response) -> list[str]:
         """RFC 9111 §4.4: the URLs whose stored responses an unsafe request's answer ends.
@@ -304,7 +319,7 @@ class CacheActions:
     def _never_stale(self, cached: CachedResponse) -> bool:
         """True when `cached` must not be served stale (must-revalidate and its kin)."""
         if self.settings.rfc9111 is not None:
-            return ResponseRules.of(cached.headers, self.settings).never_stale
+            return self.response_rules_of(cached).never_stale
         return _must_revalidate(cached)
 
     def _heuristic_lifetime(self, response: requests.Response) -> timedelta | None:
@@ -356,13 +371,3 @@ def _has_validators(response: requests.Response) -> bool:
 def _must_revalidate(cached: CachedResponse) -> bool:
     directives = cc.response_directives(cached.headers)
     return directives.must_revalidate or directives.revalidate_always
-
-
-def _stale_window(setting: bool | float, cached: CachedResponse, name: str) -> timedelta | None:
-    """The stale window: seconds from the setting; True: the response's directive, else any."""
-    if setting is False:
-        return None
-    if setting is True:
-        seconds = getattr(cc.response_directives(cached.headers), name)
-        return timedelta.max if seconds is None else timedelta(seconds=seconds)
-    return timedelta(seconds=float(setting))

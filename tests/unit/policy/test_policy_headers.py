@@ -144,8 +144,9 @@ def test_expires_valid() -> None:
         ("1e3", None),
         ("+5", None),
         ("\u0663", None),
-        ("10, 20", 20),
-        ("x, 5", 5),
+        ("10, 20", 10),  # the first member counts (RFC 9111 §5.1)
+        ("0, 7200", 0),
+        ("x, 5", None),  # an invalid first member: the header is ignored
         ("9" * 5000, MAX_DELTA_SECONDS),
         ("2147483649", MAX_DELTA_SECONDS),
     ],
