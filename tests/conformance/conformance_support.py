@@ -54,6 +54,9 @@ MODES: dict[str, dict[str, Any]] = {
     },
 }
 
+#: Names a node_modules folder holding the suite's packages, installed beforehand.
+NODE_MODULES_VARIABLE = "VAULTCACHE_CACHE_TESTS_NODE_MODULES"
+
 #: How long one run of the suite's CLI may take before the run counts as failed.
 RUN_SECONDS = 600
 #: How long npm may take to install the suite's packages.
@@ -189,7 +192,11 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def prepare_suite(directory: Path) -> Path:
-    """A runnable copy of the vendored suite in `directory`: loopback server, packages."""
+    """A runnable copy of the vendored suite in `directory`: loopback server, packages.
+
+    The packages are those installed where :data:`NODE_MODULES_VARIABLE` points (``.ci/run``
+    installs them once), else npm installs them into the copy.
+    """
     suite = directory / "cache-tests"
     shutil.copytree(VENDORED, suite)
     server = suite / "test-engine" / "server" / "server.mjs"
@@ -199,6 +206,10 @@ def prepare_suite(directory: Path) -> Path:
         raise RuntimeError("cache-tests server.mjs changed: cannot bind it to 127.0.0.1")
     server.write_text(patched)
     shutil.copy(CLASSIFIER, suite / CLASSIFIER.name)
+    installed = os.environ.get(NODE_MODULES_VARIABLE)
+    if installed:
+        (suite / "node_modules").symlink_to(Path(installed).resolve(), target_is_directory=True)
+        return suite
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError("npm is not installed")
