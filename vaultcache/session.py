@@ -34,6 +34,7 @@ from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
+from vaultcache.policy.ranges import requested_range
 from vaultcache.policy.settings import CacheSettings, RequestOptions, Rfc9111Mode
 from vaultcache.policy.storable import storable_headers
 from vaultcache.policy.validation import not_modified_for
@@ -289,10 +290,15 @@ class CacheMixin:
     def _hit(
         self, cached: CachedResponse, request: requests.PreparedRequest, kwargs: dict[str, Any]
     ) -> AnyResponse:
-        """Answer with the stored response, or a 304 when the client's validator matches."""
+        """Answer with the stored response, or a 304 when the client's validator matches, or
+        the part of it a Range asks for."""
         self.cache.stats.count("hits")
         if self.settings.http_semantics and not_modified_for(request.headers, cached.headers):
             return self._deliver(_not_modified(cached), request, kwargs)
+        if self.settings.http_semantics and cached.status_code == 200:
+            part = requested_range(request.headers, cached.headers, len(cached.content))
+            if part is not None:
+                return self._deliver(_partial_content(cached, *part), request, kwargs)
         return self._deliver(cached, request, kwargs)
 
     def _miss(
@@ -614,6 +620,20 @@ def _not_modified(cached: CachedResponse) -> CachedResponse:
     headers = {k: v for k, v in cached.headers.items() if k.lower() not in _BODY_FIELDS}
     return attrs.evolve(
         cached, status_code=304, reason="Not Modified", content=b"", headers=headers
+    )
+
+
+def _partial_content(cached: CachedResponse, first: int, last: int) -> CachedResponse:
+    """The stored response as a 206 holding bytes `first` to `last` (RFC 9110 §15.3.7)."""
+    headers = dict(cached.headers)
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(cached.content)}"
+    headers["Content-Length"] = str(last - first + 1)
+    return attrs.evolve(
+        cached,
+        status_code=206,
+        reason="Partial Content",
+        content=cached.content[first : last + 1],
+        headers=headers,
     )
 
 

@@ -46,6 +46,7 @@ BASELINE = HERE / "baseline.json"
 MODES: dict[str, dict[str, Any]] = {
     "default": {"cache_control": True},
     "private": {"rfc9111": "private"},
+    "private+stale_if_error": {"rfc9111": "private", "stale_if_error": True},
     "shared": {"rfc9111": "shared", "cdn_cache_control": True},
     "shared+stale_if_error": {
         "rfc9111": "shared",

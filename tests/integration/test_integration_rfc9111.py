@@ -313,3 +313,23 @@ def test_cdn_cache_control_is_ignored_unless_a_shared_cache_opts_in(
     session.get(URL)
 
     assert not _served(session, adapter)
+
+
+# -- ranges of a stored response ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "served_part"), [({"rfc9111": "private"}, True), ({}, False)])
+def test_a_range_is_answered_from_a_stored_complete_response(
+    origin: Origin, mode: dict[str, Any], served_part: bool
+) -> None:
+    session, _ = origin({"Cache-Control": "max-age=60"}, expire_after=60, **mode)
+    session.get(URL)
+
+    part = session.get(URL, headers={"Range": "bytes=1-2"})
+
+    assert part.from_cache
+    if served_part:
+        assert (part.status_code, part.content) == (206, b"od")
+        assert part.headers["Content-Range"] == "bytes 1-2/4"
+    else:  # archival mode: the whole stored response, as a server may ignore Range
+        assert (part.status_code, part.content) == (200, b"body")
