@@ -241,19 +241,22 @@ def origin_server(suite: Path) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
         text=True,
     )
+    assert process.stdout is not None
+    drain = threading.Thread(target=process.stdout.read, daemon=True)
     try:
-        assert process.stdout is not None
         # The server prints its address once it listens; readline blocks until then.
         first = process.stdout.readline()
         match = re.search(r"Listening on http://127\.0\.0\.1:([0-9]+)/", first)
         if match is None:
             raise RuntimeError(f"cache-tests server did not start: {first!r}")
-        # Keep reading its log, so a full pipe never blocks the server.
-        threading.Thread(target=process.stdout.read, daemon=True).start()
+        drain.start()  # keep reading its log, so a full pipe never blocks the server
         yield f"http://127.0.0.1:{match[1]}"
     finally:
         process.terminate()
         process.wait(30)
+        if drain.is_alive():
+            drain.join(30)
+        process.stdout.close()
 
 
 def run_suite(suite: Path, base_url: str) -> dict[str, Any]:
