@@ -23,6 +23,7 @@ from typing import Any, Self
 import attrs
 import requests
 from requests.hooks import dispatch_hook
+from requests.structures import CaseInsensitiveDict
 
 from vaultcache import cache_keys, clock
 from vaultcache.backends.base import BackendError
@@ -625,7 +626,7 @@ def _not_modified(cached: CachedResponse) -> CachedResponse:
 
 def _partial_content(cached: CachedResponse, first: int, last: int) -> CachedResponse:
     """The stored response as a 206 holding bytes `first` to `last` (RFC 9110 §15.3.7)."""
-    headers = dict(cached.headers)
+    headers = CaseInsensitiveDict(cached.headers)
     headers["Content-Range"] = f"bytes {first}-{last}/{len(cached.content)}"
     headers["Content-Length"] = str(last - first + 1)
     return attrs.evolve(
