@@ -224,8 +224,8 @@ class CacheDirectives:
     deliberately no serialiser: a request's own Cache-Control header is forwarded exactly as
     the user wrote it, never re-generated from this parsed form.
 
-    ``s_maxage`` and ``proxy_revalidate`` are kept for completeness, but apply only to shared
-    caches; vaultcache is a private cache and ignores them (§5.2.2.10, §5.2.2.8).
+    ``s_maxage`` and ``proxy_revalidate`` apply only to shared caches (§5.2.2.10, §5.2.2.8):
+    only ``rfc9111="shared"`` obeys them (:mod:`vaultcache.policy.freshness`).
     ``no_cache`` is the unqualified form; ``no_cache_fields`` lists the field names of the
     qualified form ``no-cache="set-cookie"`` (a cache that does not strip those fields
     should treat a non-empty list like ``no_cache``: see :attr:`revalidate_always`).
