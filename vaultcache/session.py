@@ -292,11 +292,11 @@ class CacheMixin:
         self, cached: CachedResponse, request: requests.PreparedRequest, kwargs: dict[str, Any]
     ) -> AnyResponse:
         """Answer with the stored response, or a 304 when the client's validator matches, or
-        the part of it a Range asks for."""
+        (in an rfc9111 mode) the part of it a Range asks for."""
         self.cache.stats.count("hits")
         if self.settings.http_semantics and not_modified_for(request.headers, cached.headers):
             return self._deliver(_not_modified(cached), request, kwargs)
-        if self.settings.http_semantics and cached.status_code == 200:
+        if self.settings.rfc9111 is not None and cached.status_code == 200:
             part = requested_range(request.headers, cached.headers, len(cached.content))
             if part is not None:
                 return self._deliver(_partial_content(cached, *part), request, kwargs)

@@ -318,7 +318,14 @@ def test_cdn_cache_control_is_ignored_unless_a_shared_cache_opts_in(
 # -- ranges of a stored response ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mode", "served_part"), [({"rfc9111": "private"}, True), ({}, False)])
+@pytest.mark.parametrize(
+    ("mode", "served_part"),
+    [
+        ({"rfc9111": "private"}, True),
+        ({"rfc9111": "shared"}, True),
+        ({"cache_control": True}, False),
+    ],
+)
 def test_a_range_is_answered_from_a_stored_complete_response(
     origin: Origin, mode: dict[str, Any], served_part: bool
 ) -> None:
@@ -331,5 +338,5 @@ def test_a_range_is_answered_from_a_stored_complete_response(
     if served_part:
         assert (part.status_code, part.content) == (206, b"od")
         assert part.headers["Content-Range"] == "bytes 1-2/4"
-    else:  # archival mode: the whole stored response, as a server may ignore Range
+    else:  # as before the rfc9111 modes: the whole stored response (a server may ignore Range)
         assert (part.status_code, part.content) == (200, b"body")
