@@ -385,8 +385,10 @@ def _header_parts(
     match_headers: Iterable[str] | bool | None,
     names: frozenset[str],
     share_credentials: bool,
+    shared: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[str, str]], list[Credential]]:
-    """(matched headers, credentials) of a request's headers."""
+    """(matched headers, credentials) of a request's headers; `shared` credential headers
+    count only when matched."""
     match_all = match_headers is True
     matched = frozenset() if isinstance(match_headers, bool | None) else _names(match_headers)
     parts: list[tuple[str, str]] = []
@@ -395,7 +397,7 @@ def _header_parts(
         name, value = _text(raw_name).lower(), _text(raw_value).strip()
         if name in names:
             # Named explicitly (as from a Vary header), a credential header always counts.
-            if not share_credentials or name in matched:
+            if not (share_credentials or name in shared) or name in matched:
                 credentials.append(("header", name, value))
         elif name in matched or (match_all and name not in VOLATILE_HEADERS):
             boundary = _boundary(value) if name == "content-type" else None
@@ -433,6 +435,7 @@ def create_key(
     secret: bytes | None = None,
     share_credentials: bool = False,
     verify: object = True,
+    shared_headers: Iterable[str] = (),
     **kwargs: object,
 ) -> str:
     """The cache key of a request: 32 hex digits, stable across processes and releases.
@@ -448,9 +451,11 @@ def create_key(
     domain-separated SHA-256 is used: still per-user, but a key then lets someone who
     knows the rest of the request test guesses of a weak credential offline.
     `share_credentials=True` leaves credentials out of the key altogether so users share
-    responses; headers named in `match_headers` still count. ``verify=False`` (TLS not
-    verified) gives a key of its own, as in requests-cache; any other `verify` (True, a CA
-    bundle path) leaves the key as it is. `ignored_parameters=None`
+    responses; headers named in `match_headers` still count. `shared_headers` names credential
+    headers left out in the same way while other credentials still count (a shared cache's
+    ``Authorization``, RFC 9111 §3.5). ``verify=False`` (TLS not verified) gives a key of its
+    own, as in requests-cache; any other `verify` (True, a CA bundle path) leaves the key as
+    it is. `ignored_parameters=None`
     treats nothing as a credential. Other keyword arguments (the session's request options)
     are accepted and ignored, so this is a valid ``key_fn(request, **kwargs)``.
 
@@ -463,7 +468,7 @@ def create_key(
     content_type = _header(prepared.headers, "content-type")
     kind, body, body_credentials = _body_parts(prepared.body, content_type, names)
     headers, header_credentials = _header_parts(
-        prepared.headers, match_headers, names, share_credentials
+        prepared.headers, match_headers, names, share_credentials, _names(shared_headers)
     )
     credentials += body_credentials
     if share_credentials:

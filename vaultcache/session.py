@@ -20,11 +20,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
 
 import attrs
 import requests
 from requests.hooks import dispatch_hook
+from requests.structures import CaseInsensitiveDict
 
 from vaultcache import cache_keys, clock, compat, saving
 from vaultcache.backends.base import BackendError
@@ -37,7 +37,8 @@ from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.models.response import HeaderFields, received_fields
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
-from vaultcache.policy.settings import CacheSettings, RequestOptions
+from vaultcache.policy.ranges import requested_range
+from vaultcache.policy.settings import CacheSettings, RequestOptions, Rfc9111Mode
 from vaultcache.policy.storable import storable_fields, storable_headers
 from vaultcache.policy.validation import not_modified_for
 from vaultcache.registry import get_registry
@@ -87,7 +88,9 @@ class CacheMixin(compat.SessionCompat):
         expire_after: Any = -1,
         urls_expire_after: Mapping[str | re.Pattern[str], Any] | None = None,
         cache_control: bool = False,
-        allowable_codes: Iterable[int] = (200,),
+        rfc9111: Rfc9111Mode | None = None,
+        cdn_cache_control: bool = False,
+        allowable_codes: Iterable[int] | None = None,
         allowable_methods: Iterable[str] = ("GET", "HEAD"),
         always_revalidate: bool = False,
         ignored_parameters: Iterable[str] | None = None,
@@ -113,6 +116,8 @@ class CacheMixin(compat.SessionCompat):
             expire_after=expire_after,
             urls_expire_after=dict(urls_expire_after) if urls_expire_after else None,
             cache_control=cache_control,
+            rfc9111=rfc9111,
+            cdn_cache_control=cdn_cache_control,
             allowable_codes=allowable_codes,
             allowable_methods=allowable_methods,
             always_revalidate=always_revalidate,
@@ -209,6 +214,7 @@ class CacheMixin(compat.SessionCompat):
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
             verify=kwargs.get("verify", not _UNVERIFIED.get()),
+            shared_headers=settings.shared_credential_headers,
         )
 
     # -- requests' entry points ---------------------------------------------------------------
@@ -339,10 +345,15 @@ class CacheMixin(compat.SessionCompat):
     def _hit(
         self, cached: CachedResponse, request: requests.PreparedRequest, kwargs: dict[str, Any]
     ) -> AnyResponse:
-        """Answer with the stored response, or a 304 when the client's validator matches."""
+        """Answer with the stored response, or a 304 when the client's validator matches, or
+        (in an rfc9111 mode) the part of it a Range asks for."""
         self.cache.stats.count("hits")
-        if self.settings.cache_control and not_modified_for(request.headers, cached.headers):
+        if self.settings.http_semantics and not_modified_for(request.headers, cached.headers):
             return self._deliver(_not_modified(cached), request, kwargs)
+        if self.settings.rfc9111 is not None and cached.status_code == 200:
+            part = requested_range(request.headers, cached.headers, len(cached.content))
+            if part is not None:
+                return self._deliver(_partial_content(cached, *part), request, kwargs)
         return self._deliver(cached, request, kwargs)
 
     def _miss(
@@ -362,22 +373,13 @@ class CacheMixin(compat.SessionCompat):
         revalidating = cached if decision is Decision.REVALIDATE else None
         group = None if cached is None else cached.variant_group
         response = self._fetch(request, actions, cached, revalidating, kwargs, group=group)
-        if self.settings.cache_control and _invalidates(request, response):
-            self._invalidate(request, response)
+        targets = actions.invalidated_urls(request.method or "GET", request.url or "", response)
+        if targets:
+            self._invalidate(request, targets)
         return self._deliver(response, request, kwargs)
 
-    def _invalidate(self, request: requests.PreparedRequest, response: requests.Response) -> None:
-        """RFC 9111 §4.4: drop what is stored for the URL an unsafe request changed.
-
-        Also for its Location and Content-Location, when they are on the same origin.
-        """
-        targets = [request.url or ""]
-        for name in ("Location", "Content-Location"):
-            value = response.headers.get(name)
-            if value:
-                target = urljoin(request.url or "", value)
-                if _origin(target) == _origin(request.url or ""):
-                    targets.append(target)
+    def _invalidate(self, request: requests.PreparedRequest, targets: list[str]) -> None:
+        """Drop what is stored for the URLs the policy names (RFC 9111 §4.4)."""
         keys = set()
         for url in targets:
             for method in ("GET", "HEAD"):
@@ -588,6 +590,11 @@ class CacheMixin(compat.SessionCompat):
             created_at=actions.now,
             content=b"" if streamed else None,
         )
+        omitted = {name.lower() for name in actions.omitted_fields(response)}
+        if omitted:  # private="field" in a shared cache (RFC 9111 §5.2.2.7)
+            for name in omitted:
+                cached.headers.pop(name, None)
+            cached.header_fields = [f for f in cached.header_fields if f[0].lower() not in omitted]
         cached = saving.redacted(cached, self._ignored_parameters())
         if not streamed:
             self._save(cached, request, group, redirect_keys)
@@ -704,20 +711,6 @@ def _updated_fields(stored: HeaderFields, updates: HeaderFields) -> HeaderFields
     return merged
 
 
-#: Methods whose success invalidates stored responses (RFC 9110 §9.2.1: not safe).
-_UNSAFE_METHODS = frozenset({"POST", "PUT", "DELETE", "PATCH"})
-
-
-def _invalidates(request: requests.PreparedRequest, response: requests.Response) -> bool:
-    """An unsafe request that succeeded (a non-error status, RFC 9111 §4.4)."""
-    return (request.method or "").upper() in _UNSAFE_METHODS and 200 <= response.status_code < 400
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
-
-
 # Fields that describe a body, which a 304 does not have (RFC 9110 §15.4.5).
 _BODY_FIELDS = frozenset({"content-length", "content-type", "content-encoding", "content-range"})
 
@@ -733,6 +726,20 @@ def _not_modified(cached: CachedResponse) -> CachedResponse:
         content=b"",
         headers=headers,
         header_fields=fields,
+    )
+
+
+def _partial_content(cached: CachedResponse, first: int, last: int) -> CachedResponse:
+    """The stored response as a 206 holding bytes `first` to `last` (RFC 9110 §15.3.7)."""
+    headers = CaseInsensitiveDict(cached.headers)
+    headers["Content-Range"] = f"bytes {first}-{last}/{len(cached.content)}"
+    headers["Content-Length"] = str(last - first + 1)
+    return attrs.evolve(
+        cached,
+        status_code=206,
+        reason="Partial Content",
+        content=cached.content[first : last + 1],
+        headers=headers,
     )
 
 

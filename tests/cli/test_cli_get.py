@@ -101,3 +101,19 @@ def test_bad_url_is_a_usage_error(cli: Any, tmp_path: Path) -> None:
 
     result.assert_error(2, "http://")
     assert not (tmp_path / "c.sqlite").exists()
+
+
+def test_rfc9111_makes_a_response_without_freshness_stale(
+    origin: Any, cli: Any, tmp_path: Path
+) -> None:
+    """/data has an ETag and no Cache-Control: kept by default, revalidated under RFC 9111."""
+    url = origin.url("/data/get-rfc9111")
+    cache = str(tmp_path / "rfc9111")
+    assert cli("get", url, "--cache", cache, "--rfc9111", "private").status == 0
+
+    again = cli("get", "-i", url, "--cache", cache, "--rfc9111", "private")
+    wrong = cli("get", url, "--cache", cache, "--rfc9111", "public")
+
+    assert "X-Vaultcache: revalidated" in _split(again.stdout)[0]
+    assert wrong.status == 2
+    assert "--rfc9111" in wrong.stderr

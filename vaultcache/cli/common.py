@@ -27,13 +27,16 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def open_session(args: argparse.Namespace) -> CachedSession:
-    """The CachedSession the command works on: config file settings, then ``--cache``."""
+    """The CachedSession the command works on: config file settings, then ``--cache`` and
+    ``--rfc9111`` (where the command takes it)."""
     settings = load_settings(getattr(args, "config", None))
     kwargs = settings.session_kwargs()
     if getattr(args, "cache", None):
         kwargs["cache_name"] = args.cache
     if getattr(args, "serializer", None):
         kwargs["serializer"] = args.serializer
+    if getattr(args, "rfc9111", None):
+        kwargs["rfc9111"] = args.rfc9111
     return CachedSession(**kwargs)
 
 

@@ -17,6 +17,7 @@ import requests
 
 from vaultcache.cli.common import add_cache_arguments, open_session
 from vaultcache.models import AnyResponse
+from vaultcache.policy.settings import RFC9111_MODES
 
 __all__ = ["add_parser", "head", "source"]
 
@@ -49,6 +50,11 @@ def add_parser(commands: Any) -> None:
         "--only-if-cached",
         action="store_true",
         help="never contact the origin; a miss is a 504 (exit status 1)",
+    )
+    parser.add_argument(
+        "--rfc9111",
+        choices=RFC9111_MODES,
+        help="HTTP caching as RFC 9111's private or shared cache (default: the config's)",
     )
     parser.add_argument(
         "--timeout",

@@ -32,6 +32,7 @@ ENVIRONMENT_VARIABLES: Final[Mapping[str, str]] = {
     "VAULTCACHE_SERIALIZER": "serializer.spec",
     "VAULTCACHE_EXPIRE_AFTER": "expiry.expire_after",
     "VAULTCACHE_CACHE_CONTROL": "expiry.cache_control",
+    "VAULTCACHE_RFC9111": "expiry.rfc9111",
     "VAULTCACHE_KEY_SOURCES": "keys.sources",
     "VAULTCACHE_RETENTION_MAX_ENTRIES": "retention.max_entries",
     "VAULTCACHE_RETENTION_MAX_BYTES": "retention.max_bytes",

@@ -22,6 +22,7 @@ from vaultcache.config.value_types import (
     Method,
     Name,
     Options,
+    Rfc9111,
     Seconds,
     Spec,
     StatusCode,
@@ -62,10 +63,12 @@ class ExpirySettings:
 
     expire_after: Expiry = None
     cache_control: bool = False
+    rfc9111: Rfc9111 | None = None
+    cdn_cache_control: bool = False
     always_revalidate: bool = False
     stale_if_error: Seconds = False
     stale_while_revalidate: Seconds = False
-    allowable_codes: tuple[StatusCode, ...] = (200,)
+    allowable_codes: tuple[StatusCode, ...] | None = None
     allowable_methods: tuple[Method, ...] = ("GET", "HEAD")
     urls: Mapping[str, Expiry] = attrs.field(factory=dict)
 
@@ -163,6 +166,8 @@ class Settings:
             "expire_after": expiry.expire_after,
             "urls_expire_after": dict(expiry.urls) or None,
             "cache_control": expiry.cache_control,
+            "rfc9111": expiry.rfc9111,
+            "cdn_cache_control": expiry.cdn_cache_control,
             "allowable_codes": expiry.allowable_codes,
             "allowable_methods": expiry.allowable_methods,
             "always_revalidate": expiry.always_revalidate,

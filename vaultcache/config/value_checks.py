@@ -19,6 +19,7 @@ from vaultcache.config.value_types import (
     Expiry,
     Method,
     Name,
+    Rfc9111,
     Seconds,
     Spec,
     StatusCode,
@@ -26,6 +27,7 @@ from vaultcache.config.value_types import (
 )
 from vaultcache.errors import ConfigError, SpecError
 from vaultcache.policy.expiration import ExpirationTime, validate_expiration
+from vaultcache.policy.settings import RFC9111_MODES
 from vaultcache.serializers.builder import parse_spec
 
 __all__ = ["VALUE_CHECKS"]
@@ -103,6 +105,13 @@ def _method(value: object) -> str:
     if not isinstance(value, str) or not _TOKEN.fullmatch(value):
         raise wrong("an HTTP method such as 'GET'", value)
     return value.upper()
+
+
+@_checks(Rfc9111)
+def _rfc9111(value: object) -> str:
+    if value not in RFC9111_MODES:
+        raise wrong("'private' or 'shared'", value)
+    return str(value)
 
 
 @_checks(StatusCode)

@@ -20,6 +20,7 @@ __all__ = [
     "Method",
     "Name",
     "Options",
+    "Rfc9111",
     "Seconds",
     "Spec",
     "StatusCode",
@@ -46,6 +47,7 @@ ByteSize = Annotated[int, _Marker("size")]
 Duration = Annotated[timedelta, _Marker("duration")]
 Spec = Annotated[str, _Marker("spec")]
 Expiry = Annotated[ExpirationTime, _Marker("expiry")]
+Rfc9111 = Annotated[str, _Marker("rfc9111 mode")]  # "private" or "shared"
 Seconds = Annotated[bool | float, _Marker("seconds")]
 Headers = Annotated[tuple[str, ...] | bool, _Marker("headers")]
 Options: TypeAlias = Mapping[str, Any]

@@ -8,6 +8,12 @@ The session asks three questions in order; this module answers them and does no 
 2. :meth:`CacheActions.on_cached`: given what is stored, serve it, revalidate it, send a
    new request, or answer 504 (only-if-cached)?
 3. :meth:`CacheActions.on_response`: may this response be stored, and until when?
+
+and then one more: :meth:`CacheActions.invalidated_urls`, which stored responses an unsafe
+request's answer makes invalid (RFC 9111 §4.4). With ``rfc9111="private"`` or ``"shared"``
+the answers follow RFC 9111 for that kind of cache (:mod:`vaultcache.policy.freshness`);
+with ``cache_control=True`` alone they keep requests-cache's private-cache semantics, where
+``expire_after`` is the lifetime of responses that give none.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
+from urllib.parse import urljoin, urlsplit
 
 import attrs
 import requests
@@ -29,13 +36,19 @@ from vaultcache.policy.expiration import (
     get_url_expiration,
     is_do_not_cache,
 )
+from vaultcache.policy.freshness import (
+    HEURISTIC_FRACTION,
+    HEURISTICALLY_CACHEABLE,
+    ResponseRules,
+    explicit_expires_lifetime,
+    heuristic_lifetime,
+)
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 
 __all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age", "varied_fields"]
 
-#: Share of the time since Last-Modified that a response without an explicit lifetime stays
-#: fresh for (RFC 9111 §4.2.2 suggests 10%); only with cache_control=True.
-HEURISTIC_FRACTION = 0.1
+#: Methods that are safe (RFC 9110 §9.2.1); any other, extension methods included, is unsafe.
+SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
 class Decision(enum.Enum):
@@ -86,7 +99,7 @@ class CacheActions:
             expire_after = settings.expire_after if by_url is NOT_FOUND else by_url
         directives = (
             cc.request_directives(request.headers)
-            if settings.cache_control
+            if settings.http_semantics
             else cc.CacheDirectives()
         )
         uncacheable = (
@@ -149,7 +162,7 @@ class CacheActions:
             fresh_until = now + timedelta(seconds=directives.min_fresh)
         if cached.expires > fresh_until:
             return True
-        if directives.max_stale is None or _must_revalidate(cached):
+        if directives.max_stale is None or self._never_stale(cached):
             return False
         if directives.max_stale == "any":
             return True
@@ -174,28 +187,43 @@ class CacheActions:
     def _immutable_and_fresh(self, cached: CachedResponse) -> bool:
         """RFC 8246: a fresh immutable response is not revalidated on a refresh."""
         return (
-            self.settings.cache_control
+            self.settings.http_semantics
             and not self.request_directives.no_cache
             and cc.response_directives(cached.headers).immutable
             and self._acceptable(cached)
         )
 
     def _within_stale_while_revalidate(self, cached: CachedResponse) -> bool:
-        window = _stale_window(
+        window = self._stale_window(
             self.settings.stale_while_revalidate, cached, "stale_while_revalidate"
         )
         return (
             window is not None
             and cached.expires is not None
-            and not _must_revalidate(cached)
+            and not self._never_stale(cached)
             and self.now - cached.expires <= window
         )
 
+    def _stale_window(
+        self, setting: bool | float, cached: CachedResponse, name: str
+    ) -> timedelta | None:
+        """The stale window: seconds from the setting; True: the response's directive, else
+        any. False: none, except in an rfc9111 mode, where the origin's own
+        ``stale-while-revalidate`` / ``stale-if-error`` (RFC 5861) grants one."""
+        seconds = getattr(self.response_rules_of(cached).directives, name)
+        if setting is False:
+            if self.settings.rfc9111 is None or seconds is None:
+                return None
+            return timedelta(seconds=seconds)
+        if setting is True:
+            return timedelta.max if seconds is None else timedelta(seconds=seconds)
+        return timedelta(seconds=float(setting))
+
     def stale_if_error(self, cached: CachedResponse | None) -> bool:
         """True when `cached` may stand in for a failed request (stale-if-error)."""
-        if cached is None or not self._usable(cached) or _must_revalidate(cached):
+        if cached is None or not self._usable(cached) or self._never_stale(cached):
             return False
-        window = _stale_window(self.settings.stale_if_error, cached, "stale_if_error")
+        window = self._stale_window(self.settings.stale_if_error, cached, "stale_if_error")
         if window is None:
             return False
         return cached.expires is None or self.now - cached.expires <= window
@@ -216,41 +244,105 @@ class CacheActions:
 
     def on_response(self, response: requests.Response) -> tuple[bool, datetime | None]:
         """Whether to store `response`, and its expiry (None: never expires)."""
-        if self.skip_write or response.status_code not in self.settings.allowable_codes:
+        settings = self.settings
+        if self.skip_write or not settings.code_allowed(response.status_code):
             return False, None
-        if self.settings.filter_fn is not None and not self.settings.filter_fn(response):
+        if settings.filter_fn is not None and not settings.filter_fn(response):
             return False, None
         expires = get_expiration_datetime(self.expire_after, now=self.now)
-        if not self.settings.cache_control:
+        if settings.rfc9111 is not None:
+            return self._rfc9111_expiry(response, cap=expires)
+        if not settings.cache_control:
             return True, expires
         directives = cc.response_directives(response.headers)
         if directives.no_store or cc.vary_fields(response.headers) == "*":
             return False, None
         if directives.revalidate_always:
             return True, self.now
+        age = initial_age(response.headers, response_time=self.now, response_delay=response.elapsed)
         if directives.max_age is not None:
-            age = initial_age(
-                response.headers, response_time=self.now, response_delay=response.elapsed
-            )
             return True, self.now + timedelta(seconds=directives.max_age) - age
-        if "Expires" in response.headers:
-            header_expires = cc.parse_expires(response.headers.get("Expires"), now=self.now)
-            if header_expires <= self.now and not _has_validators(response):
+        lifetime = explicit_expires_lifetime(response.headers, response_time=self.now)
+        if lifetime is not None:
+            fresh_until = self.now + lifetime - age
+            if fresh_until <= self.now and not _has_validators(response):
                 return False, None
-            return True, header_expires
+            return True, fresh_until
         heuristic = self._heuristic_lifetime(response)
         return True, expires if heuristic is None else self.now + heuristic
 
+    def _rfc9111_expiry(
+        self, response: requests.Response, *, cap: datetime | None
+    ) -> tuple[bool, datetime | None]:
+        """RFC 9111 §3 and §4.2 as a private or shared cache; `cap` is expire_after's expiry.
+
+        A response without explicit freshness (and no heuristic one, §4.2.2) is stale at
+        once: stored only when it has a validator, so it can be revalidated (§4.3).
+        """
+        rules = self.response_rules_of(response)
+        authorization = cc.header_value(self.request_headers, "Authorization") is not None
+        if not rules.storable(response.status_code, response.headers, authorization=authorization):
+            return False, None
+        if cc.vary_fields(response.headers) == cc.VARY_ANY:
+            return False, None
+        if rules.revalidate_always:
+            return True, self.now
+        lifetime = rules.lifetime(response.headers, response.status_code, response_time=self.now)
+        age = initial_age(response.headers, response_time=self.now, response_delay=response.elapsed)
+        fresh_until = self.now + lifetime - age
+        if cap is not None:
+            fresh_until = min(fresh_until, cap)
+        if fresh_until <= self.now and not _has_validators(response):
+            return False, None
+        return True, fresh_until
+
+    def response_rules_of(self, response: requests.Response) -> ResponseRules:
+        """What RFC 9111 lets this cache (private or shared) do with `response`."""
+        return ResponseRules.of(response.headers, self.settings)
+
+    def omitted_fields(self, response: requests.Response) -> tuple[str, ...]:
+        """Header fields of `response` that must not be stored with it (shared: private=...)."""
+        if self.settings.rfc9111 is None:
+            return ()
+        return self.response_rules_of(response).omitted_fields
+
+    def invalidated_urls(self, method: str, url: str, response: requests.Response) -> list[str]:
+        """RFC 9111 §4.4: the URLs whose stored responses an unsafe request's answer ends.
+
+        An unsafe method (any method but GET, HEAD, OPTIONS and TRACE, extension methods
+        such as ``M-SEARCH`` included) answered with a non-error status (2xx or 3xx)
+        invalidates its target URI and the same-origin Location and Content-Location.
+        Only when headers decide (``cache_control`` or an rfc9111 mode).
+        """
+        status = response.status_code
+        if not self.settings.http_semantics or method.upper() in SAFE_METHODS:
+            return []
+        if not 200 <= status < 400:
+            return []
+        targets = [url]
+        for name in ("Location", "Content-Location"):
+            value = response.headers.get(name)
+            if value:
+                target = urljoin(url, value)
+                if _origin(target) == _origin(url):
+                    targets.append(target)
+        return targets
+
+    def _never_stale(self, cached: CachedResponse) -> bool:
+        """True when `cached` must not be served stale (must-revalidate and its kin)."""
+        if self.settings.rfc9111 is not None:
+            return self.response_rules_of(cached).never_stale
+        return _must_revalidate(cached)
+
     def _heuristic_lifetime(self, response: requests.Response) -> timedelta | None:
         """RFC 9111 §4.2.2: a tenth of the time since Last-Modified, for a response with no
-        explicit lifetime, when the session sets no expire_after of its own."""
+        explicit lifetime and a heuristically cacheable status code (RFC 9110 §15.1), when
+        the session sets no expire_after of its own."""
         if not is_never_expire_default(self.expire_after):
             return None
-        modified = cc.parse_http_date(response.headers.get("Last-Modified"))
-        date = cc.parse_http_date(response.headers.get("Date")) or self.now
-        if modified is None or modified >= date:
+        if response.status_code not in HEURISTICALLY_CACHEABLE:
             return None
-        return (date - modified) * HEURISTIC_FRACTION
+        return heuristic_lifetime(response.headers, response_time=self.now)
 
 
 def is_never_expire_default(expire_after: Any) -> bool:
@@ -279,6 +371,11 @@ def _normalized(value: str | None) -> str | None:
     return None if value is None else " ".join(value.split())
 
 
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
 def _has_validators(response: requests.Response) -> bool:
     return "ETag" in response.headers or "Last-Modified" in response.headers
 
@@ -286,13 +383,3 @@ def _has_validators(response: requests.Response) -> bool:
 def _must_revalidate(cached: CachedResponse) -> bool:
     directives = cc.response_directives(cached.headers)
     return directives.must_revalidate or directives.revalidate_always
-
-
-def _stale_window(setting: bool | float, cached: CachedResponse, name: str) -> timedelta | None:
-    """The stale window: seconds from the setting; True: the response's directive, else any."""
-    if setting is False:
-        return None
-    if setting is True:
-        seconds = getattr(cc.response_directives(cached.headers), name)
-        return timedelta.max if seconds is None else timedelta(seconds=seconds)
-    return timedelta(seconds=float(setting))

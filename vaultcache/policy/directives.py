@@ -224,8 +224,8 @@ class CacheDirectives:
     deliberately no serialiser: a request's own Cache-Control header is forwarded exactly as
     the user wrote it, never re-generated from this parsed form.
 
-    ``s_maxage`` and ``proxy_revalidate`` are kept for completeness, but apply only to shared
-    caches; vaultcache is a private cache and ignores them (§5.2.2.10, §5.2.2.8).
+    ``s_maxage`` and ``proxy_revalidate`` apply only to shared caches (§5.2.2.10, §5.2.2.8):
+    only ``rfc9111="shared"`` obeys them (:mod:`vaultcache.policy.freshness`).
     ``no_cache`` is the unqualified form; ``no_cache_fields`` lists the field names of the
     qualified form ``no-cache="set-cookie"`` (a cache that does not strip those fields
     should treat a non-empty list like ``no_cache``: see :attr:`revalidate_always`).
@@ -393,6 +393,17 @@ _RFC850_DATE: Final = re.compile(
 _ASCTIME_DATE: Final = re.compile(
     rf"{_DAY} +{_MONTH} +([0-9]{{1,2}}) +{_TIME} +([0-9]{{4}})", _FLAGS
 )
+# The same three, exactly as RFC 9110 §5.6.7 writes them (one space, two-digit day and
+# hour, GMT), for Expires, whose invalid values mean "already expired" (RFC 9111 §5.3).
+_STRICT_IMF_FIXDATE: Final = re.compile(
+    rf"{_DAY}, ([0-9]{{2}}) {_MONTH} ([0-9]{{4}}) {_TIME} GMT", _FLAGS
+)
+_STRICT_RFC850_DATE: Final = re.compile(
+    rf"{_LONG_DAY}, ([0-9]{{2}})-{_MONTH}-([0-9]{{2}}) {_TIME} GMT", _FLAGS
+)
+_STRICT_ASCTIME_DATE: Final = re.compile(
+    rf"{_DAY} {_MONTH} ([0-9]{{2}}| [0-9]) {_TIME} ([0-9]{{4}})", _FLAGS
+)
 
 
 def _date(year: int, month: str, day: str, clock: tuple[str, str, str]) -> datetime | None:
@@ -411,23 +422,31 @@ def _date(year: int, month: str, day: str, clock: tuple[str, str, str]) -> datet
         return None
 
 
-def parse_http_date(value: str | None, *, now: datetime | None = None) -> datetime | None:
+def parse_http_date(
+    value: str | None, *, now: datetime | None = None, strict: bool = False
+) -> datetime | None:
     """An HTTP-date as an aware UTC datetime, or None when it is not one; never raises.
 
     Accepts the three formats of RFC 9110 §5.6.7 (IMF-fixdate, rfc850-date, asctime-date),
-    with month and day names in any case, a one-digit day, runs of spaces, and ``UTC`` for
-    ``GMT`` in IMF-fixdate. The day name is not checked against the date. A two-digit
-    rfc850 year more than 50 years after `now` (default: the current time) is read as the
-    most recent past year with the same last two digits, as §5.6.7 requires.
+    with month and day names in any case. Unless `strict`, also a one-digit day, runs of
+    spaces, and ``UTC`` for ``GMT`` in IMF-fixdate. The day name is not checked against the
+    date. A two-digit rfc850 year more than 50 years after `now` (default: the current
+    time) is read as the most recent past year with the same last two digits, as §5.6.7
+    requires.
     """
     if not isinstance(value, str) or len(value) > 64:
         return None
     text = value.strip(" \t")
-    if match := _IMF_FIXDATE.fullmatch(text):
+    imf, asctime, rfc850 = (
+        (_STRICT_IMF_FIXDATE, _STRICT_ASCTIME_DATE, _STRICT_RFC850_DATE)
+        if strict
+        else (_IMF_FIXDATE, _ASCTIME_DATE, _RFC850_DATE)
+    )
+    if match := imf.fullmatch(text):
         return _date(int(match[3]), match[2], match[1], (match[4], match[5], match[6]))
-    if match := _ASCTIME_DATE.fullmatch(text):
-        return _date(int(match[6]), match[1], match[2], (match[3], match[4], match[5]))
-    if match := _RFC850_DATE.fullmatch(text):
+    if match := asctime.fullmatch(text):
+        return _date(int(match[6]), match[1], match[2].strip(), (match[3], match[4], match[5]))
+    if match := rfc850.fullmatch(text):
         current = (now or datetime.now(UTC)).year
         year = current - current % 100 + int(match[3])
         if year > current + 50:
@@ -439,25 +458,26 @@ def parse_http_date(value: str | None, *, now: datetime | None = None) -> dateti
 def parse_expires(value: str | None, *, now: datetime | None = None) -> datetime:
     """The time an Expires value names; an invalid one is :data:`ALREADY_EXPIRED`.
 
-    RFC 9111 §5.3: invalid dates, "0" in particular, mean already expired. That includes an
-    empty value, several values, and ``None``: call this only when the header is present
+    RFC 9111 §5.3: invalid dates, "0" in particular, mean already expired. Only the exact
+    grammar of RFC 9110 §5.6.7 is valid here (names in any case): ``UTC`` for ``GMT``, runs
+    of spaces, a one-digit day or hour, a missing comma, or several values are invalid.
+    That includes an empty value and ``None``: call this only when the header is present
     (an absent Expires is not an expired one). `now` is only for two-digit years.
     """
-    return parse_http_date(value, now=now) or ALREADY_EXPIRED
+    return parse_http_date(value, now=now, strict=True) or ALREADY_EXPIRED
 
 
 def parse_age(value: str | None) -> int | None:
     """The Age value in seconds (RFC 9111 §5.1), or None when absent or invalid.
 
-    Only ASCII digits count; values are clamped to 2**31. An invalid Age is treated as
-    absent (the age is then computed from Date alone, §4.2.3). When several values arrive
-    (``Age: 10, 20``) the largest valid one is used: the oldest reading is the safe one.
+    A list (``Age: 0, 7200``, or two Age lines, which arrive joined) counts by its first
+    member alone; the rest is discarded, as §5.1 says. Only ASCII digits count; values are
+    clamped to 2**31. An invalid first member means the header is ignored (the age is then
+    computed from Date alone, §4.2.3).
     """
     if not isinstance(value, str):
         return None
-    ages = [_delta_seconds(part.strip(" \t")) for part in value[:_MAX_HEADER].split(",")]
-    valid = [age for age in ages if age is not None]
-    return max(valid) if valid else None
+    return _delta_seconds(value[:_MAX_HEADER].split(",", 1)[0].strip(" \t"))
 
 
 class Validators(NamedTuple):

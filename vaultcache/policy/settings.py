@@ -5,17 +5,22 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
 from vaultcache.errors import ConfigError
 from vaultcache.policy.expiration import validate_expiration
 
-__all__ = ["CacheSettings", "RequestOptions"]
+__all__ = ["RFC9111_MODES", "CacheSettings", "RequestOptions", "Rfc9111Mode"]
 
 DEFAULT_CODES = (200,)
 DEFAULT_METHODS = ("GET", "HEAD")
+
+Rfc9111Mode: TypeAlias = Literal["private", "shared"]
+#: The values of ``rfc9111``: which kind of cache RFC 9111 describes (§1, "private cache"
+#: and "shared cache").
+RFC9111_MODES: Final = ("private", "shared")
 
 
 def _upper(methods: Iterable[str]) -> tuple[str, ...]:
@@ -24,11 +29,22 @@ def _upper(methods: Iterable[str]) -> tuple[str, ...]:
     return tuple(method.upper() for method in methods)
 
 
-def _codes(codes: Iterable[int]) -> tuple[int, ...]:
+def _codes(codes: Iterable[int] | None) -> tuple[int, ...] | None:
+    if codes is None:
+        return None
     codes = tuple(codes)
     if not all(isinstance(code, int) and not isinstance(code, bool) for code in codes):
         raise ConfigError("allowable_codes must be integers", key="allowable_codes")
     return codes
+
+
+def _mode(value: object) -> Rfc9111Mode | None:
+    if value is None or value in RFC9111_MODES:
+        return value
+    raise ConfigError(
+        f"rfc9111 must be 'private', 'shared' or None, got a {type(value).__name__}",
+        key="rfc9111",
+    )
 
 
 def _bool_or_seconds(value: Any) -> bool | float:
@@ -52,6 +68,8 @@ def _expiration(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> N
 class CacheSettings:
     """Session-wide cache behaviour; each field is a CachedSession keyword of the same name.
 
+    ``allowable_codes=None`` means the mode's own: 200 only, or with ``rfc9111`` every status
+    code RFC 9111 §3 lets a cache store. ``cdn_cache_control`` applies in shared mode only.
     `read_only` reads the cache but never writes it; `autoclose` closes the cache with the
     session (False: the cache outlives it, for a cache shared by sessions).
     """
@@ -59,7 +77,9 @@ class CacheSettings:
     expire_after: Any = attrs.field(default=-1, validator=_expiration)
     urls_expire_after: Mapping[str | re.Pattern[str], Any] | None = None
     cache_control: bool = False
-    allowable_codes: tuple[int, ...] = attrs.field(default=DEFAULT_CODES, converter=_codes)
+    rfc9111: Rfc9111Mode | None = attrs.field(default=None, converter=_mode)
+    cdn_cache_control: bool = False
+    allowable_codes: tuple[int, ...] | None = attrs.field(default=None, converter=_codes)
     allowable_methods: tuple[str, ...] = attrs.field(default=DEFAULT_METHODS, converter=_upper)
     always_revalidate: bool = False
     ignored_parameters: tuple[str, ...] | None = None
@@ -73,6 +93,33 @@ class CacheSettings:
     read_only: bool = False
     autoclose: bool = True
     only_if_cached: bool = False
+
+    @property
+    def http_semantics(self) -> bool:
+        """True when the origin's caching headers decide (cache_control or an rfc9111 mode)."""
+        return self.cache_control or self.rfc9111 is not None
+
+    @property
+    def shared(self) -> bool:
+        """True in the shared-cache mode (RFC 9111 §1: a cache used by more than one user)."""
+        return self.rfc9111 == "shared"
+
+    @property
+    def targeted_field(self) -> str | None:
+        """The RFC 9213 targeted field this cache obeys (CDN-Cache-Control), if any."""
+        return "CDN-Cache-Control" if self.shared and self.cdn_cache_control else None
+
+    @property
+    def shared_credential_headers(self) -> tuple[str, ...]:
+        """Credential headers left out of cache keys: Authorization in shared mode, where
+        RFC 9111 §3.5 stores a response to it only when any user may be served it."""
+        return ("authorization",) if self.shared else ()
+
+    def code_allowed(self, status: int) -> bool:
+        """True when `status` is in allowable_codes (200 alone when it is left unset)."""
+        if self.allowable_codes is None:
+            return self.rfc9111 is not None or status in DEFAULT_CODES
+        return status in self.allowable_codes
 
 
 @attrs.define(kw_only=True)

@@ -8,9 +8,20 @@ from requests.structures import CaseInsensitiveDict
 
 __all__ = ["HOP_BY_HOP", "storable_fields", "storable_headers"]
 
-#: Fields that describe one connection, never the response (RFC 9110 §7.6.1).
+#: Fields that describe one connection or one hop, never the response (RFC 9110 §7.6.1),
+#: and the proxy authentication fields, which concern the next hop only (RFC 9110 §11.7).
 HOP_BY_HOP = frozenset(
-    {"connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade"}
+    {
+        "connection",
+        "proxy-connection",
+        "keep-alive",
+        "te",
+        "transfer-encoding",
+        "upgrade",
+        "proxy-authenticate",
+        "proxy-authentication-info",
+        "proxy-authorization",
+    }
 )
 
 

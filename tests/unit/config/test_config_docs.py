@@ -90,7 +90,8 @@ def test_the_complete_example_sets_every_key(write: Write) -> None:
 
 
 def test_every_environment_variable_is_in_the_table() -> None:
-    rows = re.findall(r"^\| `(VAULTCACHE_[A-Z_]+)` \| `([a-z_.]+)` \|", TEXT, flags=re.MULTILINE)
+    row = r"^\| `(VAULTCACHE_[A-Z0-9_]+)` \| `([a-z0-9_.]+)` \|"
+    rows = re.findall(row, TEXT, flags=re.MULTILINE)
     assert dict(rows) == dict(ENVIRONMENT_VARIABLES)
 
 

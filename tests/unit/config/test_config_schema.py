@@ -47,6 +47,8 @@ max_size = 1048576
 [expiry]
 expire_after = "1h"
 cache_control = true
+rfc9111 = "shared"
+cdn_cache_control = true
 always_revalidate = true
 stale_if_error = 300
 stale_while_revalidate = "1m"
@@ -93,6 +95,8 @@ EXPECTED = Settings(
     expiry=ExpirySettings(
         expire_after=timedelta(hours=1),
         cache_control=True,
+        rfc9111="shared",
+        cdn_cache_control=True,
         always_revalidate=True,
         stale_if_error=300.0,
         stale_while_revalidate=60.0,
@@ -168,10 +172,12 @@ def test_defaults_are_the_sessions_defaults() -> None:
     assert settings.expiry == ExpirySettings(
         expire_after=None,
         cache_control=False,
+        rfc9111=None,
+        cdn_cache_control=False,
         always_revalidate=False,
         stale_if_error=False,
         stale_while_revalidate=False,
-        allowable_codes=(200,),
+        allowable_codes=None,
         allowable_methods=("GET", "HEAD"),
         urls={},
     )
@@ -408,6 +414,8 @@ WRONG = [
     ("[expiry]\nexpire_after = [1]", "expiry.expire_after", "seconds", "array"),
     ("[expiry]\nexpire_after = 12:00:00", "expiry.expire_after", "seconds", "time"),
     ('[expiry]\ncache_control = "yes"', "expiry.cache_control", "true or false", "string"),
+    ('[expiry]\nrfc9111 = "public"', "expiry.rfc9111", "'private' or 'shared'", "string"),
+    ("[expiry]\nrfc9111 = true", "expiry.rfc9111", "'private' or 'shared'", "boolean"),
     ("[expiry]\nalways_revalidate = 1", "expiry.always_revalidate", "true or false", "integer"),
     (
         "[expiry]\nstale_if_error = -1",

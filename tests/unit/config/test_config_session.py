@@ -134,6 +134,8 @@ def test_session_kwargs_of_the_defaults_make_the_default_session(key: str) -> No
         assert plain.settings.expire_after == -1  # the same "never", spelled the default way
         fields: tuple[str, ...] = (
             "cache_control",
+            "rfc9111",
+            "cdn_cache_control",
             "allowable_codes",
             "allowable_methods",
             "always_revalidate",
@@ -155,6 +157,8 @@ def test_session_kwargs_name_every_setting(write: Write) -> None:
         "expire_after",
         "urls_expire_after",
         "cache_control",
+        "rfc9111",
+        "cdn_cache_control",
         "allowable_codes",
         "allowable_methods",
         "always_revalidate",

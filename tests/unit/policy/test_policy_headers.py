@@ -144,8 +144,9 @@ def test_expires_valid() -> None:
         ("1e3", None),
         ("+5", None),
         ("\u0663", None),
-        ("10, 20", 20),
-        ("x, 5", 5),
+        ("10, 20", 10),  # the first member counts (RFC 9111 §5.1)
+        ("0, 7200", 0),
+        ("x, 5", None),  # an invalid first member: the header is ignored
         ("9" * 5000, MAX_DELTA_SECONDS),
         ("2147483649", MAX_DELTA_SECONDS),
     ],
@@ -245,3 +246,45 @@ def test_parse_vary_never_raises(value: str) -> None:
 def test_expired_constant_is_aware_and_in_the_past() -> None:
     assert ALREADY_EXPIRED.tzinfo is UTC
     assert datetime.now(UTC) - timedelta(days=365) > ALREADY_EXPIRED
+
+
+# -- Expires is strict (RFC 9111 §5.3, RFC 9110 §5.6.7) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Nov 1994 08:49:37 UTC",  # UTC is not GMT
+        "Sun, 06 Nov 1994 08:49:37 AEST",
+        "Sun,  06 Nov 1994 08:49:37 GMT",  # a run of spaces
+        "Sun, 06 Nov 1994  08:49:37 GMT",
+        "Sun, 6 Nov 1994 08:49:37 GMT",  # a one-digit day
+        "Sun, 06 Nov 1994 8:49:37 GMT",  # a one-digit hour
+        "Sun 06 Nov 1994 08:49:37 GMT",  # no comma
+        "Sun, 06-Nov-1994 08:49:37 GMT",  # dashes in an IMF-fixdate
+        "Sun, 06 Nov 1994 08.49.37 GMT",  # periods in the time
+        "Sun, 06 Nov 94 08:49:37 GMT",  # a two-digit year in an IMF-fixdate
+    ],
+)
+def test_expires_in_a_lenient_form_is_already_expired(value: str) -> None:
+    assert parse_expires(value) == ALREADY_EXPIRED
+
+
+def test_the_lenient_forms_still_parse_as_other_dates() -> None:
+    """Date and Last-Modified keep the lenient reading: only Expires must be exact."""
+    assert parse_http_date("Sun, 06 Nov 1994 08:49:37 UTC") == NOV_6_1994
+    assert parse_http_date("Sun,  6 Nov 1994 08:49:37 GMT") == NOV_6_1994
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Sun, 06 Nov 1994 08:49:37 GMT",
+        "sun, 06 nov 1994 08:49:37 gmt",  # names in any case
+        "Sunday, 06-Nov-94 08:49:37 GMT",
+        "Sun Nov  6 08:49:37 1994",
+        "Sun Nov 06 08:49:37 1994",
+    ],
+)
+def test_expires_in_the_three_exact_formats_parses(value: str) -> None:
+    assert parse_expires(value, now=datetime(2000, 1, 1, tzinfo=UTC)) == NOV_6_1994
