@@ -38,6 +38,7 @@ from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.policy.storable import storable_headers
 from vaultcache.policy.validation import not_modified_for
+from vaultcache.redirect_chain import chain_keys, chain_matches
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
@@ -345,18 +346,27 @@ class CacheMixin:
     def _lookup(
         self, request: requests.PreparedRequest, actions: CacheActions
     ) -> CachedResponse | None:
-        """The stored response for this request: the primary entry or its matching variant."""
+        """The stored response for this request: the primary entry or its matching variant.
+
+        An entry reached through redirects answers only a request whose hops would carry
+        the same credentials (:mod:`vaultcache.redirect_chain`).
+        """
         primary = self._read(actions.cache_key)
         if primary is None and self._older_credential_secrets:
             primary = self._read_from_before_rotation(request, actions.cache_key)
+        if primary is not None and not self._answers(request, primary):
+            return None
         if primary is None or primary.variant_group is None or actions.vary_matches(primary):
             return primary
         fields = varied_fields(primary)
         variant_key = self.create_key(request, vary=fields)
         variant = self._read(variant_key) if variant_key != actions.cache_key else None
         if variant is not None and variant.variant_group == primary.variant_group:
-            return variant
+            return variant if self._answers(request, variant) else None
         return primary  # does not match: a miss, whose response joins the primary's group
+
+    def _answers(self, request: requests.PreparedRequest, cached: CachedResponse) -> bool:
+        return chain_matches(self, request, cached, self.create_key)  # type: ignore[arg-type]
 
     def _save(
         self,
@@ -496,6 +506,7 @@ class CacheMixin:
         stream: bool,
     ) -> None:
         redirect_keys = [self.create_key(r.request) for r in response.history if r.request]
+        chain = chain_keys(response, self.create_key)
 
         def save(body: bytes | None = None) -> None:
             cached = CachedResponse.from_response(
@@ -505,6 +516,7 @@ class CacheMixin:
                 created_at=actions.now,
                 content=body,
             )
+            cached.redirect_chain = chain
             redacted = _redacted(cached, self._ignored_parameters())
             self._save(redacted, request, group, redirect_keys)
 

@@ -34,6 +34,8 @@ class CachedResponse(requests.Response):
     stored under the URL's own key (docs/http-caching.md, "Vary"). ``redirect_keys`` are the
     keys of the redirects that led to this response: a redirect record in the store is
     followed only to an entry that names it, so a forged record is a miss.
+    ``redirect_chain`` holds the key of every request of its redirect chain as sent, first to
+    last (empty without redirects): see :mod:`vaultcache.redirect_chain`.
     """
 
     url: str = ""
@@ -53,6 +55,7 @@ class CachedResponse(requests.Response):
     cache_key: str = ""
     variant_group: str | None = None
     redirect_keys: list[str] = attrs.field(factory=list)
+    redirect_chain: list[str] = attrs.field(factory=list)
 
     def __attrs_post_init__(self) -> None:
         # What requests.Response.__init__ would have set, beyond the fields above.

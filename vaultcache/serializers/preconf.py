@@ -154,6 +154,7 @@ def _response_unstructurer(
             "cache_key": response.cache_key,
             "variant_group": response.variant_group,
             "redirect_keys": list(response.redirect_keys),
+            "redirect_chain": list(response.redirect_chain),
         }
         return _drop_none(data) if omit_none else data
 
@@ -193,14 +194,17 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             cache_key=_text(data.get("cache_key", ""), "cache_key"),
             variant_group=None if group is None else _text(group, "variant_group"),
             redirect_keys=_texts(data.get("redirect_keys", []), "redirect_keys"),
+            redirect_chain=_texts(
+                data.get("redirect_chain", []), "redirect_chain", MAX_HISTORY + 1
+            ),
         )
 
     return structure
 
 
-def _texts(value: Any, what: str) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_REDIRECT_KEYS:
-        raise ValueError(f"{what} must be a list of at most {MAX_REDIRECT_KEYS} strings")
+def _texts(value: Any, what: str, limit: int = MAX_REDIRECT_KEYS) -> list[str]:
+    if not isinstance(value, list) or len(value) > limit:
+        raise ValueError(f"{what} must be a list of at most {limit} strings")
     return [_text(item, what) for item in value]
 
 
