@@ -258,6 +258,7 @@ class CacheMixin:
             stored_headers=lambda: cache_keys.redact_headers(
                 request.headers, self._ignored_parameters()
             ),
+            variant_key=lambda fields: self.create_key(request, vary=fields),
         )
         cached = None if actions.skip_read else self._lookup(request, actions)
         decision = actions.on_cached(cached)
