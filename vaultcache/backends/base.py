@@ -19,6 +19,7 @@ protocol with working defaults, so third-party storages need not implement it:
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import tempfile
 import threading
@@ -47,6 +48,7 @@ __all__ = [
     "check_options",
     "lru_victims",
     "resolve_location",
+    "stored_number",
 ]
 
 T = TypeVar("T")
@@ -258,6 +260,23 @@ def lru_victims(
     return victims, entries, size
 
 
+def stored_number(value: object) -> float | None:
+    """A size or time read from a store's metadata; None when it is not a finite number.
+
+    Metadata is not authenticated: someone who can write the store can put text, NULL or a
+    huge value there, which must make it unknown, never an exception for the caller.
+    """
+    if isinstance(value, bytes | bytearray | str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def _target(amount: int, bound: int | None, slack: float) -> int | None:
     if bound is None or amount <= bound:
         return None
@@ -352,6 +371,18 @@ class BaseStorage(MutableMapping[str, bytes]):
             size = self.size_of(key)
             if size is not None:
                 yield EntryStats(key, size, None, None)
+
+    def damaged_items(self) -> list[str]:
+        """Descriptions of stored items that no key reaches (a row with a NULL key, say).
+
+        ``vaultcache verify`` lists them as bad entries; :meth:`delete_damaged` removes them.
+        The default finds none.
+        """
+        return []
+
+    def delete_damaged(self) -> int:
+        """Delete the items :meth:`damaged_items` lists; return how many went."""
+        return 0
 
     def evict(
         self,

@@ -69,8 +69,14 @@ def _verify(args: argparse.Namespace) -> int:
             checked += 1
             if not entry.readable:
                 bad.append(entry)
+        damaged = _damaged(opened.cache)
+        checked += len(damaged)
+        bad += damaged
         doomed = [e for e in bad if args.delete_unknown_keys or not e.unknown_key]
         deleted = _delete_unchanged(opened.cache, doomed) if args.delete else 0
+        if args.delete and damaged:
+            deleted += opened.cache.storage.delete_damaged()
+            opened.cache.redirect_storage.delete_damaged()
     finally:
         opened.close()
     kept = (
@@ -100,6 +106,16 @@ def _verify(args: argparse.Namespace) -> int:
                 "add the key to read them, or delete them with --delete --delete-unknown-keys"
             )
     return 1 if bad else 0
+
+
+def _damaged(cache: BaseCache) -> list[Entry]:
+    """Stored items that no key reaches (damaged rows), as bad entries."""
+    storages = ((cache.storage, "entry"), (cache.redirect_storage, "redirect record"))
+    return [
+        Entry(key=description, stored_bytes=0, key_id=None, error=f"damaged {what}")
+        for storage, what in storages
+        for description in storage.damaged_items()
+    ]
 
 
 def _delete_unchanged(cache: BaseCache, entries: Iterable[Entry]) -> int:
