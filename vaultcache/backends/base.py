@@ -19,6 +19,7 @@ protocol with working defaults, so third-party storages need not implement it:
 from __future__ import annotations
 
 import difflib
+import logging
 import math
 import os
 import tempfile
@@ -35,6 +36,7 @@ from typing import Any, NamedTuple, Self, TypeVar, cast
 import platformdirs
 
 from vaultcache.errors import ConfigError, VaultCacheError
+from vaultcache.ownership import written_by_others
 
 __all__ = [
     "ACCESS_LOG_DELAY",
@@ -47,11 +49,14 @@ __all__ = [
     "UsageSnapshot",
     "check_options",
     "lru_victims",
+    "refuse_if_shared",
     "resolve_location",
     "stored_number",
 ]
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 #: Recorded reads a storage keeps in memory before it writes them out, even without a write.
 ACCESS_LOG_LIMIT = 1024
@@ -532,6 +537,27 @@ def resolve_location(
         base = platformdirs.user_cache_dir("vaultcache") if use_cache_dir else None
         path = Path(base or tempfile.gettempdir()) / path
     return path.absolute()
+
+
+def refuse_if_shared(backend: str, path: Path, what: str, *, allow_shared: bool) -> None:
+    """BackendError when another user owns the existing `path` or may write it.
+
+    Such a cache may have been created first by someone who reads (or replaces) what is
+    cached. `allow_shared` accepts it, with a warning.
+    """
+    reason = written_by_others(path)
+    if reason is None:
+        return
+    if check_bool(backend, "allow_shared", allow_shared):
+        logger.warning("using %s %s although %s (allow_shared=True)", what, path, reason)
+        return
+    raise BackendError(
+        f"{what} {path} is refused: {reason}, who could read and replace what is cached; "
+        "use a location of your own (use_cache_dir=True), fix its owner or mode, or pass "
+        "allow_shared=True to accept it",
+        backend=backend,
+        path=str(path),
+    )
 
 
 def make_private_dirs(directory: Path) -> None:

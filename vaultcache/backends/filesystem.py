@@ -50,6 +50,7 @@ from vaultcache.backends.base import (
     check_options,
     lru_victims,
     make_private_dirs,
+    refuse_if_shared,
     resolve_location,
 )
 from vaultcache.errors import ConfigError
@@ -84,7 +85,8 @@ class FileStorage(BaseStorage):
 
     With `use_cache_dir`, `cache_dir` is relative to the user cache directory; with
     `use_temp`, to the system temp directory. `extension` (such as ``".bin"``) is appended to
-    every entry's file name.
+    every entry's file name. An existing directory that another user owns, or that group or
+    others may write, is refused (BackendError) unless `allow_shared` is True.
     """
 
     def __init__(
@@ -94,10 +96,12 @@ class FileStorage(BaseStorage):
         use_cache_dir: bool = False,
         use_temp: bool = False,
         extension: str = "",
+        allow_shared: bool = False,
     ) -> None:
         self.cache_dir = resolve_location(
             BACKEND, cache_dir, use_cache_dir=use_cache_dir, use_temp=use_temp
         )
+        refuse_if_shared(BACKEND, self.cache_dir, "cache directory", allow_shared=allow_shared)
         self.extension = _check_extension(extension)
         self._entry_name = re.compile(r"[0-9a-f]{64}" + re.escape(self.extension) + r"\Z")
         self._lock_path = self.cache_dir / _LOCK_NAME
@@ -586,13 +590,21 @@ def filesystem_cache(
 ) -> BaseCache:
     """A BaseCache with responses and redirects in two subdirectories of `cache_name`.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`).
+    Options: ``use_cache_dir``, ``use_temp``, ``extension``, ``allow_shared`` (see
+    :class:`FileStorage`); the cache's own directory is checked as each storage's is.
     """
-    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "extension"))
+    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "extension", "allow_shared"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
     root = Path(cache_name)
+    where = {name: options[name] for name in ("use_cache_dir", "use_temp") if name in options}
+    refuse_if_shared(
+        BACKEND,
+        resolve_location(BACKEND, root, **{"use_cache_dir": False, "use_temp": False, **where}),
+        "cache directory",
+        allow_shared=options.get("allow_shared", False),
+    )
     return BaseCache(
         str(cache_name),
         responses=FileStorage(root / "responses", **options),

@@ -52,6 +52,7 @@ from vaultcache.backends.base import (
     check_options,
     lru_victims,
     make_private_dirs,
+    refuse_if_shared,
     resolve_location,
     stored_number,
 )
@@ -102,6 +103,8 @@ class SQLiteStorage(BaseStorage):
     one operation waits for other connections. `wal` (default True) uses write-ahead
     logging, which lets readers proceed while a writer commits; turn it off only for file
     systems that cannot share memory between processes (some network file systems).
+    An existing file that another user owns, or that group or others may write, is refused
+    (BackendError) unless `allow_shared` is True.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class SQLiteStorage(BaseStorage):
         use_temp: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         wal: bool = True,
+        allow_shared: bool = False,
     ) -> None:
         if str(db_path) == ":memory:":
             raise ConfigError(
@@ -125,6 +129,7 @@ class SQLiteStorage(BaseStorage):
         self.table_name = _check_table_name(table_name)
         self.busy_timeout = _check_busy_timeout(busy_timeout)
         self.wal = check_bool(BACKEND, "wal", wal)
+        self.allow_shared = check_bool(BACKEND, "allow_shared", allow_shared)
         self._table = f'"{self.table_name}"'
         self._lru = _LruTable(self._table, self.table_name)
         self._accesses = AccessLog()
@@ -133,7 +138,7 @@ class SQLiteStorage(BaseStorage):
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._generation = 0
         self._pid = os.getpid()
-        _create_private_file(self.path)
+        _create_private_file(self.path, allow_shared=allow_shared)
         try:
             self._run(self._create_table, write=True)
         except _BusyError:
@@ -491,7 +496,13 @@ class SQLiteStorage(BaseStorage):
 
     def for_table(self, table_name: str) -> SQLiteStorage:
         """Another table in the same database file, with the same settings."""
-        return SQLiteStorage(self.path, table_name, busy_timeout=self.busy_timeout, wal=self.wal)
+        return SQLiteStorage(
+            self.path,
+            table_name,
+            busy_timeout=self.busy_timeout,
+            wal=self.wal,
+            allow_shared=self.allow_shared,
+        )
 
     def close(self) -> None:
         """Store recorded reads, close every thread's connection; a later call opens new ones."""
@@ -802,7 +813,7 @@ def _check_busy_timeout(value: object) -> float:
     return float(value)
 
 
-def _create_private_file(path: Path) -> None:
+def _create_private_file(path: Path, *, allow_shared: bool) -> None:
     """Create the database file with mode 0600 before sqlite does (sqlite would use 0644).
 
     sqlite gives the ``-wal`` and ``-shm`` files the database file's mode, so they are
@@ -812,7 +823,8 @@ def _create_private_file(path: Path) -> None:
         make_private_dirs(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        _warn_if_shared(path)
+        refuse_if_shared(BACKEND, path, "sqlite cache database", allow_shared=allow_shared)
+        _warn_if_readable(path)
         return
     except OSError as exc:
         raise BackendError(
@@ -828,15 +840,12 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def _warn_if_shared(path: Path) -> None:
+def _warn_if_readable(path: Path) -> None:
     try:
-        status = path.stat()
+        mode = path.stat().st_mode
     except OSError:
         return  # sqlite will report a missing or unreadable file itself
-    mode = status.st_mode
-    if os.name != "posix" or not stat.S_ISREG(mode):
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if os.name == "posix" and stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning(
             "sqlite cache database %s is accessible by group or others (mode %o); "
             "run `chmod 600 %s`",
@@ -844,23 +853,17 @@ def _warn_if_shared(path: Path) -> None:
             stat.S_IMODE(mode),
             path,
         )
-    if status.st_uid != os.getuid():
-        # In a shared directory (use_temp) another user may have created it first.
-        logger.warning(
-            "sqlite cache database %s belongs to another user (uid %d), who can read and "
-            "replace it; use a cache location of your own, such as use_cache_dir=True",
-            path,
-            status.st_uid,
-        )
 
 
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
     """A BaseCache with responses and redirects in two tables of one sqlite file.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared`` (see
     :class:`SQLiteStorage`).
     """
-    check_options(BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout", "wal"))
+    check_options(
+        BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
+    )
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
