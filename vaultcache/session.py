@@ -32,12 +32,13 @@ from vaultcache.coalescing import KeyLocks
 from vaultcache.errors import EncodeError, KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
-from vaultcache.models import AnyResponse, CachedRequest, CachedResponse, OriginalResponse
+from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
 from vaultcache.policy.actions import CacheActions, Decision, stored_age, varied_fields
 from vaultcache.policy.settings import CacheSettings, RequestOptions
 from vaultcache.policy.storable import storable_headers
 from vaultcache.policy.validation import not_modified_for
+from vaultcache.redaction import redact_response
 from vaultcache.redirect_chain import chain_keys, chain_matches
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
@@ -376,7 +377,11 @@ class CacheMixin:
         group: str | None,
         redirect_keys: Iterable[str] = (),
     ) -> None:
-        """Store `cached` under its key and, when it has Vary, under its variant key."""
+        """Store `cached` under its key and, when it has Vary, under its variant key.
+
+        Every response the session stores passes here, and is redacted here.
+        """
+        cached = redact_response(cached, self._ignored_parameters())
         fields = varied_fields(cached)
         variant_key = self.create_key(request, vary=fields) if fields else cached.cache_key
         if variant_key == cached.cache_key:
@@ -518,8 +523,7 @@ class CacheMixin:
                 content=body,
             )
             cached.redirect_chain = chain
-            redacted = _redacted(cached, self._ignored_parameters())
-            self._save(redacted, request, group, redirect_keys)
+            self._save(cached, request, group, redirect_keys)
 
         if stream and not response._content_consumed:  # type: ignore[attr-defined]
             encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
@@ -600,25 +604,6 @@ class _DeferredEnvironment:
 _KEEP_ON_304 = frozenset(
     {"content-length", "content-encoding", "transfer-encoding", "content-range"}
 )
-
-
-def _redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
-    """`cached` as it may be stored: no credentials in its URLs and request, no hop-by-hop
-    header fields (RFC 9111 §3.1); the same for its history."""
-    request = cached.request
-    cached.headers = storable_headers(cached.headers)
-    cached.url = cache_keys.redact_url(cached.url, names)
-    cached.request = CachedRequest(
-        method=request.method,
-        url=cache_keys.redact_url(request.url, names),
-        headers=cache_keys.redact_headers(request.headers, names),
-        body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
-    )
-    for header in ("Location", "Content-Location"):
-        if header in cached.headers:
-            cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
-    cached.history = [_redacted(item, names) for item in cached.history]
-    return cached
 
 
 #: Methods whose success invalidates stored responses (RFC 9110 §9.2.1: not safe).

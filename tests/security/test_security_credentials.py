@@ -156,3 +156,28 @@ def test_vary_on_a_credential_header_compares_the_real_values(
     assert bob.content == b"bob-value"
     assert alice_again.content == b"alice-value"
     assert alice_again.from_cache is True
+
+
+@pytest.mark.parametrize("header", ["Location", "Content-Location"])
+def test_headers_merged_from_a_304_are_redacted(make_session: Any, header: str) -> None:
+    """Attack: read the decrypted entry after a revalidation whose 304 carried a URL with a
+    token; every header written to the store passes the same redaction, whatever path."""
+    session = make_session()
+    adapter = requests_mock.Adapter()
+    session.mount("http://example.com/", adapter)
+    adapter.register_uri(
+        "GET", "http://example.com/doc", content=b"document", headers={"ETag": '"v1"'}
+    )
+    key = session.get("http://example.com/doc").cache_key
+    adapter.register_uri(
+        "GET",
+        "http://example.com/doc",
+        status_code=304,
+        headers={"ETag": '"v1"', header: "/doc?access_token=s3cret-304-token&page=2"},
+    )
+
+    assert session.get("http://example.com/doc", refresh=True).revalidated
+
+    plain = _plaintext(session, key)
+    assert b"s3cret-304-token" not in plain
+    assert b"access_token=REDACTED&page=2" in plain
