@@ -27,6 +27,7 @@ import platformdirs
 from vaultcache.errors import ConfigError, KeyRingError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.keys import KeyRing, coerce_key_ring, generate_key
+from vaultcache.private_files import make_private_dirs
 from vaultcache.registry import KeySourceRegistrar, PluginRegistry, get_registry
 
 __all__ = [
@@ -168,7 +169,7 @@ def _auto_create_default() -> bool:
 
 def _create_key_file(path: Path) -> None:
     """Create `path` holding one new key, mode 0600, atomically: racing creators agree."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)  # every missing parent 0700, whatever the umask
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".keys-")  # mode 0600
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:

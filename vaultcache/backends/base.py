@@ -36,7 +36,7 @@ from typing import Any, NamedTuple, Self, TypeVar, cast
 import platformdirs
 
 from vaultcache.errors import ConfigError, VaultCacheError
-from vaultcache.ownership import written_by_others
+from vaultcache.private_files import written_by_others
 
 __all__ = [
     "ACCESS_LOG_DELAY",
@@ -558,20 +558,3 @@ def refuse_if_shared(backend: str, path: Path, what: str, *, allow_shared: bool)
         backend=backend,
         path=str(path),
     )
-
-
-def make_private_dirs(directory: Path) -> None:
-    """Create `directory` and any missing parents with mode 0700; leave existing ones alone."""
-    missing: list[Path] = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    # Path.mkdir(parents=True) gives the parents default permissions; create each ourselves.
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # another process or thread won the race; that is fine

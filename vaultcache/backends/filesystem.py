@@ -49,11 +49,11 @@ from vaultcache.backends.base import (
     EntryStats,
     check_options,
     lru_victims,
-    make_private_dirs,
     refuse_if_shared,
     resolve_location,
 )
 from vaultcache.errors import ConfigError
+from vaultcache.private_files import make_private_dirs
 
 if sys.platform != "win32":
     import fcntl

@@ -51,12 +51,12 @@ from vaultcache.backends.base import (
     check_bool,
     check_options,
     lru_victims,
-    make_private_dirs,
     refuse_if_shared,
     resolve_location,
     stored_number,
 )
 from vaultcache.errors import ConfigError
+from vaultcache.private_files import make_private_dirs
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Final
 
 from vaultcache.errors import ConfigError, UnknownPluginError
-from vaultcache.ownership import written_by_others
+from vaultcache.private_files import written_by_others
 from vaultcache.registry import get_registry
 from vaultcache.serializers.builder import parse_spec
 

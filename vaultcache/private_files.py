@@ -1,4 +1,5 @@
-"""Whether another local user could have planted or changed a file: its owner and its mode."""
+"""Files and directories of this user alone: creating them owner-only, and telling whether
+another local user could have planted or changed one (its owner and its mode)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["written_by_others"]
+__all__ = ["make_private_dirs", "written_by_others"]
 
 
 def written_by_others(path: Path) -> str | None:
@@ -27,6 +28,23 @@ def written_by_others(path: Path) -> str | None:
     if mode & (stat.S_IWGRP | stat.S_IWOTH):
         return f"group or others can write it (mode {mode:o})"
     return None
+
+
+def make_private_dirs(directory: Path) -> None:
+    """Create `directory` and any missing parents with mode 0700; leave existing ones alone."""
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    # Path.mkdir(parents=True) gives the parents default permissions; create each ourselves.
+    for path in reversed(missing):
+        try:
+            path.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # another process or thread won the race; that is fine
 
 
 def _owner(uid: int) -> str:
