@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vaultcache.key_text import quotes_key
+
 __all__ = [
     "ConfigError",
     "DecodeError",
@@ -72,9 +74,21 @@ class SpecError(ConfigError):
     """A serializer spec string is malformed, unsafe or pointless."""
 
     def __init__(self, spec: str, reason: str) -> None:
+        if quotes_key(str(spec)) or quotes_key(reason):
+            # A key passed by mistake where the spec goes: never quote it, in any form.
+            spec, reason = (
+                _KEY_LIKE_SPEC,
+                (
+                    "this looks like a key, not a serializer spec; pass keys with keys=... or a "
+                    "key source, never as the serializer"
+                ),
+            )
         self.spec = spec
         self.reason = reason
         super().__init__(f"serializer spec {spec!r}: {reason}", key="serializer")
+
+
+_KEY_LIKE_SPEC = "<key material, not shown>"
 
 
 class MissingDependencyError(VaultCacheError, ImportError):
