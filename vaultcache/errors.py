@@ -66,6 +66,8 @@ class ConfigError(VaultCacheError, ValueError):
         self.file = file
         self.key = key
         self.expected = expected
+        #: What is wrong, without the file and key.
+        self.message = message
         where = ", ".join(part for part in (file, f"key {key!r}" if key else None) if part)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -73,7 +75,9 @@ class ConfigError(VaultCacheError, ValueError):
 class SpecError(ConfigError):
     """A serializer spec string is malformed, unsafe or pointless."""
 
-    def __init__(self, spec: str, reason: str) -> None:
+    def __init__(
+        self, spec: str, reason: str, *, file: str | None = None, key: str = "serializer"
+    ) -> None:
         if quotes_key(str(spec)) or quotes_key(reason):
             # A key passed by mistake where the spec goes: never quote it, in any form.
             spec, reason = (
@@ -85,7 +89,7 @@ class SpecError(ConfigError):
             )
         self.spec = spec
         self.reason = reason
-        super().__init__(f"serializer spec {spec!r}: {reason}", key="serializer")
+        super().__init__(f"serializer spec {spec!r}: {reason}", file=file, key=key)
 
 
 _KEY_LIKE_SPEC = "<key material, not shown>"

@@ -142,9 +142,11 @@ class CacheMixin:
 
         See :func:`vaultcache.config.load_settings` for where settings are found.
         """
-        from vaultcache.config import load_settings  # noqa: PLC0415 - config imports this module
+        # Imported here: config imports this module.
+        from vaultcache.config import load_settings  # noqa: PLC0415
+        from vaultcache.config.applying import open_configured  # noqa: PLC0415
 
-        return cls(**load_settings(path).session_kwargs(**overrides))
+        return open_configured(cls, load_settings(path), **overrides)
 
     def share_cache_of(self, other: CacheMixin) -> None:
         """Use `other`'s cache, settings, credential key and background refresher."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from vaultcache import CachedSession
 from vaultcache.backends.base import BackendError
 from vaultcache.config import load_settings
 from vaultcache.errors import ConfigError
@@ -72,29 +73,29 @@ def test_shared_config_is_used_when_explicitly_accepted(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("spec", ["json", "signed", "zstd"])
 def test_config_choosing_an_unencrypted_spec_is_a_warning_naming_the_file(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, spec: str
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key: str, spec: str
 ) -> None:
     """A careless (or planted) config that turns encryption off does not do so silently."""
     config = tmp_path / "vaultcache.toml"
-    config.write_text(f'[serializer]\nspec = "{spec}"\n')
+    config.write_text(f'name = "{tmp_path / "cache"}"\n[serializer]\nspec = "{spec}"\n')
     config.chmod(0o600)
 
     with caplog.at_level(logging.WARNING):
-        load_settings(environ={}, cwd=tmp_path)
+        CachedSession.from_config(config, keys=[key]).close()
 
     assert str(config) in caplog.text
     assert "not encrypted" in caplog.text
 
 
 def test_config_choosing_an_encrypted_spec_is_not_warned_about(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, key: str
 ) -> None:
     config = tmp_path / "vaultcache.toml"
-    config.write_text('[serializer]\nspec = "zstd+aesgcm"\n')
+    config.write_text(f'name = "{tmp_path / "cache"}"\n[serializer]\nspec = "zstd+aesgcm"\n')
     config.chmod(0o600)
 
     with caplog.at_level(logging.WARNING):
-        load_settings(environ={}, cwd=tmp_path)
+        CachedSession.from_config(config, keys=[key]).close()
 
     assert "not encrypted" not in caplog.text
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from vaultcache.config import load_settings
+from vaultcache.config.applying import open_configured
 from vaultcache.session import CachedSession
 
 __all__ = ["add_cache_arguments", "emit_json", "open_session", "progress"]
@@ -29,10 +30,8 @@ def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
 def open_session(args: argparse.Namespace) -> CachedSession:
     """The CachedSession the command works on: config file settings, then ``--cache``."""
     settings = load_settings(getattr(args, "config", None))
-    kwargs = settings.session_kwargs()
-    if getattr(args, "cache", None):
-        kwargs["cache_name"] = args.cache
-    return CachedSession(**kwargs)
+    overrides = {"cache_name": args.cache} if getattr(args, "cache", None) else {}
+    return open_configured(CachedSession, settings, **overrides)
 
 
 def progress(items: Iterable[T], total: int | None, label: str) -> Iterator[T]:

@@ -20,7 +20,7 @@ from vaultcache.config.problems import Invalid
 from vaultcache.config.reporting import config_error
 from vaultcache.config.schema import Settings
 from vaultcache.config.sources import FoundFile, find_file
-from vaultcache.config.trust import check_owner, warn_if_unencrypted
+from vaultcache.config.trust import check_owner
 from vaultcache.errors import ConfigError
 
 __all__ = ["load_settings"]
@@ -37,8 +37,7 @@ def load_settings(
     `environ` defaults to ``os.environ`` and `cwd` to the working directory (relative paths
     are taken from it). Raises ConfigError for a missing explicit file, a file another user
     owns or may write (unless ``VAULTCACHE_ALLOW_SHARED_CONFIG=1``), invalid TOML, unknown
-    keys, wrong types, invalid values, key material in the file, or a bad override. A file
-    whose spec does not encrypt is used with a warning naming it.
+    keys, wrong types, invalid values, key material in the file, or a bad override.
     """
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else Path(cwd)
@@ -46,8 +45,6 @@ def load_settings(
     if found is not None:
         check_owner(found.path, environ)
     settings = Settings() if found is None else _from_file(found)
-    if found is not None:
-        warn_if_unencrypted(settings.serializer.spec, found.path)
     return apply_environment(settings, environ)
 
 
