@@ -22,6 +22,7 @@ from typing import Any
 import cattrs
 from requests.structures import CaseInsensitiveDict
 
+from vaultcache.errors import DecodeError, EncodeError
 from vaultcache.models import CachedRequest, CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
 from vaultcache.serializers.pipeline import Stage
@@ -45,8 +46,8 @@ MAX_HISTORY = 30
 class CattrStage:
     """First stage of a pipeline: unstructure a CachedResponse on dumps, structure on loads.
 
-    Values that are not CachedResponses pass through ``dumps`` unchanged; on ``loads``, any
-    mapping is structured into a CachedResponse.
+    Symmetric: ``dumps`` takes CachedResponses only (EncodeError for anything else) and
+    ``loads`` gives CachedResponses only (DecodeError for what is not a mapping).
     """
 
     is_binary = False
@@ -56,16 +57,21 @@ class CattrStage:
         self.name = name
 
     def dumps(self, value: Any) -> Any:
-        """A CachedResponse as plain data; anything else unchanged."""
-        if isinstance(value, CachedResponse):
-            return self.converter.unstructure(value)
-        return value
+        """A CachedResponse as plain data; EncodeError for anything else."""
+        if not isinstance(value, CachedResponse):
+            raise EncodeError(
+                f"stage {self.name!r} stores CachedResponses, not {type(value).__name__}",
+                stage=self.name,
+            )
+        return self.converter.unstructure(value)
 
     def loads(self, value: Any) -> Any:
-        """Plain data back into a CachedResponse; anything that is not a mapping unchanged."""
-        if isinstance(value, Mapping):
-            return self.converter.structure(value, CachedResponse)
-        return value
+        """Plain data back into a CachedResponse; DecodeError for what is not a mapping."""
+        if not isinstance(value, Mapping):
+            raise DecodeError(
+                f"stage {self.name!r}: entry does not hold a response", stage=self.name
+            )
+        return self.converter.structure(value, CachedResponse)
 
     def __repr__(self) -> str:
         return f"CattrStage({self.name})"
