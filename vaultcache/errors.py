@@ -36,6 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from vaultcache.key_text import quotes_key
+
 __all__ = [
     "ConfigError",
     "ConfigTypeError",
@@ -80,6 +82,8 @@ class ConfigError(VaultCacheError, ValueError):
         self.file = file
         self.key = key
         self.expected = expected
+        #: What is wrong, without the file and key.
+        self.message = message
         where = ", ".join(part for part in (file, f"key {key!r}" if key else None) if part)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -91,10 +95,24 @@ class ConfigTypeError(ConfigError, TypeError):
 class SpecError(ConfigError):
     """A serializer spec string is malformed, unsafe or pointless."""
 
-    def __init__(self, spec: str, reason: str) -> None:
+    def __init__(
+        self, spec: str, reason: str, *, file: str | None = None, key: str = "serializer"
+    ) -> None:
+        if quotes_key(str(spec)) or quotes_key(reason):
+            # A key passed by mistake where the spec goes: never quote it, in any form.
+            spec, reason = (
+                _KEY_LIKE_SPEC,
+                (
+                    "this looks like a key, not a serializer spec; pass keys with keys=... or a "
+                    "key source, never as the serializer"
+                ),
+            )
         self.spec = spec
         self.reason = reason
-        super().__init__(f"serializer spec {spec!r}: {reason}", key="serializer")
+        super().__init__(f"serializer spec {spec!r}: {reason}", file=file, key=key)
+
+
+_KEY_LIKE_SPEC = "<key material, not shown>"
 
 
 class MissingDependencyError(VaultCacheError, ImportError):

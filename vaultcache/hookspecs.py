@@ -115,8 +115,10 @@ def vaultcache_register_key_sources(registry: KeySourceRegistrar) -> None:
     Called once per plugin, the first time any key source is looked up. Call
     ``registry.add(name, factory, description=...)`` for each source, where
     ``factory(options)`` returns an object with ``load() -> list[str] | None``: the keys as
-    text, primary first, or None when this source holds no keys. A source that finds keys it
-    considers unsafe raises ``vaultcache.KeyRingError``. Key sources from plugins are used
-    only when the configuration names them; the built-in chain (``env``, ``file``,
-    ``data-dir``) is the default.
+    text, primary first, or None when this source holds no keys. It may also have
+    ``describe() -> str`` (where its keys come from, named in errors about them; never the
+    keys) and ``hint() -> str`` (how to put a key there, for the no-key message). A source
+    that finds keys it considers unsafe raises ``vaultcache.KeyRingError``. Key sources from
+    plugins are used only when the configuration names them; the built-in chain (``env``,
+    ``file``, ``data-dir``) is the default.
     """

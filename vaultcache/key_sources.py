@@ -14,11 +14,12 @@ Key sources from plugins are used only when named explicitly (``source=``, or th
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import stat
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -27,6 +28,7 @@ import platformdirs
 from vaultcache.errors import ConfigError, KeyRingError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.keys import KeyRing, coerce_key_ring, generate_key
+from vaultcache.private_files import make_private_dirs
 from vaultcache.registry import KeySourceRegistrar, PluginRegistry, get_registry
 
 __all__ = [
@@ -45,15 +47,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCES = ("env", "file", "data-dir")
 KEY_FILE_NAME = "keys"
-_HOW_TO = (
-    "create a key with `vaultcache keys generate` and put it in VAULTCACHE_KEYS or in a "
-    "file named by VAULTCACHE_KEY_FILE (mode 0600), or allow auto-creation "
-    "(VAULTCACHE_AUTO_CREATE_KEY=1)"
-)
+_GENERATE = "create a key with `vaultcache keys generate`"
 
 
 class KeySource(Protocol):
-    """What a key-source factory returns."""
+    """What a key-source factory returns.
+
+    It may also have ``describe()`` (where its keys come from, for errors: never the keys)
+    and ``hint()`` (how to put a key there, for the no-key error).
+    """
 
     def load(self) -> list[str] | None:
         """The keys as text, primary first; None when this source holds none."""
@@ -71,6 +73,14 @@ class EnvKeySource:
         value = os.environ.get(self.variable, "").strip()
         return _split(value) if value else None
 
+    def describe(self) -> str:
+        """Where the keys come from."""
+        return f"environment variable {self.variable}"
+
+    def hint(self) -> str:
+        """How to put a key there."""
+        return f"set {self.variable} to it (keys separated by commas, primary first)"
+
 
 class FileKeySource:
     """Keys from a file named by `path` or by ``VAULTCACHE_KEY_FILE``."""
@@ -80,13 +90,30 @@ class FileKeySource:
 
     def load(self) -> list[str] | None:
         """The keys in the file; None when no file is configured."""
-        path = self.path or os.environ.get("VAULTCACHE_KEY_FILE")
-        if not path:
+        path = self._path()
+        if path is None:
             return None
-        path = Path(path).expanduser()
         if not path.exists():
-            raise KeyRingError(f"key file {path} does not exist; {_HOW_TO}")
+            raise KeyRingError(
+                f"{self.describe()} does not exist; {_GENERATE} and write it there (mode 0600)"
+            )
         return read_key_file(path)
+
+    def describe(self) -> str:
+        """Where the keys come from."""
+        path = self._path()
+        if path is None:
+            return "the key file named by VAULTCACHE_KEY_FILE (not set)"
+        return f"key file {path}" + ("" if self.path else " (named by VAULTCACHE_KEY_FILE)")
+
+    def hint(self) -> str:
+        """How to put a key there."""
+        where = self.path or "a file named by VAULTCACHE_KEY_FILE"
+        return f"write it to {where} (mode 0600)"
+
+    def _path(self) -> Path | None:
+        path = self.path or os.environ.get("VAULTCACHE_KEY_FILE")
+        return Path(path).expanduser() if path else None
 
 
 class DataDirKeySource:
@@ -103,6 +130,14 @@ class DataDirKeySource:
                 return None
             _create_key_file(self.path)
         return read_key_file(self.path)
+
+    def describe(self) -> str:
+        """Where the keys come from."""
+        return f"key file {self.path}"
+
+    def hint(self) -> str:
+        """How to put a key there."""
+        return f"allow auto-creation of {self.path} (VAULTCACHE_AUTO_CREATE_KEY=1)"
 
 
 def default_key_file() -> Path:
@@ -122,7 +157,7 @@ def read_key_file(path: Path) -> list[str]:
             )
     keys = _split(path.read_text(encoding="utf-8"))
     if not keys:
-        raise KeyRingError(f"key file {path} holds no keys; {_HOW_TO}")
+        raise KeyRingError(f"key file {path} holds no keys; {_GENERATE} and add it")
     return keys
 
 
@@ -141,19 +176,40 @@ def load_key_ring(
     no source holds keys.
     """
     if keys is not None:
-        return coerce_key_ring(keys)
+        return _parsed(lambda: coerce_key_ring(keys), "keys passed in code (keys=)")
     registry = registry or get_registry()
     options = options or {}
-    for name in sources or DEFAULT_SOURCES:
+    hints: list[str] = []
+    names = tuple(sources or DEFAULT_SOURCES)
+    for name in names:
         registration = registry.key_source(name)
         registration.ensure_available()
         source_options = dict(options.get(name, {}))
         if name == "data-dir" and auto_create is not None:
             source_options.setdefault("auto_create", auto_create)
-        found = registration.factory(source_options).load()
+        source = registration.factory(source_options)
+        found = source.load()
         if found:
-            return KeyRing.from_text("\n".join(found))
-    raise KeyRingError(f"no vaultcache key found; {_HOW_TO}")
+            where = _call(source, "describe") or f"key source {name!r}"
+            return _parsed(functools.partial(KeyRing.from_text, "\n".join(found)), where)
+        hints.append(_call(source, "hint") or f"store it where key source {name!r} reads it")
+    raise KeyRingError(
+        f"no vaultcache key found (key sources: {', '.join(names)}); {_GENERATE} and "
+        + "; or ".join(hints)
+    )
+
+
+def _parsed(parse: Callable[[], KeyRing], where: str) -> KeyRing:
+    """`parse()`, with an invalid key reported as coming from `where` (never echoed)."""
+    try:
+        return parse()
+    except KeyRingError as exc:
+        raise KeyRingError(f"{where}: {exc}") from None
+
+
+def _call(source: object, method: str) -> str | None:
+    function = getattr(source, method, None)
+    return str(function()) if callable(function) else None
 
 
 def _split(text: str) -> list[str]:
@@ -168,7 +224,7 @@ def _auto_create_default() -> bool:
 
 def _create_key_file(path: Path) -> None:
     """Create `path` holding one new key, mode 0600, atomically: racing creators agree."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)  # every missing parent 0700, whatever the umask
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=".keys-")  # mode 0600
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:

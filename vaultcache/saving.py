@@ -1,8 +1,7 @@
-"""What a response may keep when stored, and turning a live response into one to store.
+"""Turning a live response into one to store, as requests-cache's ``save_response`` takes it.
 
-:func:`redacted` is the one place credentials and hop-by-hop fields are taken out of a
-response before it is written. :func:`to_store` lets ``BaseCache.save_response`` take what
-requests-cache's does: a live ``requests.Response``, an explicit cache key and expiry.
+:func:`to_store` lets ``BaseCache.save_response`` take a live ``requests.Response``, an
+explicit cache key and expiry; :func:`has_redactions` tells a request that lost credentials.
 """
 
 from __future__ import annotations
@@ -16,39 +15,14 @@ import requests
 
 from vaultcache import cache_keys
 from vaultcache.models import CachedRequest, CachedResponse
-from vaultcache.policy.storable import storable_fields, storable_headers
+from vaultcache.redaction import redact_response
 
-__all__ = ["has_redactions", "redacted", "to_store"]
-
-#: Response fields that hold a URL, redacted as the request's URL is.
-_URL_FIELDS = frozenset({"location", "content-location"})
-
-
-def redacted(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
-    """`cached` as it may be stored: no credentials in its URLs and request, no hop-by-hop
-    header fields (RFC 9111 §3.1); the same for its history."""
-    request = cached.request
-    cached.headers = storable_headers(cached.headers)
-    cached.header_fields = [
-        (name, cache_keys.redact_url(value, names) if name.lower() in _URL_FIELDS else value)
-        for name, value in storable_fields(cached.header_fields)
-    ]
-    cached.url = cache_keys.redact_url(cached.url, names)
-    cached.request = CachedRequest(
-        method=request.method,
-        url=cache_keys.redact_url(request.url, names),
-        headers=cache_keys.redact_headers(request.headers, names),
-        body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
-    )
-    for header in ("Location", "Content-Location"):
-        if header in cached.headers:
-            cached.headers[header] = cache_keys.redact_url(cached.headers[header], names)
-    cached.history = [redacted(item, names) for item in cached.history]
-    return cached
+__all__ = ["has_redactions", "to_store"]
 
 
 def has_redactions(request: CachedRequest) -> bool:
-    """True when :func:`redacted` (or requests-cache) took a credential out of `request`:
+    """True when redaction (:mod:`vaultcache.redaction`, or requests-cache's) took a credential
+    out of `request`:
     its key, which depends on the credential, can no longer be computed from it."""
     body = request.body or b""
     return (
@@ -87,4 +61,4 @@ def to_store(
         cache_key = create_key(response.request)
     redirect_keys += [create_key(r.request) for r in response.history if r.request]
     cached = CachedResponse.from_response(response, cache_key=cache_key, expires=expires)
-    return redacted(cached, ignored_parameters), redirect_keys
+    return redact_response(cached, ignored_parameters), redirect_keys

@@ -26,7 +26,7 @@ import requests
 from requests.hooks import dispatch_hook
 from requests.structures import CaseInsensitiveDict
 
-from vaultcache import cache_keys, clock, compat, saving
+from vaultcache import cache_keys, clock, compat
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
@@ -41,6 +41,8 @@ from vaultcache.policy.ranges import requested_range
 from vaultcache.policy.settings import CacheSettings, RequestOptions, Rfc9111Mode
 from vaultcache.policy.storable import storable_fields, storable_headers
 from vaultcache.policy.validation import not_modified_for
+from vaultcache.redaction import redact_response
+from vaultcache.redirect_chain import chain_keys, chain_matches
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
@@ -164,9 +166,11 @@ class CacheMixin(compat.SessionCompat):
 
         See :func:`vaultcache.config.load_settings` for where settings are found.
         """
-        from vaultcache.config import load_settings  # noqa: PLC0415 - config imports this module
+        # Imported here: config imports this module.
+        from vaultcache.config import load_settings  # noqa: PLC0415
+        from vaultcache.config.applying import open_configured  # noqa: PLC0415
 
-        return cls(**load_settings(path).session_kwargs(**overrides))
+        return open_configured(cls, load_settings(path), **overrides)
 
     def share_cache_of(self, other: CacheMixin) -> None:
         """Use `other`'s cache, settings, credential key and background refresher."""
@@ -316,6 +320,7 @@ class CacheMixin(compat.SessionCompat):
             stored_headers=lambda: cache_keys.redact_headers(
                 request.headers, self._ignored_parameters()
             ),
+            variant_key=lambda fields: self.create_key(request, vary=fields),
         )
         stream = bool(kwargs.get("stream"))
         cached = None if actions.skip_read else self._lookup(request, actions, stream)
@@ -411,17 +416,27 @@ class CacheMixin(compat.SessionCompat):
     def _find(
         self, request: requests.PreparedRequest, actions: CacheActions
     ) -> CachedResponse | None:
+        """The stored response for this request: the primary entry or its matching variant.
+
+        An entry reached through redirects answers only a request whose hops would carry
+        the same credentials (:mod:`vaultcache.redirect_chain`).
+        """
         primary = self._read(actions.cache_key)
         if primary is None and self._older_credential_secrets:
             primary = self._read_from_before_rotation(request, actions.cache_key)
+        if primary is not None and not self._answers(request, primary):
+            return None
         if primary is None or primary.variant_group is None or actions.vary_matches(primary):
             return primary
         fields = varied_fields(primary)
         variant_key = self.create_key(request, vary=fields)
         variant = self._read(variant_key) if variant_key != actions.cache_key else None
         if variant is not None and variant.variant_group == primary.variant_group:
-            return variant
+            return variant if self._answers(request, variant) else None
         return primary  # does not match: a miss, whose response joins the primary's group
+
+    def _answers(self, request: requests.PreparedRequest, cached: CachedResponse) -> bool:
+        return chain_matches(self, request, cached, self.create_key)  # type: ignore[arg-type]
 
     def _save(
         self,
@@ -430,7 +445,11 @@ class CacheMixin(compat.SessionCompat):
         group: str | None,
         redirect_keys: Iterable[str] = (),
     ) -> None:
-        """Store `cached` under its key and, when it has Vary, under its variant key."""
+        """Store `cached` under its key and, when it has Vary, under its variant key.
+
+        Every response the session stores passes here, and is redacted here.
+        """
+        cached = redact_response(cached, self._ignored_parameters())
         variant_key = self._join_variants(cached, request, group)
         self._write(self._save_one, cached, redirect_keys)
         if variant_key is not None:
@@ -582,6 +601,7 @@ class CacheMixin(compat.SessionCompat):
             # lead to it through cache.redirects.
             request = response.request
             response.cache_key = self.create_key(request)  # type: ignore[attr-defined]
+        chain = chain_keys(response, self.create_key)
         streamed = stream and not response._content_consumed
         cached = CachedResponse.from_response(
             response,
@@ -595,10 +615,11 @@ class CacheMixin(compat.SessionCompat):
             for name in omitted:
                 cached.headers.pop(name, None)
             cached.header_fields = [f for f in cached.header_fields if f[0].lower() not in omitted]
-        cached = saving.redacted(cached, self._ignored_parameters())
+        cached.redirect_chain = chain
         if not streamed:
             self._save(cached, request, group, redirect_keys)
             return
+        cached = redact_response(cached, self._ignored_parameters())
         variant_key = self._join_variants(cached, request, group)
         try:
             sink = StreamedEntry(self.cache, cached, redirect_keys, variant_key)

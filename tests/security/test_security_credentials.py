@@ -11,6 +11,7 @@ import base64
 from typing import Any
 
 import pytest
+import requests_mock
 from security_support import body_for
 
 from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS, REDACTED
@@ -133,3 +134,55 @@ def test_the_list_can_be_extended_keeping_the_defaults(make_session: Any, origin
     other_user = session.get(url, headers={**headers, "X-My-Token": "someone-else"})
     assert other_user.from_cache is False
     assert session.get(url, headers=headers).from_cache
+
+
+@pytest.mark.parametrize("header", ["Authorization", "Cookie"])
+@pytest.mark.parametrize("share", [True, False])
+def test_vary_on_a_credential_header_compares_the_real_values(
+    make_session: Any, header: str, share: bool
+) -> None:
+    """Attack: the origin varies on Authorization or Cookie; Bob asks with his own value and
+    hopes the comparison of two redacted values lets him read Alice's response."""
+    adapter = requests_mock.Adapter()
+    adapter.register_uri(
+        "GET",
+        "http://example.com/vary",
+        headers={"Vary": header},
+        content=lambda request, context: request.headers[header].encode(),
+    )
+    session = make_session(share_credentials=share)
+    session.mount("http://", adapter)
+
+    alice = session.get("http://example.com/vary", headers={header: "alice-value"})
+    bob = session.get("http://example.com/vary", headers={header: "bob-value"})
+    alice_again = session.get("http://example.com/vary", headers={header: "alice-value"})
+
+    assert alice.content == b"alice-value"
+    assert bob.content == b"bob-value"
+    assert alice_again.content == b"alice-value"
+    assert alice_again.from_cache is True
+
+
+@pytest.mark.parametrize("header", ["Location", "Content-Location"])
+def test_headers_merged_from_a_304_are_redacted(make_session: Any, header: str) -> None:
+    """Attack: read the decrypted entry after a revalidation whose 304 carried a URL with a
+    token; every header written to the store passes the same redaction, whatever path."""
+    session = make_session()
+    adapter = requests_mock.Adapter()
+    session.mount("http://example.com/", adapter)
+    adapter.register_uri(
+        "GET", "http://example.com/doc", content=b"document", headers={"ETag": '"v1"'}
+    )
+    key = session.get("http://example.com/doc").cache_key
+    adapter.register_uri(
+        "GET",
+        "http://example.com/doc",
+        status_code=304,
+        headers={"ETag": '"v1"', header: "/doc?access_token=s3cret-304-token&page=2"},
+    )
+
+    assert session.get("http://example.com/doc", refresh=True).revalidated
+
+    plain = _plaintext(session, key)
+    assert b"s3cret-304-token" not in plain
+    assert b"access_token=REDACTED&page=2" in plain

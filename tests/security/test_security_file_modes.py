@@ -75,6 +75,20 @@ def test_auto_created_key_file_is_owner_only(
     assert [path.name for path in data_dir.iterdir()] == ["keys"]  # no temp file left
 
 
+def test_every_directory_created_for_the_key_file_is_owner_only(
+    umask: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attack: another local user lists or swaps the parents of the key file's directory
+    (created 0777 under umask 000 by mkdir(parents=True))."""
+    data_dir = tmp_path / "home" / "share" / "vaultcache"
+    monkeypatch.setenv("VAULTCACHE_DATA_DIR", str(data_dir))
+
+    load_key_ring(auto_create=True)
+
+    created = [tmp_path / "home", tmp_path / "home" / "share", data_dir]
+    assert [_mode(path) for path in created] == [0o700] * 3
+
+
 @pytest.mark.parametrize("extra", [[], ["--warc"], ["--force"]], ids=["tar", "warc", "force"])
 def test_exports_are_owner_only(
     umask: int,

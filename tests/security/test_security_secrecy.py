@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import logging
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import pytest
 from security_support import BODY_MARKER, flip
 
-from vaultcache import EntryError, KeyRing, KeyRingError, generate_key
+from vaultcache import CachedSession, EntryError, KeyRing, KeyRingError, generate_key
+from vaultcache.errors import SpecError
 from vaultcache.keys import Key
 from vaultcache.serializers import build_pipeline
 
@@ -92,3 +94,26 @@ def test_no_key_or_plaintext_in_logs_errors_or_reprs(
     for where, text in haystacks.items():
         for secret in _forbidden(key):
             assert secret not in text, f"{where} holds {secret!r}"
+
+
+@pytest.mark.parametrize("position", ["serializer", "spec"])
+def test_a_key_passed_as_the_serializer_is_not_echoed(
+    tmp_path: Path, key: str, position: str
+) -> None:
+    """Careless user: ``CachedSession(path, "sqlite", key)`` puts the key where the spec goes;
+    the error must say so without quoting it (in any case: names are lowercased)."""
+
+    def attempt() -> None:
+        if position == "serializer":
+            CachedSession(str(tmp_path / "cache"), "sqlite", key)
+        else:
+            build_pipeline(f"zstd+{key}")
+
+    with pytest.raises(SpecError) as caught:
+        attempt()
+
+    text = f"{caught.value} {caught.value.spec} {caught.value.reason} {caught.value!r}"
+    assert key not in text
+    assert key.lower() not in text
+    assert key[:20].lower() not in text.lower()
+    assert "looks like a key" in str(caught.value)

@@ -19,6 +19,8 @@ protocol with working defaults, so third-party storages need not implement it:
 from __future__ import annotations
 
 import difflib
+import logging
+import math
 import os
 import tempfile
 import threading
@@ -34,6 +36,7 @@ from typing import Any, NamedTuple, Self, TypeVar, cast
 import platformdirs
 
 from vaultcache.errors import ConfigError, VaultCacheError
+from vaultcache.private_files import written_by_others
 
 __all__ = [
     "ACCESS_LOG_DELAY",
@@ -46,10 +49,14 @@ __all__ = [
     "UsageSnapshot",
     "check_options",
     "lru_victims",
+    "refuse_if_shared",
     "resolve_location",
+    "stored_number",
 ]
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 #: Recorded reads a storage keeps in memory before it writes them out, even without a write.
 ACCESS_LOG_LIMIT = 1024
@@ -258,6 +265,23 @@ def lru_victims(
     return victims, entries, size
 
 
+def stored_number(value: object) -> float | None:
+    """A size or time read from a store's metadata; None when it is not a finite number.
+
+    Metadata is not authenticated: someone who can write the store can put text, NULL or a
+    huge value there, which must make it unknown, never an exception for the caller.
+    """
+    if isinstance(value, bytes | bytearray | str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def _target(amount: int, bound: int | None, slack: float) -> int | None:
     if bound is None or amount <= bound:
         return None
@@ -352,6 +376,18 @@ class BaseStorage(MutableMapping[str, bytes]):
             size = self.size_of(key)
             if size is not None:
                 yield EntryStats(key, size, None, None)
+
+    def damaged_items(self) -> list[str]:
+        """Descriptions of stored items that no key reaches (a row with a NULL key, say).
+
+        ``vaultcache verify`` lists them as bad entries; :meth:`delete_damaged` removes them.
+        The default finds none.
+        """
+        return []
+
+    def delete_damaged(self) -> int:
+        """Delete the items :meth:`damaged_items` lists; return how many went."""
+        return 0
 
     def evict(
         self,
@@ -503,18 +539,22 @@ def resolve_location(
     return path.absolute()
 
 
-def make_private_dirs(directory: Path) -> None:
-    """Create `directory` and any missing parents with mode 0700; leave existing ones alone."""
-    missing: list[Path] = []
-    current = directory
-    while not current.exists():
-        missing.append(current)
-        if current.parent == current:
-            break
-        current = current.parent
-    # Path.mkdir(parents=True) gives the parents default permissions; create each ourselves.
-    for path in reversed(missing):
-        try:
-            path.mkdir(mode=0o700)
-        except FileExistsError:
-            continue  # another process or thread won the race; that is fine
+def refuse_if_shared(backend: str, path: Path, what: str, *, allow_shared: bool) -> None:
+    """BackendError when another user owns the existing `path` or may write it.
+
+    Such a cache may have been created first by someone who reads (or replaces) what is
+    cached. `allow_shared` accepts it, with a warning.
+    """
+    reason = written_by_others(path)
+    if reason is None:
+        return
+    if check_bool(backend, "allow_shared", allow_shared):
+        logger.warning("using %s %s although %s (allow_shared=True)", what, path, reason)
+        return
+    raise BackendError(
+        f"{what} {path} is refused: {reason}, who could read and replace what is cached; "
+        "use a location of your own (use_cache_dir=True), fix its owner or mode, or pass "
+        "allow_shared=True to accept it",
+        backend=backend,
+        path=str(path),
+    )

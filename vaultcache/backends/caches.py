@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from vaultcache.backends.base import refuse_if_shared, resolve_location
 from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
@@ -83,6 +84,15 @@ class FileCache(BaseCache):
     ) -> None:
         check_decode_content(decode_content)
         root = Path(cache_name)
+        where = {name: options[name] for name in ("use_cache_dir", "use_temp") if name in options}
+        refuse_if_shared(
+            "filesystem",
+            resolve_location(
+                "filesystem", root, **{"use_cache_dir": False, "use_temp": False, **where}
+            ),
+            "cache directory",
+            allow_shared=options.get("allow_shared", False),
+        )
         super().__init__(
             str(cache_name),
             responses=FileStorage(root / "responses", **options),

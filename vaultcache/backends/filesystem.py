@@ -49,10 +49,11 @@ from vaultcache.backends.base import (
     EntryStats,
     check_options,
     lru_victims,
-    make_private_dirs,
+    refuse_if_shared,
     resolve_location,
 )
 from vaultcache.errors import ConfigError
+from vaultcache.private_files import make_private_dirs
 
 if sys.platform != "win32":
     import fcntl
@@ -84,7 +85,8 @@ class FileStorage(BaseStorage):
 
     With `use_cache_dir`, `cache_dir` is relative to the user cache directory; with
     `use_temp`, to the system temp directory. `extension` (such as ``".bin"``) is appended to
-    every entry's file name.
+    every entry's file name. An existing directory that another user owns, or that group or
+    others may write, is refused (BackendError) unless `allow_shared` is True.
     """
 
     def __init__(
@@ -94,10 +96,12 @@ class FileStorage(BaseStorage):
         use_cache_dir: bool = False,
         use_temp: bool = False,
         extension: str = "",
+        allow_shared: bool = False,
     ) -> None:
         self.cache_dir = resolve_location(
             BACKEND, cache_dir, use_cache_dir=use_cache_dir, use_temp=use_temp
         )
+        refuse_if_shared(BACKEND, self.cache_dir, "cache directory", allow_shared=allow_shared)
         self.extension = _check_extension(extension)
         self._entry_name = re.compile(r"[0-9a-f]{64}" + re.escape(self.extension) + r"\Z")
         self._lock_path = self.cache_dir / _LOCK_NAME
@@ -586,14 +590,16 @@ def filesystem_cache(
 ) -> BaseCache:
     """A BaseCache with responses, redirects and body chunks in subdirectories of `cache_name`.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`), and
+    Options: ``use_cache_dir``, ``use_temp``, ``extension``, ``allow_shared`` (see
+    :class:`FileStorage`; the cache's own directory is checked as each storage's is), and
     ``serializer`` and ``expire_after`` for the session (see
     :class:`~vaultcache.backends.FileCache`).
     """
+    known = ("use_cache_dir", "use_temp", "extension", "allow_shared")
     check_options(
         BACKEND,
         options,
-        ("use_cache_dir", "use_temp", "extension", "serializer", "expire_after", "decode_content"),
+        (*known, "serializer", "expire_after", "decode_content"),
     )
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.backends.caches import FileCache  # noqa: PLC0415

@@ -51,10 +51,12 @@ from vaultcache.backends.base import (
     check_bool,
     check_options,
     lru_victims,
-    make_private_dirs,
+    refuse_if_shared,
     resolve_location,
+    stored_number,
 )
 from vaultcache.errors import ConfigError
+from vaultcache.private_files import make_private_dirs
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -71,6 +73,8 @@ MAX_BUSY_TIMEOUT = 600.0
 # Table names are spliced into SQL (they cannot be parameters), so only plain identifiers.
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}\Z")
 _COLUMNS = ("key", "value", "created", "accessed")
+#: Rows that a key can read: a text key and a blob value (others are damaged_items).
+_ADDRESSABLE = "typeof(key) = 'text' AND typeof(value) = 'blob'"
 # How long a read waits for the write lock to store recorded reads before it gives up
 # (they are kept for the next attempt): a hit should not wait on another process's write.
 _READ_FLUSH_TIMEOUT_MS = 50
@@ -99,6 +103,8 @@ class SQLiteStorage(BaseStorage):
     one operation waits for other connections. `wal` (default True) uses write-ahead
     logging, which lets readers proceed while a writer commits; turn it off only for file
     systems that cannot share memory between processes (some network file systems).
+    An existing file that another user owns, or that group or others may write, is refused
+    (BackendError) unless `allow_shared` is True.
     """
 
     def __init__(
@@ -110,6 +116,7 @@ class SQLiteStorage(BaseStorage):
         use_temp: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         wal: bool = True,
+        allow_shared: bool = False,
     ) -> None:
         if str(db_path) == ":memory:":
             raise ConfigError(
@@ -122,6 +129,7 @@ class SQLiteStorage(BaseStorage):
         self.table_name = _check_table_name(table_name)
         self.busy_timeout = _check_busy_timeout(busy_timeout)
         self.wal = check_bool(BACKEND, "wal", wal)
+        self.allow_shared = check_bool(BACKEND, "allow_shared", allow_shared)
         self._table = f'"{self.table_name}"'
         self._lru = _LruTable(self._table, self.table_name)
         self._accesses = AccessLog()
@@ -130,7 +138,7 @@ class SQLiteStorage(BaseStorage):
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._generation = 0
         self._pid = os.getpid()
-        _create_private_file(self.path)
+        _create_private_file(self.path, allow_shared=allow_shared)
         try:
             self._run(self._create_table, write=True)
         except _BusyError:
@@ -230,12 +238,49 @@ class SQLiteStorage(BaseStorage):
         # (blocking checkpoints) and break if the caller writes while iterating.
         # As blobs: one key that is not UTF-8 (written by something else) must not make the
         # whole listing fail; it is left out.
-        sql = f"SELECT CAST(key AS BLOB) FROM {self._table}"  # noqa: S608 - checked name
+        # Rows no key can read (see damaged_items) are left out too.
+        sql = f"SELECT CAST(key AS BLOB) FROM {self._table} WHERE {_ADDRESSABLE}"  # noqa: S608
         try:
             rows = self._run(lambda conn: conn.execute(sql).fetchall())
         except _BusyError:
             raise self._busy_error("list its keys") from None
         return iter([key for (raw,) in rows if (key := _text_or_none(raw)) is not None])
+
+    def damaged_items(self) -> list[str]:
+        """Rows that no key reads: a key that is NULL, not text or not UTF-8, or a value that
+        is not a blob (written by something other than vaultcache)."""
+        return [_describe(row) for row in self._damaged_rows()]
+
+    def delete_damaged(self) -> int:
+        """Delete the rows :meth:`damaged_items` lists, in one transaction."""
+        by_type = f"DELETE FROM {self._table} WHERE NOT ({_ADDRESSABLE})"  # noqa: S608
+        by_key = (
+            f"DELETE FROM {self._table} WHERE typeof(key) = 'text' "  # noqa: S608
+            "AND CAST(key AS BLOB) = ?"
+        )
+        undecodable = [(raw,) for kind, raw, _ in self._damaged_rows() if kind == "text"]
+
+        def delete(conn: sqlite3.Connection) -> int:
+            count = int(conn.execute(by_type).rowcount)
+            return count + sum(int(conn.execute(by_key, raw).rowcount) for raw in undecodable)
+
+        try:
+            return self._run(delete, write=True)
+        except _BusyError:
+            raise self._busy_error("delete damaged rows") from None
+
+    def _damaged_rows(self) -> list[tuple[str, Any, str]]:
+        """(key type, key as a blob, value type) of every row no key reads."""
+        sql = f"SELECT typeof(key), CAST(key AS BLOB), typeof(value) FROM {self._table}"  # noqa: S608
+        try:
+            rows = self._run(lambda conn: conn.execute(sql).fetchall())
+        except _BusyError:
+            raise self._busy_error("list its rows") from None
+        return [
+            (kind, raw, value_kind)
+            for kind, raw, value_kind in rows
+            if kind != "text" or value_kind != "blob" or _text_or_none(raw) is None
+        ]
 
     def __len__(self) -> int:
         sql = f"SELECT COUNT(*) FROM {self._table}"  # noqa: S608 - checked name
@@ -342,8 +387,11 @@ class SQLiteStorage(BaseStorage):
         except _BusyError:
             raise self._busy_error("list its entries") from None
         for key, size, created, accessed in rows:
+            if not isinstance(key, str):
+                continue  # a damaged row: see damaged_items
             noted = self._accesses.get(key) or 0.0
-            yield EntryStats(key, int(size), float(created), max(float(accessed), noted))
+            used = max(stored_number(accessed) or 0.0, noted)
+            yield EntryStats(key, int(stored_number(size) or 0), stored_number(created), used)
 
     def evict(
         self,
@@ -374,10 +422,11 @@ class SQLiteStorage(BaseStorage):
             entries, size = conn.execute(lru.totals).fetchone()
             cursor = conn.execute(lru.oldest_first)
             try:
+                # Sizes come from an unauthenticated table: a planted one counts as 0.
                 victims, entries, size = lru_victims(
-                    ((row[0], int(row[1])) for row in cursor),
+                    ((row[0], int(stored_number(row[1]) or 0)) for row in cursor),
                     entries=int(entries),
-                    size=int(size),
+                    size=int(stored_number(size) or 0),
                     max_entries=max_entries,
                     max_bytes=max_bytes,
                     slack=slack,
@@ -447,7 +496,13 @@ class SQLiteStorage(BaseStorage):
 
     def for_table(self, table_name: str) -> SQLiteStorage:
         """Another table in the same database file, with the same settings."""
-        return SQLiteStorage(self.path, table_name, busy_timeout=self.busy_timeout, wal=self.wal)
+        return SQLiteStorage(
+            self.path,
+            table_name,
+            busy_timeout=self.busy_timeout,
+            wal=self.wal,
+            allow_shared=self.allow_shared,
+        )
 
     def close(self) -> None:
         """Store recorded reads, close every thread's connection; a later call opens new ones."""
@@ -648,7 +703,8 @@ class _LruTable:
         self.delete_key = f"DELETE FROM {lru} WHERE key = ?"  # noqa: S608
         self.delete_all = f"DELETE FROM {lru}"  # noqa: S608
         self._delete_prefix = f"DELETE FROM {lru} WHERE key IN "  # noqa: S608
-        self.totals = f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM {lru}"  # noqa: S608
+        # TOTAL, not SUM: a planted huge size must not overflow the sum into an error.
+        self.totals = f"SELECT COUNT(*), TOTAL(size) FROM {lru}"  # noqa: S608
         self.oldest_first = f"SELECT key, size FROM {lru} ORDER BY accessed"  # noqa: S608
         self.older_than = f"SELECT key FROM {lru} INDEXED BY {index} WHERE created < ?"  # noqa: S608
         self.stats = (
@@ -699,11 +755,23 @@ def _in_transaction(conn: sqlite3.Connection, action: Callable[[sqlite3.Connecti
     return result
 
 
-def _text_or_none(raw: bytes) -> str | None:
+def _text_or_none(raw: object) -> str | None:
+    if not isinstance(raw, bytes):
+        return None  # a NULL key
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
+
+
+def _describe(row: tuple[str, Any, str]) -> str:
+    """A damaged row, named without its contents."""
+    kind, raw, value_kind = row
+    if kind != "text":
+        return f"<damaged row: key is {kind}>"
+    if _text_or_none(raw) is None:
+        return "<damaged row: key is not UTF-8>"
+    return f"<damaged row: value is {value_kind}, not a blob>"
 
 
 def _is_busy(exc: sqlite3.Error) -> bool:
@@ -745,7 +813,7 @@ def _check_busy_timeout(value: object) -> float:
     return float(value)
 
 
-def _create_private_file(path: Path) -> None:
+def _create_private_file(path: Path, *, allow_shared: bool) -> None:
     """Create the database file with mode 0600 before sqlite does (sqlite would use 0644).
 
     sqlite gives the ``-wal`` and ``-shm`` files the database file's mode, so they are
@@ -755,7 +823,8 @@ def _create_private_file(path: Path) -> None:
         make_private_dirs(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        _warn_if_shared(path)
+        refuse_if_shared(BACKEND, path, "sqlite cache database", allow_shared=allow_shared)
+        _warn_if_readable(path)
         return
     except OSError as exc:
         raise BackendError(
@@ -771,15 +840,12 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
-def _warn_if_shared(path: Path) -> None:
+def _warn_if_readable(path: Path) -> None:
     try:
-        status = path.stat()
+        mode = path.stat().st_mode
     except OSError:
         return  # sqlite will report a missing or unreadable file itself
-    mode = status.st_mode
-    if os.name != "posix" or not stat.S_ISREG(mode):
-        return
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    if os.name == "posix" and stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning(
             "sqlite cache database %s is accessible by group or others (mode %o); "
             "run `chmod 600 %s`",
@@ -787,27 +853,20 @@ def _warn_if_shared(path: Path) -> None:
             stat.S_IMODE(mode),
             path,
         )
-    if status.st_uid != os.getuid():
-        # In a shared directory (use_temp) another user may have created it first.
-        logger.warning(
-            "sqlite cache database %s belongs to another user (uid %d), who can read and "
-            "replace it; use a cache location of your own, such as use_cache_dir=True",
-            path,
-            status.st_uid,
-        )
 
 
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
     """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared`` (see
     :class:`SQLiteStorage`), and ``serializer`` and ``expire_after`` for the session (see
     :class:`~vaultcache.backends.SQLiteCache`).
     """
+    known = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
     check_options(
         BACKEND,
         options,
-        ("use_cache_dir", "use_temp", "busy_timeout", "wal", "serializer", "expire_after"),
+        (*known, "serializer", "expire_after"),
     )
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.backends.caches import SQLiteCache  # noqa: PLC0415

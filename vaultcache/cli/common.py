@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
 from vaultcache.config import load_settings
+from vaultcache.config.applying import open_configured
 from vaultcache.session import CachedSession
 
 __all__ = ["add_cache_arguments", "emit_json", "open_session", "progress"]
@@ -30,14 +31,11 @@ def open_session(args: argparse.Namespace) -> CachedSession:
     """The CachedSession the command works on: config file settings, then ``--cache`` and
     ``--rfc9111`` (where the command takes it)."""
     settings = load_settings(getattr(args, "config", None))
-    kwargs = settings.session_kwargs()
-    if getattr(args, "cache", None):
-        kwargs["cache_name"] = args.cache
-    if getattr(args, "serializer", None):
-        kwargs["serializer"] = args.serializer
-    if getattr(args, "rfc9111", None):
-        kwargs["rfc9111"] = args.rfc9111
-    return CachedSession(**kwargs)
+    overrides = {"cache_name": args.cache} if getattr(args, "cache", None) else {}
+    for option in ("serializer", "rfc9111"):
+        if getattr(args, option, None):
+            overrides[option] = getattr(args, option)
+    return open_configured(CachedSession, settings, **overrides)
 
 
 def progress(items: Iterable[T], total: int | None, label: str) -> Iterator[T]:

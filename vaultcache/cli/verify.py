@@ -81,8 +81,14 @@ def _verify(args: argparse.Namespace) -> int:
             counts[entry.outcome] += 1
             if not entry.readable:
                 bad.append(entry)
+        damaged = _damaged(opened.cache)
+        counts[TAMPERED] += len(damaged)
+        bad += damaged
         doomed = [e for e in bad if args.delete_kept or not e.kept]
         deleted = _delete_unchanged(opened.cache, doomed) if args.delete else 0
+        if args.delete and damaged:
+            deleted += opened.cache.storage.delete_damaged()
+            opened.cache.redirect_storage.delete_damaged()
     finally:
         opened.close()
     checked = sum(counts.values())
@@ -113,6 +119,22 @@ def _verify(args: argparse.Namespace) -> int:
                 "add what they need, or delete them with --delete --delete-kept"
             )
     return 1 if counts[TAMPERED] else 0
+
+
+def _damaged(cache: BaseCache) -> list[Entry]:
+    """Stored items that no key reaches (damaged rows), as bad entries."""
+    storages = ((cache.storage, "entry"), (cache.redirect_storage, "redirect record"))
+    return [
+        Entry(
+            key=description,
+            stored_bytes=0,
+            key_id=None,
+            error=f"damaged {what}",
+            outcome=TAMPERED,
+        )
+        for storage, what in storages
+        for description in storage.damaged_items()
+    ]
 
 
 def _delete_unchanged(cache: BaseCache, entries: Iterable[Entry]) -> int:

@@ -17,6 +17,9 @@ is no place for secrets, and one that holds key material is refused outright.
 
 - :mod:`vaultcache.config.loading`: ``load_settings``, from the file to the overrides
 - :mod:`vaultcache.config.sources`: finding the file and reading its TOML
+- :mod:`vaultcache.config.trust`: refusing files other users could write; warning when a
+  file turns encryption off
+- :mod:`vaultcache.config.applying`: settings to a session, errors naming the file and key
 - :mod:`vaultcache.config.schema`: the settings classes, and ``Settings.session_kwargs``
 - :mod:`vaultcache.config.key_lookup`: the key ring a ``[keys]`` table asks for
 - :mod:`vaultcache.config.value_types`: the schema's value types

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from typing import Any, Final
 
 from vaultcache.config.problems import quote_key
 from vaultcache.errors import ConfigError
+from vaultcache.key_text import looks_like_key
 
 __all__ = ["KeyMaterialFound", "key_material_error", "looks_like_key", "refuse_key_material"]
 
 _SECRET_NAMES: Final = frozenset(
     {"key", "keys", "secret", "secrets", "primary", "primary_key", "private_key", "key_material"}
 )
-_KEY_TEXT = re.compile(r"[A-Za-z0-9_+/-]{43}=?")
 
 
 class KeyMaterialFound(Exception):
@@ -24,19 +21,6 @@ class KeyMaterialFound(Exception):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(path)
-
-
-def looks_like_key(text: str) -> bool:
-    """True when `text` holds a 32-byte base64 token, the text form of a vaultcache key."""
-    for token in re.split(r"[\s,;]+", text):
-        if _KEY_TEXT.fullmatch(token):
-            raw = token.rstrip("=").replace("+", "-").replace("/", "_") + "="
-            try:
-                if len(base64.urlsafe_b64decode(raw)) == 32:
-                    return True
-            except (binascii.Error, ValueError):
-                continue
-    return False
 
 
 def refuse_key_material(table: dict[str, Any]) -> None:

@@ -20,6 +20,7 @@ from vaultcache.config.problems import Invalid
 from vaultcache.config.reporting import config_error
 from vaultcache.config.schema import Settings
 from vaultcache.config.sources import FoundFile, find_file
+from vaultcache.config.trust import check_owner
 from vaultcache.errors import ConfigError
 
 __all__ = ["load_settings"]
@@ -34,12 +35,15 @@ def load_settings(
     """Settings from `path` or the first config file found, then the environment overrides.
 
     `environ` defaults to ``os.environ`` and `cwd` to the working directory (relative paths
-    are taken from it). Raises ConfigError for a missing explicit file, invalid TOML, unknown
+    are taken from it). Raises ConfigError for a missing explicit file, a file another user
+    owns or may write (unless ``VAULTCACHE_ALLOW_SHARED_CONFIG=1``), invalid TOML, unknown
     keys, wrong types, invalid values, key material in the file, or a bad override.
     """
     environ = os.environ if environ is None else environ
     cwd = Path.cwd() if cwd is None else Path(cwd)
     found = find_file(path, environ, cwd)
+    if found is not None:
+        check_owner(found.path, environ)
     settings = Settings() if found is None else _from_file(found)
     return apply_environment(settings, environ)
 

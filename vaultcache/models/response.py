@@ -88,6 +88,8 @@ class CachedResponse(requests.Response):
     stored under the URL's own key (docs/http-caching.md, "Vary"). ``redirect_keys`` are the
     keys of the redirects that led to this response: a redirect record in the store is
     followed only to an entry that names it, so a forged record is a miss.
+    ``redirect_chain`` holds the key of every request of its redirect chain as sent, first to
+    last (empty without redirects): see :mod:`vaultcache.redirect_chain`.
 
     ``headers`` behaves as in requests (repeated fields joined by ", "); ``header_fields``
     keeps the fields as the origin sent them (order, case, and each repeated field apart),
@@ -114,6 +116,7 @@ class CachedResponse(requests.Response):
     cache_key: str = ""
     variant_group: str | None = None
     redirect_keys: list[str] = attrs.field(factory=list)
+    redirect_chain: list[str] = attrs.field(factory=list)
     header_fields: HeaderFields = attrs.field(
         default=attrs.Factory(lambda self: _fields_of(self.headers), takes_self=True)
     )

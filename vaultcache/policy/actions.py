@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 import attrs
 import requests
 
+from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
 from vaultcache.models import CachedResponse
 from vaultcache.policy import directives as cc
 from vaultcache.policy.age import current_age, initial_age
@@ -76,6 +77,7 @@ class CacheActions:
     request_directives: cc.CacheDirectives = attrs.field(factory=cc.CacheDirectives)
     stored_headers: Callable[[], Mapping[str, str]] | None = None
     request_headers: Mapping[str, str] = attrs.field(factory=dict)
+    variant_key: Callable[[tuple[str, ...]], str] | None = None
 
     @classmethod
     def from_request(
@@ -87,11 +89,14 @@ class CacheActions:
         options: RequestOptions,
         now: datetime,
         stored_headers: Callable[[], Mapping[str, str]] | None = None,
+        variant_key: Callable[[tuple[str, ...]], str] | None = None,
     ) -> CacheActions:
         """Plan from the request alone.
 
         `stored_headers` gives the request's headers as they would be stored (credentials
         redacted), for comparing with a stored response's Vary; it is called only then.
+        `variant_key` gives this request's key for a list of Vary fields (credentials mixed
+        in as keyed digests of their real values), for a Vary on a credential header.
         """
         expire_after = options.expire_after
         if expire_after is None:
@@ -127,6 +132,7 @@ class CacheActions:
             request_directives=directives,
             stored_headers=stored_headers,
             request_headers=request.headers,
+            variant_key=variant_key,
         )
 
     def on_cached(self, cached: CachedResponse | None) -> Decision:
@@ -180,9 +186,19 @@ class CacheActions:
             return False
         if not fields:
             return True
+        if self.variant_key is not None and self._credential_fields(fields):
+            # Stored credentials are redacted: compare keyed digests of the real values, which
+            # the variant key holds, with the key the stored response is bound to.
+            return cached.cache_key == self.variant_key(fields)
         current = self.stored_headers() if self.stored_headers else self.request_headers
         stored = cached.request.headers
         return all(_normalized(stored.get(f)) == _normalized(current.get(f)) for f in fields)
+
+    def _credential_fields(self, fields: tuple[str, ...]) -> bool:
+        ignored = self.settings.ignored_parameters
+        names = DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
+        lowered = {name.lower() for name in names}
+        return any(field.lower() in lowered for field in fields)
 
     def _immutable_and_fresh(self, cached: CachedResponse) -> bool:
         """RFC 8246: a fresh immutable response is not revalidated on a refresh."""

@@ -22,6 +22,7 @@ from typing import Any
 import cattrs
 from requests.structures import CaseInsensitiveDict
 
+from vaultcache.errors import DecodeError, EncodeError
 from vaultcache.models import CachedRequest, CachedResponse
 from vaultcache.models.response import MAX_HEADER_FIELDS, MAX_REDIRECT_KEYS, HeaderFields
 from vaultcache.serializers.pipeline import Stage
@@ -45,8 +46,8 @@ MAX_HISTORY = 30
 class CattrStage:
     """First stage of a pipeline: unstructure a CachedResponse on dumps, structure on loads.
 
-    Values that are not CachedResponses pass through ``dumps`` unchanged; on ``loads``, any
-    mapping is structured into a CachedResponse.
+    Symmetric: ``dumps`` takes CachedResponses only (EncodeError for anything else) and
+    ``loads`` gives CachedResponses only (DecodeError for what is not a mapping).
     """
 
     is_binary = False
@@ -56,16 +57,21 @@ class CattrStage:
         self.name = name
 
     def dumps(self, value: Any) -> Any:
-        """A CachedResponse as plain data; anything else unchanged."""
-        if isinstance(value, CachedResponse):
-            return self.converter.unstructure(value)
-        return value
+        """A CachedResponse as plain data; EncodeError for anything else."""
+        if not isinstance(value, CachedResponse):
+            raise EncodeError(
+                f"stage {self.name!r} stores CachedResponses, not {type(value).__name__}",
+                stage=self.name,
+            )
+        return self.converter.unstructure(value)
 
     def loads(self, value: Any) -> Any:
-        """Plain data back into a CachedResponse; anything that is not a mapping unchanged."""
-        if isinstance(value, Mapping):
-            return self.converter.structure(value, CachedResponse)
-        return value
+        """Plain data back into a CachedResponse; DecodeError for what is not a mapping."""
+        if not isinstance(value, Mapping):
+            raise DecodeError(
+                f"stage {self.name!r}: entry does not hold a response", stage=self.name
+            )
+        return self.converter.structure(value, CachedResponse)
 
     def __repr__(self) -> str:
         return f"CattrStage({self.name})"
@@ -154,6 +160,7 @@ def _response_unstructurer(
             "cache_key": response.cache_key,
             "variant_group": response.variant_group,
             "redirect_keys": list(response.redirect_keys),
+            "redirect_chain": list(response.redirect_chain),
             "header_fields": _unstructure_fields(response),
         }
         return _drop_none(data) if omit_none else data
@@ -194,15 +201,18 @@ def _response_structurer(converter: cattrs.Converter) -> Callable[[Any, Any], Ca
             cache_key=_text(data.get("cache_key", ""), "cache_key"),
             variant_group=None if group is None else _text(group, "variant_group"),
             redirect_keys=_texts(data.get("redirect_keys", []), "redirect_keys"),
+            redirect_chain=_texts(
+                data.get("redirect_chain", []), "redirect_chain", MAX_HISTORY + 1
+            ),
             **_structure_fields(data.get("header_fields")),
         )
 
     return structure
 
 
-def _texts(value: Any, what: str) -> list[str]:
-    if not isinstance(value, list) or len(value) > MAX_REDIRECT_KEYS:
-        raise ValueError(f"{what} must be a list of at most {MAX_REDIRECT_KEYS} strings")
+def _texts(value: Any, what: str, limit: int = MAX_REDIRECT_KEYS) -> list[str]:
+    if not isinstance(value, list) or len(value) > limit:
+        raise ValueError(f"{what} must be a list of at most {limit} strings")
     return [_text(item, what) for item in value]
 
 

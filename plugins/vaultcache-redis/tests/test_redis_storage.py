@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,6 +15,7 @@ from redis.crc import key_slot
 
 from vaultcache.backends.base import BackendError
 from vaultcache.errors import ConfigError
+from vaultcache.retention import Retention
 from vaultcache.testing import StorageContract, StorageFactory
 from vaultcache_redis import RedisStorage, entry_ttl, parse_options
 
@@ -240,3 +242,26 @@ def closed_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
         bound.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
         yield int(bound.getsockname()[1])
+
+
+@pytest.mark.parametrize("field", [b"c", b"a"])
+@pytest.mark.parametrize("value", [b"not a time", b"nan", b"inf", b"-5"])
+def test_planted_times_are_unknown_not_an_exception(
+    storage: RedisStorage, redis_url: str, field: bytes, value: bytes
+) -> None:
+    """Attack (security item 3): write text into an entry's created or accessed field, so that
+    every eviction, and every miss that triggers one, raises ValueError."""
+    for name in ("a", "b", "c"):
+        storage[name] = b"value"
+    client = redis.Redis.from_url(redis_url)
+    try:
+        client.hset(storage.redis_key("a"), field, value)
+    finally:
+        client.close()
+
+    stats = {entry.key: entry for entry in storage.entry_stats()}
+    evicted = Retention(max_entries=2, max_age=timedelta(days=1)).apply(storage)
+
+    assert set(stats) == {"a", "b", "c"}
+    assert evicted == 1
+    assert len(storage) == 2

@@ -477,15 +477,17 @@ def test_value_that_is_not_a_blob_is_missing(
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs chown")
-def test_existing_database_of_another_user_is_used_with_a_warning(
+def test_existing_database_of_another_user_is_refused_unless_allowed(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     db = tmp_path / "cache.sqlite"
     db.touch(mode=0o600)
     os.chown(db, 12345, -1)
-    with caplog.at_level(logging.WARNING), SQLiteStorage(db) as storage:
+    with pytest.raises(BackendError, match=r"belongs to another user \(uid 12345\)"):
+        SQLiteStorage(db)
+    with caplog.at_level(logging.WARNING), SQLiteStorage(db, allow_shared=True) as storage:
         storage["key"] = b"value"
-    assert "belongs to another user (uid 12345)" in caplog.text
+    assert "uid 12345" in caplog.text
 
 
 def test_key_that_is_not_utf8_is_left_out_of_listings(tmp_path: Path) -> None:

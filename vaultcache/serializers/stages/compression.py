@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import lzma
 import threading
 import zlib
@@ -29,13 +30,15 @@ from vaultcache.hookspecs import hookimpl
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.stages.options import int_option, parse_options
 
-__all__ = ["DEFAULT_MAX_SIZE", "CompressionStage", "ZstdStage"]
+__all__ = ["DECOMPRESSION_STEP", "DEFAULT_MAX_SIZE", "CompressionStage", "ZstdStage"]
 
 VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
 
 #: Largest decompressed entry accepted by default: 256 MiB.
 DEFAULT_MAX_SIZE = 256 * 1024 * 1024
 _MAX_SIZE_LIMIT = 1 << 40
+#: Bytes of input fed, and of output asked for, per decompression step.
+DECOMPRESSION_STEP = 256 * 1024
 
 
 def _max_size_option() -> Any:
@@ -144,7 +147,7 @@ class _Decompressor(Protocol):
     @property
     def unused_data(self) -> bytes: ...
 
-    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+    def decompress(self, data: bytes | memoryview, max_length: int = ..., /) -> bytes: ...
 
 
 class CompressionStage:
@@ -179,19 +182,38 @@ class CompressionStage:
         return self._compress(data, self.level)
 
     def loads(self, data: bytes) -> bytes:
-        """Decompress one complete stream of at most max_size bytes."""
+        """Decompress one complete stream of at most max_size bytes.
+
+        Input and output go in steps of ``DECOMPRESSION_STEP`` into one growing buffer, whose
+        bytes are returned without a copy: memory peaks at about max_size plus a step.
+        """
         decompressor = self._decompressor()
+        view = memoryview(data)
+        output = io.BytesIO()
+        position, total, stalls = 0, 0, 0
+        pending: bytes | memoryview = b""  # input zlib has not used yet (bz2, lzma keep it)
         try:
-            output = decompressor.decompress(data, self.max_size + 1)
+            while not decompressor.eof:
+                fed = not pending and getattr(decompressor, "needs_input", True)
+                if fed:
+                    pending = view[position : position + DECOMPRESSION_STEP]
+                    position += len(pending)
+                chunk = decompressor.decompress(pending, DECOMPRESSION_STEP)
+                pending = getattr(decompressor, "unconsumed_tail", b"")
+                total += len(chunk)
+                if total > self.max_size:
+                    raise SizeLimitError(self.name, self.max_size)
+                output.write(chunk)
+                stalls = 0 if chunk or (fed and position < len(view)) else stalls + 1
+                if stalls > 1:
+                    break  # no input left and no output coming: truncated
         except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
             raise DecodeError(f"stage {self.name!r}: corrupt stream", stage=self.name) from None
-        if len(output) > self.max_size:
-            raise SizeLimitError(self.name, self.max_size)
-        if not decompressor.eof or decompressor.unused_data:
+        if not decompressor.eof or decompressor.unused_data or position < len(view):
             raise DecodeError(
                 f"stage {self.name!r}: truncated stream or trailing data", stage=self.name
             )
-        return output
+        return output.getvalue()
 
 
 @attrs.frozen

@@ -20,6 +20,7 @@ import msgpack
 
 from vaultcache.errors import DecodeError, EncodeError
 from vaultcache.hookspecs import hookimpl
+from vaultcache.models import CachedResponse
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers import preconf
 from vaultcache.serializers.preconf import CattrStage
@@ -49,14 +50,16 @@ class FormatStage:
         self._decode = decode
 
     def dumps(self, value: Any) -> bytes:
-        """Unstructure, then encode; only CachedResponses (what loads gives back) are taken."""
-        data = self._converter.dumps(value)
-        if not isinstance(data, Mapping):
+        """Unstructure, then encode; only CachedResponses (what loads gives back) are taken.
+
+        Plain data (a dict shaped like an entry, say) is an EncodeError: loads would refuse it.
+        """
+        if not isinstance(value, CachedResponse):
             raise EncodeError(
                 f"format {self.name!r} stores CachedResponses, not {type(value).__name__}",
                 stage=self.name,
             )
-        return self._encode(data)
+        return self._encode(self._converter.dumps(value))
 
     def loads(self, data: bytes) -> Any:
         """Decode, then structure; DecodeError when the entry does not hold a response."""

@@ -2,21 +2,23 @@
 
 Decompression never holds much more than ``max_size`` bytes of output, however far an entry
 would expand: it uses ``Decompressor.process(data, output_buffer_limit=...)`` (brotli 1.2),
-asking each call for at most the bytes still allowed plus one, and stops with
-SizeLimitError as soon as the output passes ``max_size``. brotli grows its output buffer in
-blocks (32 KiB, then doubling), so one call may return up to about twice what was asked, never
-more. Corrupt, truncated or trailing input is a DecodeError.
+asking each call for at most ``DECOMPRESSION_STEP`` bytes, appends them to one buffer (returned
+without a copy), and stops with SizeLimitError as soon as the output passes ``max_size``.
+brotli grows its output buffer in blocks (32 KiB, then doubling), so one call may return up to
+about twice what was asked: memory peaks at about ``max_size`` plus two steps. Corrupt,
+truncated or trailing input is a DecodeError.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import attrs
 import brotli
 
 from vaultcache.errors import DecodeError, SizeLimitError
-from vaultcache.serializers.stages.compression import DEFAULT_MAX_SIZE
+from vaultcache.serializers.stages.compression import DECOMPRESSION_STEP, DEFAULT_MAX_SIZE
 from vaultcache.serializers.stages.options import int_option, parse_options
 
 __all__ = ["DEFAULT_QUALITY", "BrotliStage", "brotli_stage"]
@@ -53,28 +55,26 @@ class BrotliStage:
     def loads(self, data: bytes) -> bytes:
         """Decompress one complete stream of at most ``max_size`` bytes."""
         decompressor = brotli.Decompressor()
-        chunks: list[bytes] = []
+        output = io.BytesIO()
         total = 0
         pending = bytes(data)
         try:
-            while True:
-                chunk = decompressor.process(pending, output_buffer_limit=self.max_size - total + 1)
-                pending = b""
+            while not decompressor.is_finished():
+                chunk = decompressor.process(pending, output_buffer_limit=DECOMPRESSION_STEP)
+                pending = b""  # all input goes in the first call; brotli keeps what it holds
                 total += len(chunk)
                 if total > self.max_size:
                     raise SizeLimitError(self.name, self.max_size)
-                chunks.append(chunk)
-                if decompressor.is_finished() or decompressor.can_accept_more_data():
-                    break  # done, or every input byte is used and more would be needed
-                if not chunk:  # output pending yet none given: never loop without progress
-                    raise DecodeError(f"stage {self.name!r}: decoder stalled", stage=self.name)
+                output.write(chunk)
+                if not chunk:
+                    break  # every input byte used and nothing more comes: truncated
         except brotli.error:
             raise DecodeError(
                 f"stage {self.name!r}: corrupt stream or trailing data", stage=self.name
             ) from None
         if not decompressor.is_finished():
             raise DecodeError(f"stage {self.name!r}: truncated stream", stage=self.name)
-        return b"".join(chunks)
+        return output.getvalue()  # the buffer itself, not a copy
 
     def __repr__(self) -> str:
         return f"BrotliStage(quality={self.quality}, max_size={self.max_size})"

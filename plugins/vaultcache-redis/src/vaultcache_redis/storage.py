@@ -39,7 +39,13 @@ import redis.cluster
 import redis.exceptions
 from redis.crc import key_slot
 
-from vaultcache.backends.base import AccessLog, BackendError, BaseStorage, EntryStats
+from vaultcache.backends.base import (
+    AccessLog,
+    BackendError,
+    BaseStorage,
+    EntryStats,
+    stored_number,
+)
 from vaultcache_redis.options import (
     DEFAULT_SOCKET_TIMEOUT,
     check_prefix,
@@ -314,8 +320,10 @@ class RedisStorage(BaseStorage):
                     continue  # deleted or expired since the scan
                 key = self._cache_key(redis_key)
                 noted = self._accesses.get(key) or 0.0
-                used = max(float(accessed or created), noted)
-                yield EntryStats(key, int(size), float(created), used)
+                # The fields are not authenticated: a planted value is an unknown time.
+                born = stored_number(created)
+                used = max(stored_number(accessed) or born or 0.0, noted)
+                yield EntryStats(key, int(size), born, used)
 
     def evict(
         self,
