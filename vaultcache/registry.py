@@ -265,6 +265,7 @@ class PluginRegistry:
         self._installed: list[tuple[importlib.metadata.EntryPoint, Provider]] | None = None
         self._tried: set[Provider] = set()
         self._loaded = False
+        self._loading = False
         self._lock = threading.RLock()
 
     # -- the allow-list --------------------------------------------------------------------
@@ -301,20 +302,30 @@ class PluginRegistry:
         if self._loaded:
             return
         with self._lock:
-            if self._loaded:
+            # A plugin being loaded may look a name up: this thread then sees what is
+            # registered so far. Other threads wait on the lock until loading is done, and
+            # only then see `_loaded` (set last), so none looks up a half-filled registry.
+            if self._loaded or self._loading:
                 return
-            # Marked loaded first: a failure here is a broken installation, raised once,
-            # never a second round of registrations clashing with the first.
-            self._loaded = True
-            if self._installed is None:
-                self._installed = self._find_installed()
-                builtin = Provider("vaultcache", __version__)
-                for module_name in BUILTIN_PLUGINS:
-                    self._add_plugin(importlib.import_module(module_name), builtin)
-            for entry_point, provider in self._installed:
-                if provider not in self._tried and self._allows_installed(provider):
-                    self._tried.add(provider)
-                    self._load_entry_point(entry_point, provider)
+            self._loading = True
+            try:
+                self._load()
+            finally:
+                # Loaded even after a failure: a broken installation is raised once, never
+                # a second round of registrations clashing with the first.
+                self._loading = False
+                self._loaded = True
+
+    def _load(self) -> None:
+        if self._installed is None:
+            self._installed = self._find_installed()
+            builtin = Provider("vaultcache", __version__)
+            for module_name in BUILTIN_PLUGINS:
+                self._add_plugin(importlib.import_module(module_name), builtin)
+        for entry_point, provider in self._installed:
+            if provider not in self._tried and self._allows_installed(provider):
+                self._tried.add(provider)
+                self._load_entry_point(entry_point, provider)
 
     def _find_installed(self) -> list[tuple[importlib.metadata.EntryPoint, Provider]]:
         """Every entry point of the group, from metadata only: nothing is imported here."""

@@ -194,3 +194,39 @@ def test_import_vaultcache_does_not_scan_entry_points_or_load_stages() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_a_look_up_during_loading_in_another_thread_waits_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = PluginRegistry(entry_points=False)
+    loading, release = threading.Event(), threading.Event()
+    add_plugin = registry._add_plugin
+
+    def slow_add_plugin(*args: object) -> None:
+        loading.set()
+        assert release.wait(10)
+        add_plugin(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry, "_add_plugin", slow_add_plugin)
+    results: dict[str, object] = {}
+
+    def look_up(name: str) -> None:
+        try:
+            results[name] = registry.stage("zstd").name
+        except Exception as exc:
+            results[name] = exc
+
+    first = threading.Thread(target=look_up, args=("first",))
+    first.start()
+    assert loading.wait(10)
+    second = threading.Thread(target=look_up, args=("second",))
+    second.start()
+    second.join(0.2)
+    waited = second.is_alive()  # blocked until loading is done, not failing meanwhile
+    release.set()
+    first.join(10)
+    second.join(10)
+
+    assert waited
+    assert results == {"first": "zstd", "second": "zstd"}
