@@ -250,7 +250,7 @@ class CacheActions:
         status = response.status_code
         return (
             status >= 400
-            and status not in self.settings.allowable_codes
+            and not self.settings.code_allowed(status)
             and self.stale_if_error(cached)
         )
 
