@@ -75,6 +75,11 @@ def recreate_keys(cache: BaseCache, create_key: Callable[..., str]) -> KeyRecrea
                 for item in response.history
                 if not has_redactions(item.request)
             ]
+            if response.history:  # the chain's keys come from the key function too
+                response.redirect_chain = [
+                    *(create_key(item.request) for item in response.history),
+                    new_key,
+                ]
             cache.save_response(response, new_key, redirect_keys=leading)
             cache.delete(old_key)
             report.moved += 1

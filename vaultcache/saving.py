@@ -16,6 +16,7 @@ import requests
 from vaultcache import cache_keys
 from vaultcache.models import CachedRequest, CachedResponse
 from vaultcache.redaction import redact_response
+from vaultcache.redirect_chain import chain_keys
 
 __all__ = ["has_redactions", "to_store"]
 
@@ -61,4 +62,5 @@ def to_store(
         cache_key = create_key(response.request)
     redirect_keys += [create_key(r.request) for r in response.history if r.request]
     cached = CachedResponse.from_response(response, cache_key=cache_key, expires=expires)
+    cached.redirect_chain = chain_keys(response, create_key)
     return redact_response(cached, ignored_parameters), redirect_keys

@@ -61,9 +61,9 @@ def _tree() -> dict[str, tuple[str, ...]]:
 def test_the_docstring_tree_draws_every_error_and_its_builtins() -> None:
     drawn = _tree()
     for name in errors.__all__:
-        if name == "VaultCacheError":
-            continue
         cls = getattr(errors, name)
+        if name == "VaultCacheError" or not isinstance(cls, type):
+            continue  # the root, and helpers such as describe()
         assert name in drawn, f"{name} is missing from the tree in errors.py"
         builtins = tuple(
             base.__name__ for base in cls.__bases__ if not issubclass(base, errors.VaultCacheError)

@@ -99,6 +99,8 @@ class _Writer:
         for redirect in redirect_keys:
             self._redirects.setdefault(redirect, self._cache.redirects.get(redirect))
         response.cache_key = new_key
+        # The keys each hop is sent with: what a request must match to be answered by it.
+        response.redirect_chain = [*redirect_keys, new_key] if redirect_keys else []
         self._cache.save_response(response, redirect_keys=redirect_keys)
         report.responses += 1
         report.redirects += len([k for k in redirect_keys if k != new_key])

@@ -245,14 +245,14 @@ class CacheActions:
         return cached.expires is None or self.now - cached.expires <= window
 
     def stale_instead_of(self, response: requests.Response, cached: CachedResponse | None) -> bool:
-        """True when `response` is an error (a status of 400 or more that allowable_codes does
-        not list, as requests-cache counts errors) and `cached` may stand in for it."""
+        """True when `response` is an error and `cached` may stand in for it.
+
+        An error is a 5xx (RFC 5861 §4), or a status of 400 or more that the allowed codes
+        do not list (as requests-cache counts errors).
+        """
         status = response.status_code
-        return (
-            status >= 400
-            and not self.settings.code_allowed(status)
-            and self.stale_if_error(cached)
-        )
+        error = status >= 500 or (status >= 400 and not self.settings.code_allowed(status))
+        return error and self.stale_if_error(cached)
 
     def conditional_headers(self, cached: CachedResponse) -> dict[str, str]:
         """If-None-Match / If-Modified-Since for revalidating `cached`."""
