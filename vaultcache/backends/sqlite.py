@@ -808,6 +808,9 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
     responses = SQLiteStorage(cache_name, "responses", **options)
-    return BaseCache(
-        str(cache_name), responses=responses, redirects=responses.for_table("redirects")
-    )
+    try:
+        redirects = responses.for_table("redirects")
+    except BaseException:
+        responses.close()  # else its connection stays open until garbage collection
+        raise
+    return BaseCache(str(cache_name), responses=responses, redirects=redirects)

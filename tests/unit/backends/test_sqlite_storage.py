@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from vaultcache.backends.base import BackendError
-from vaultcache.backends.sqlite import SQLiteStorage
+from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
 from vaultcache.errors import ConfigError
 from vaultcache.testing import StorageContract, StorageFactory, run_storage_workers
 
@@ -254,6 +254,16 @@ def test_connections_of_finished_threads_are_closed(tmp_path: Path) -> None:
         # Not one per thread: this thread's connection, the last finished thread's, and
         # descriptors sqlite keeps for reuse while another connection holds locks.
         assert open_descriptors(storage.path) <= 4
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_cache_that_cannot_open_its_redirects_table_closes_its_responses(tmp_path: Path) -> None:
+    db = tmp_path / "http.sqlite"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE redirects (key TEXT PRIMARY KEY, value BLOB)")
+    with pytest.raises(BackendError, match=r"'redirects'.*not created by vaultcache"):
+        sqlite_cache(tmp_path / "http")
+    assert open_descriptors(db) == 0
 
 
 def test_vacuum_returns_space(tmp_path: Path) -> None:
