@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -170,9 +171,8 @@ def test_a_serializer_without_dumps_and_loads_is_refused(make_session: Any) -> N
 
 
 def _stored_values(cache_path: str) -> list[bytes]:
-    with sqlite3.connect(Path(cache_path + ".sqlite")) as connection:
+    with closing(sqlite3.connect(Path(cache_path + ".sqlite"))) as connection:
         rows = connection.execute("SELECT value FROM responses").fetchall()
-    connection.close()
     return [bytes(row[0]) for row in rows]
 
 

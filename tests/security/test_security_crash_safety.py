@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ def _check_store(backend: str, cache: str, key: str) -> int:
             assert problem is None, problem
         assert session.cache.stats.discarded == 0, "a torn or wrong entry was found"
     if backend == "sqlite":
-        with sqlite3.connect(cache + ".sqlite") as db:
+        with closing(sqlite3.connect(cache + ".sqlite")) as db:
             assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     return len(entries)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,7 @@ def test_storage_metadata_cannot_extend_an_entrys_life_sqlite(
     url = origin.url("/bind/meta-sqlite")
     session.get(url)
     clock.advance(120)
-    with sqlite3.connect(cache_path + ".sqlite") as db:
+    with closing(sqlite3.connect(cache_path + ".sqlite")) as db, db:
         db.execute("UPDATE responses SET created = 9e12, accessed = 9e12")
 
     assert session.get(url).from_cache is False

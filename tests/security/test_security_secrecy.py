@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ def _run_everything(make_session: Any, origin: Any, key: str, cache_path: str) -
     stored = session.cache.storage[keys[0]]
     session.cache.storage[keys[0]] = flip(stored, len(stored) // 2)  # tampered
     session.cache.storage[keys[1]] = session.cache.storage[keys[2]]  # moved
-    with sqlite3.connect(cache_path + ".sqlite") as db:  # not a blob
+    with closing(sqlite3.connect(cache_path + ".sqlite")) as db, db:  # not a blob
         db.execute("UPDATE responses SET value = 'x' WHERE key = ?", (keys[3],))
     for url in urls:
         session.get(url, headers=auth)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,7 @@ def test_one_bad_row_is_a_miss_and_the_others_are_kept(
     """Attack: overwrite one row's value with something else, of any SQL type."""
     session = make_session()
     keys = _fill(session, origin)
-    with sqlite3.connect(_db(cache_path)) as db:
+    with closing(sqlite3.connect(_db(cache_path))) as db, db:
         db.execute("UPDATE responses SET value = ? WHERE key = ?", (value, keys[PATHS[0]]))
 
     assert _all_correct(session, origin) == [False] + [True] * (len(PATHS) - 1)
@@ -127,7 +128,7 @@ def test_row_with_a_key_that_is_not_utf8_does_not_break_listing(
     """Attack: insert a row whose key is not UTF-8, so that listing the cache fails."""
     session = make_session()
     _fill(session, origin)
-    with sqlite3.connect(_db(cache_path)) as db:
+    with closing(sqlite3.connect(_db(cache_path))) as db, db:
         db.execute("INSERT INTO responses VALUES (CAST(x'ff00' AS TEXT), x'00', 0, 0)")
 
     assert len(session.cache.urls) == len(PATHS)

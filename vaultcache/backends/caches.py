@@ -47,12 +47,13 @@ class SQLiteCache(BaseCache):
         **options: Any,
     ) -> None:
         responses = SQLiteStorage(db_path, "responses", **options)
-        super().__init__(
-            str(db_path),
-            responses=responses,
-            redirects=responses.for_table("redirects"),
-            chunks=responses.for_table("chunks"),
-        )
+        try:
+            redirects = responses.for_table("redirects")
+            chunks = responses.for_table("chunks")
+        except BaseException:
+            responses.close()  # else its connection stays open until garbage collection
+            raise
+        super().__init__(str(db_path), responses=responses, redirects=redirects, chunks=chunks)
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options = _session_options(serializer, expire_after)
 

@@ -9,6 +9,7 @@ import stat
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from vaultcache.backends.base import BackendError
-from vaultcache.backends.sqlite import SQLiteStorage
+from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
 from vaultcache.errors import ConfigError
 from vaultcache.testing import StorageContract, StorageFactory, run_storage_workers
 
@@ -132,9 +133,8 @@ def test_damaged_database_raises_only_backend_errors(tmp_path: Path) -> None:
 
 def test_foreign_table_is_a_backend_error(tmp_path: Path) -> None:
     db = tmp_path / "cache.sqlite"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute("CREATE TABLE responses (key TEXT PRIMARY KEY, value BLOB)")
-    conn.close()
     with pytest.raises(BackendError, match="not created by vaultcache"):
         SQLiteStorage(db)
 
@@ -256,6 +256,16 @@ def test_connections_of_finished_threads_are_closed(tmp_path: Path) -> None:
         assert open_descriptors(storage.path) <= 4
 
 
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_cache_that_cannot_open_its_redirects_table_closes_its_responses(tmp_path: Path) -> None:
+    db = tmp_path / "http.sqlite"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE redirects (key TEXT PRIMARY KEY, value BLOB)")
+    with pytest.raises(BackendError, match=r"'redirects'.*not created by vaultcache"):
+        sqlite_cache(tmp_path / "http")
+    assert open_descriptors(db) == 0
+
+
 def test_vacuum_returns_space(tmp_path: Path) -> None:
     with SQLiteStorage(tmp_path / "cache") as storage:
         storage.update({f"key-{number}": os.urandom(10_000) for number in range(100)})
@@ -282,10 +292,8 @@ def test_two_processes_with_four_threads_each(tmp_path: Path) -> None:
 
 
 def query(storage: SQLiteStorage, sql: str, *parameters: object) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(storage.path) as conn:
-        rows = conn.execute(sql, parameters).fetchall()
-    conn.close()
-    return rows
+    with closing(sqlite3.connect(storage.path)) as conn:
+        return conn.execute(sql, parameters).fetchall()
 
 
 def stored_accessed(storage: SQLiteStorage, key: str) -> float:
@@ -404,13 +412,12 @@ def test_without_retention_the_schema_is_unchanged(tmp_path: Path) -> None:
 
 def test_entries_from_before_retention_join_the_side_table(tmp_path: Path) -> None:
     db = tmp_path / "cache.sqlite"
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn, conn:
         conn.execute(
             "CREATE TABLE responses (key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
             "created REAL NOT NULL, accessed REAL NOT NULL)"
         )
         conn.execute("INSERT INTO responses VALUES ('old', x'0102030405', 1.0, 2.0)")
-    conn.close()
     with SQLiteStorage(db) as storage:
         assert list(storage.entry_stats()) == [("old", 5, 1.0, 2.0)]
         storage["new"] = b"12"
@@ -468,7 +475,7 @@ def test_value_that_is_not_a_blob_is_missing(
     with SQLiteStorage(tmp_path / "cache") as storage:
         storage["key"] = b"value"
         storage["other"] = b"kept"
-        with sqlite3.connect(storage.path) as conn:
+        with closing(sqlite3.connect(storage.path)) as conn, conn:
             conn.execute("UPDATE responses SET value = ? WHERE key = 'key'", (value,))
         with caplog.at_level(logging.WARNING):
             assert storage.get("key") is None
@@ -494,7 +501,7 @@ def test_key_that_is_not_utf8_is_left_out_of_listings(tmp_path: Path) -> None:
     """A row written by something else with a non-UTF-8 key does not break listing."""
     with SQLiteStorage(tmp_path / "cache") as storage:
         storage["key"] = b"value"
-        with sqlite3.connect(storage.path) as conn:
+        with closing(sqlite3.connect(storage.path)) as conn, conn:
             conn.execute(
                 "INSERT INTO responses VALUES (CAST(x'ff61' AS TEXT), x'00', 0, 0)",
             )
