@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultcache.backends.base import BackendError, BaseStorage
+from vaultcache.backends.base import BackendError, BaseStorage, CacheNotFoundError
 from vaultcache.backends.filesystem import FileStorage, filesystem_cache
 from vaultcache.backends.memory import MemoryStorage, memory_cache
 from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
@@ -18,6 +18,7 @@ __all__ = [
     "BackendError",
     "BaseCache",
     "BaseStorage",
+    "CacheNotFoundError",
     "FileStorage",
     "MemoryStorage",
     "SQLiteStorage",

@@ -47,9 +47,12 @@ from vaultcache.backends.base import (
     BackendError,
     BaseStorage,
     EntryStats,
+    check_bool,
     check_options,
     lru_victims,
     make_private_dirs,
+    not_found,
+    open_mode,
     resolve_location,
 )
 from vaultcache.errors import ConfigError
@@ -84,7 +87,8 @@ class FileStorage(BaseStorage):
 
     With `use_cache_dir`, `cache_dir` is relative to the user cache directory; with
     `use_temp`, to the system temp directory. `extension` (such as ``".bin"``) is appended to
-    every entry's file name.
+    every entry's file name. With `read_only` nothing is created or written (a missing
+    directory reads as empty), so a cache on read-only media can be read.
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class FileStorage(BaseStorage):
         use_cache_dir: bool = False,
         use_temp: bool = False,
         extension: str = "",
+        read_only: bool = False,
     ) -> None:
         self.cache_dir = resolve_location(
             BACKEND, cache_dir, use_cache_dir=use_cache_dir, use_temp=use_temp
@@ -103,7 +108,9 @@ class FileStorage(BaseStorage):
         self._lock_path = self.cache_dir / _LOCK_NAME
         self._process_lock = threading.Lock()  # stands in for the lock file without fcntl
         self._accesses = AccessLog()
-        self._make_dir()
+        self.read_only = check_bool(BACKEND, "read_only", read_only)
+        if not self.read_only:
+            self._make_dir()
 
     # -- the mapping ------------------------------------------------------------------------
 
@@ -126,6 +133,7 @@ class FileStorage(BaseStorage):
 
     def __setitem__(self, key: str, value: bytes) -> None:
         self._check_item(key, value)
+        self._check_writable()
         header = _header(key)
         path = self._path(key)
         for _ in range(_WRITE_ATTEMPTS):
@@ -374,7 +382,8 @@ class FileStorage(BaseStorage):
 
     def close(self) -> None:
         """Set the access times of files read since the last write; safe to call again."""
-        self._flush_accesses()
+        if not self.read_only:
+            self._flush_accesses()
 
     def __repr__(self) -> str:
         return f"<FileStorage {str(self.cache_dir)!r}>"
@@ -443,6 +452,7 @@ class FileStorage(BaseStorage):
         threads of this process exclude each other too. Raises FileNotFoundError when the
         directory is gone.
         """
+        self._check_writable()
         if sys.platform == "win32":
             with self._process_lock:
                 yield
@@ -502,6 +512,16 @@ class FileStorage(BaseStorage):
             raise BackendError(
                 f"cache directory {self.cache_dir} exists but is not a directory; "
                 "choose another location",
+                backend=BACKEND,
+                path=str(self.cache_dir),
+            )
+
+    def _check_writable(self) -> None:
+        """Raise BackendError when this storage was opened read-only."""
+        if self.read_only:
+            raise BackendError(
+                f"cache directory {self.cache_dir} was opened read-only; open it without "
+                "read_only to change it",
                 backend=BACKEND,
                 path=str(self.cache_dir),
             )
@@ -586,15 +606,27 @@ def filesystem_cache(
 ) -> BaseCache:
     """A BaseCache with responses and redirects in two subdirectories of `cache_name`.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`).
+    Options: ``use_cache_dir``, ``use_temp``, ``extension`` (see :class:`FileStorage`);
+    ``create=False`` makes a missing `cache_name` directory a CacheNotFoundError, and
+    ``read_only=True`` (which implies it) also writes nothing.
     """
+    mode = open_mode(BACKEND, options)
     check_options(BACKEND, options, ("use_cache_dir", "use_temp", "extension"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
     root = Path(cache_name)
+    if not mode.create:
+        location = resolve_location(
+            BACKEND,
+            root,
+            use_cache_dir=options.get("use_cache_dir", False),
+            use_temp=options.get("use_temp", False),
+        )
+        if not location.is_dir():
+            raise not_found(BACKEND, location)
     return BaseCache(
         str(cache_name),
-        responses=FileStorage(root / "responses", **options),
-        redirects=FileStorage(root / "redirects", **options),
+        responses=FileStorage(root / "responses", read_only=mode.read_only, **options),
+        redirects=FileStorage(root / "redirects", read_only=mode.read_only, **options),
     )

@@ -52,6 +52,8 @@ from vaultcache.backends.base import (
     check_options,
     lru_victims,
     make_private_dirs,
+    not_found,
+    open_mode,
     resolve_location,
 )
 from vaultcache.errors import ConfigError
@@ -99,6 +101,9 @@ class SQLiteStorage(BaseStorage):
     one operation waits for other connections. `wal` (default True) uses write-ahead
     logging, which lets readers proceed while a writer commits; turn it off only for file
     systems that cannot share memory between processes (some network file systems).
+    With `create` False a missing file is a CacheNotFoundError instead of a new cache; with
+    `read_only` (which implies it) the file is opened read-only and nothing is ever written,
+    so a cache on read-only media or in a read-only directory can be read.
     """
 
     def __init__(
@@ -110,6 +115,8 @@ class SQLiteStorage(BaseStorage):
         use_temp: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         wal: bool = True,
+        create: bool = True,
+        read_only: bool = False,
     ) -> None:
         if str(db_path) == ":memory:":
             raise ConfigError(
@@ -130,9 +137,20 @@ class SQLiteStorage(BaseStorage):
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._generation = 0
         self._pid = os.getpid()
-        _create_private_file(self.path)
+        self.read_only = check_bool(BACKEND, "read_only", read_only)
+        if check_bool(BACKEND, "create", create) and not self.read_only:
+            _create_private_file(self.path)
+        elif self.path.is_file():
+            _warn_if_shared(self.path)
+        else:
+            folder = self.path.with_suffix("")
+            hint = f" ({folder} is a folder: set backend = 'filesystem')" if folder.is_dir() else ""
+            raise not_found(BACKEND, self.path, hint)
         try:
-            self._run(self._create_table, write=True)
+            if self.read_only:
+                self._run(self._check_table)
+            else:
+                self._run(self._create_table, write=True)
         except _BusyError:
             self.close()
             raise self._busy_error("create its table") from None
@@ -447,14 +465,21 @@ class SQLiteStorage(BaseStorage):
 
     def for_table(self, table_name: str) -> SQLiteStorage:
         """Another table in the same database file, with the same settings."""
-        return SQLiteStorage(self.path, table_name, busy_timeout=self.busy_timeout, wal=self.wal)
+        return SQLiteStorage(
+            self.path,
+            table_name,
+            busy_timeout=self.busy_timeout,
+            wal=self.wal,
+            read_only=self.read_only,
+        )
 
     def close(self) -> None:
         """Store recorded reads, close every thread's connection; a later call opens new ones."""
         if self._pid != os.getpid():
             self._after_fork()  # a forked child must not close its parent's connections
         try:
-            self._flush_from_read()
+            if not self.read_only:
+                self._flush_from_read()
         except BackendError:
             logger.warning("sqlite cache database %s: recorded reads were lost", self.path)
         with self._lock:
@@ -513,6 +538,14 @@ class SQLiteStorage(BaseStorage):
         # check_same_thread=False only so close() may close other threads' connections;
         # each connection is otherwise used by the thread that opened it alone.
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        if self.read_only:  # mode=ro: sqlite opens the file without ever writing to it
+            return sqlite3.connect(
+                f"{self.path.as_uri()}?mode=ro",
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
         conn = sqlite3.connect(
             self.path,
             timeout=self.busy_timeout,
@@ -557,7 +590,17 @@ class SQLiteStorage(BaseStorage):
             "key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
             "created REAL NOT NULL, accessed REAL NOT NULL)"
         )
+        self._check_table(conn)
+
+    def _check_table(self, conn: sqlite3.Connection) -> None:
         columns = {row[1] for row in conn.execute(f"PRAGMA table_info({self._table})")}
+        if not columns:
+            raise BackendError(
+                f"sqlite database {self.path} has no table {self.table_name!r}, so it is not a "
+                "vaultcache cache; check the name or path",
+                backend=BACKEND,
+                path=str(self.path),
+            )
         if not set(_COLUMNS) <= columns:
             raise BackendError(
                 f"table {self.table_name!r} in {self.path} was not created by vaultcache "
@@ -574,6 +617,9 @@ class SQLiteStorage(BaseStorage):
         if code in (_SQLITE_NOTADB, _SQLITE_CORRUPT):
             fix = "move it aside or delete it, and vaultcache will create a new, empty cache"
             what = "is corrupt or not an sqlite database"
+        elif self.read_only and code == _SQLITE_READONLY:
+            fix = "open it without read_only to change it"
+            what = "was opened read-only"
         elif code in (_SQLITE_CANTOPEN, _SQLITE_PERM, _SQLITE_READONLY):
             fix = "check that the file and its directory exist and are writable by this user"
             what = "cannot be opened for writing"
@@ -771,6 +817,10 @@ def _create_private_file(path: Path) -> None:
         os.close(fd)
 
 
+#: Files already warned about, as (device, inode, mode, owner): each warning once per process.
+_WARNED: set[tuple[int, int, int, int]] = set()
+
+
 def _warn_if_shared(path: Path) -> None:
     try:
         status = path.stat()
@@ -779,6 +829,10 @@ def _warn_if_shared(path: Path) -> None:
     mode = status.st_mode
     if os.name != "posix" or not stat.S_ISREG(mode):
         return
+    state = (status.st_dev, status.st_ino, mode, status.st_uid)
+    if state in _WARNED:
+        return  # the other tables of the file, or the same file opened again
+    _WARNED.add(state)
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning(
             "sqlite cache database %s is accessible by group or others (mode %o); "
@@ -800,14 +854,17 @@ def _warn_if_shared(path: Path) -> None:
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
     """A BaseCache with responses and redirects in two tables of one sqlite file.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
-    :class:`SQLiteStorage`).
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``create`` and
+    ``read_only`` (see :class:`SQLiteStorage`).
     """
+    mode = open_mode(BACKEND, options)
     check_options(BACKEND, options, ("use_cache_dir", "use_temp", "busy_timeout", "wal"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
-    responses = SQLiteStorage(cache_name, "responses", **options)
+    responses = SQLiteStorage(
+        cache_name, "responses", create=mode.create, read_only=mode.read_only, **options
+    )
     return BaseCache(
         str(cache_name), responses=responses, redirects=responses.for_table("redirects")
     )

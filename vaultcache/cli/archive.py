@@ -30,7 +30,7 @@ from vaultcache.archive import (
     rotate,
 )
 from vaultcache.cli.common import add_cache_arguments, emit_json, open_session, progress
-from vaultcache.cli.scan import no_key_creation, open_existing
+from vaultcache.cli.opening import no_key_creation, open_existing
 
 __all__ = ["add_parser"]
 
@@ -86,7 +86,7 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=False)
     try:
         report = rotate(opened.cache, progress=progress)
     except KeyboardInterrupt:
@@ -118,7 +118,7 @@ def _show_rotation(report: RotationReport) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=True)
     try:
         if args.warc:
             warc = export_warc(opened.cache, args.file, force=args.force, progress=progress)

@@ -11,7 +11,7 @@ from typing import Any
 
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import table
-from vaultcache.cli.scan import open_existing
+from vaultcache.cli.opening import open_existing
 from vaultcache.keys import generate_key
 from vaultcache.serializers.stages.envelope import peek_key_id
 
@@ -42,7 +42,7 @@ UNSIGNED = "not signed or encrypted"
 
 
 def _list(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=True)
     try:
         storage = opened.cache.storage
         # Only the (unverified) header is needed: nothing is decrypted.

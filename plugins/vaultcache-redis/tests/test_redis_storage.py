@@ -240,3 +240,19 @@ def closed_port() -> Iterator[int]:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
         bound.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
         yield int(bound.getsockname()[1])
+
+
+@pytest.mark.parametrize("option", ["create", "read_only"])
+def test_a_prefix_without_entries_is_no_cache_to_open(
+    redis_url: str, tmp_path: Path, option: str
+) -> None:
+    from vaultcache.backends import CacheNotFoundError
+    from vaultcache_redis.cache import redis_cache
+
+    prefix = _prefix(tmp_path)
+    with pytest.raises(CacheNotFoundError, match="key prefix"):
+        redis_cache("x", url=redis_url, prefix=prefix, **{option: option == "read_only"})
+    redis_cache("x", url=redis_url, prefix=prefix).storage["k"] = b"v"
+    opened = redis_cache("x", url=redis_url, prefix=prefix, **{option: option == "read_only"})
+    assert list(opened.storage) == ["k"]
+    opened.close()
