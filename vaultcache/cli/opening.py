@@ -28,6 +28,7 @@ from vaultcache.config import load_settings
 from vaultcache.errors import KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
+from vaultcache.registry import get_registry
 from vaultcache.session import CachedSession
 
 __all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing"]
@@ -65,25 +66,41 @@ class OpenCache:
 def open_existing(args: argparse.Namespace, *, read_only: bool) -> OpenCache:
     """The configured cache, opened read-only or for writing; never created.
 
-    A missing cache is a CacheNotFoundError from the backend. With no key configured, an
-    encrypted cache is a KeyRingError (no key file is created).
+    The backend is opened first, so a missing cache is reported as that
+    (CacheNotFoundError) before anything about keys. With no key configured, an encrypted
+    cache is a KeyRingError (no key file is created).
     """
     with no_key_creation():
-        kwargs = load_settings(getattr(args, "config", None)).session_kwargs()
-        if getattr(args, "cache", None):
-            kwargs["cache_name"] = args.cache
-        kwargs["read_only" if read_only else "create"] = read_only
-        session = CachedSession(**kwargs)
+        settings = load_settings(getattr(args, "config", None))
+        name = getattr(args, "cache", None) or settings.name
+        mode = {"read_only": True} if read_only else {"create": False}
+        settings.plugins.apply()  # before the backend's name is looked up
+        cache = _open_backend(settings.backend, name, {**settings.backend_options, **mode})
+        try:
+            kwargs = settings.session_kwargs(cache_name=name, backend=cache)
+            for option in settings.backend_options:
+                del kwargs[option]  # the cache is open: its options were used above
+            session = CachedSession(**kwargs)
+        except BaseException:
+            cache.close()
+            raise
         try:
             ring = _key_ring(kwargs.get("keys"))
         except BaseException:
             session.close()
             raise
-    backend = kwargs.get("backend", "sqlite")
     untracking = contextlib.ExitStack()
     untracking.enter_context(untracked(session.cache.storage, session.cache.redirect_storage))
-    name = backend if isinstance(backend, str) else type(backend).__name__
-    return OpenCache(session, ring, name, untracking)
+    return OpenCache(session, ring, settings.backend, untracking)
+
+
+def _open_backend(backend: str, name: str, options: dict[str, Any]) -> BaseCache:
+    registration = get_registry().backend(backend)
+    registration.ensure_available()
+    cache = registration.factory(name, options)
+    if not isinstance(cache, BaseCache):
+        raise TypeError(f"backend {backend!r} did not return a BaseCache")
+    return cache
 
 
 def _key_ring(keys: Any) -> KeyRing | None:
