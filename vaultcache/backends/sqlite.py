@@ -538,14 +538,8 @@ class SQLiteStorage(BaseStorage):
         # check_same_thread=False only so close() may close other threads' connections;
         # each connection is otherwise used by the thread that opened it alone.
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
-        if self.read_only:  # mode=ro: sqlite opens the file without ever writing to it
-            return sqlite3.connect(
-                f"{self.path.as_uri()}?mode=ro",
-                uri=True,
-                timeout=self.busy_timeout,
-                isolation_level=None,
-                check_same_thread=False,
-            )
+        if self.read_only:
+            return self._connect_read_only()
         conn = sqlite3.connect(
             self.path,
             timeout=self.busy_timeout,
@@ -570,6 +564,32 @@ class SQLiteStorage(BaseStorage):
                 mode,
             )
         return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A connection that never writes (mode=ro).
+
+        Reading a WAL database needs its ``-shm`` file; where that cannot be created (a
+        read-only folder or medium) the file is opened as immutable: nothing can be writing
+        to it there, and sqlite then reads it without locks or a ``-shm`` file.
+        """
+        for immutable in (False, True):
+            parameters = "mode=ro&immutable=1" if immutable else "mode=ro"
+            conn = sqlite3.connect(
+                f"{self.path.as_uri()}?{parameters}",
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file
+            except sqlite3.Error as exc:
+                conn.close()
+                if immutable or getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_CANTOPEN:
+                    raise
+                continue
+            return conn
+        raise AssertionError("unreachable")  # pragma: no cover - the second attempt returns
 
     def _close_dead_threads(self) -> None:
         """Close connections of threads that have exited (threads may come and go for hours)."""
