@@ -83,6 +83,7 @@ class CacheMixin:
         allowable_codes: Iterable[int] = (200,),
         allowable_methods: Iterable[str] = ("GET", "HEAD"),
         always_revalidate: bool = False,
+        credential_parameters: Iterable[str] | None = None,
         ignored_parameters: Iterable[str] | None = None,
         match_headers: Iterable[str] | bool = False,
         share_credentials: bool = False,
@@ -102,9 +103,8 @@ class CacheMixin:
             allowable_codes=allowable_codes,
             allowable_methods=allowable_methods,
             always_revalidate=always_revalidate,
-            ignored_parameters=(
-                tuple(ignored_parameters) if ignored_parameters is not None else None
-            ),
+            credential_parameters=credential_parameters,
+            ignored_parameters=ignored_parameters,
             match_headers=match_headers
             if isinstance(match_headers, bool)
             else tuple(match_headers),
@@ -155,10 +155,6 @@ class CacheMixin:
 
     # -- keys ---------------------------------------------------------------------------------
 
-    def _ignored_parameters(self) -> tuple[str, ...]:
-        ignored = self.settings.ignored_parameters
-        return cache_keys.DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
-
     def create_key(
         self,
         request: requests.PreparedRequest,
@@ -175,18 +171,22 @@ class CacheMixin:
         key of one Vary variant.
         """
         settings = self.settings
-        ignored = self._ignored_parameters()
         match_headers = settings.match_headers
         if vary and match_headers is not True:
             match_headers = (*(match_headers or ()), *vary)
         if settings.key_fn is not None:
             return settings.key_fn(
-                request, ignored_parameters=ignored, match_headers=match_headers, **kwargs
+                request,
+                credential_parameters=settings.credential_parameters,
+                ignored_parameters=settings.ignored_parameters,
+                match_headers=match_headers,
+                **kwargs,
             )
         return cache_keys.create_key(
             request,
             match_headers=match_headers,
-            ignored_parameters=ignored,
+            credential_parameters=settings.credential_parameters,
+            ignored_parameters=settings.ignored_parameters,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
         )
@@ -255,7 +255,7 @@ class CacheMixin:
             options=options,
             now=clock.now(),
             stored_headers=lambda: cache_keys.redact_headers(
-                request.headers, self._ignored_parameters()
+                request.headers, self.settings.redacted_parameters
             ),
         )
         cached = None if actions.skip_read else self._lookup(request, actions)
@@ -505,7 +505,7 @@ class CacheMixin:
                 created_at=actions.now,
                 content=body,
             )
-            redacted = _redacted(cached, self._ignored_parameters())
+            redacted = _redacted(cached, self.settings.redacted_parameters)
             self._save(redacted, request, group, redirect_keys)
 
         if stream and not response._content_consumed:  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from typing import Any
 
 import attrs
 
+from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.errors import ConfigError
 
 __all__ = ["CacheSettings", "RequestOptions"]
@@ -26,6 +27,21 @@ def _codes(codes: Iterable[int]) -> tuple[int, ...]:
     if not all(isinstance(code, int) and not isinstance(code, bool) for code in codes):
         raise ConfigError("allowable_codes must be integers", key="allowable_codes")
     return codes
+
+
+def _names(names: Iterable[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` as a tuple (one string is one name); None gives `default`."""
+    if names is None:
+        return default
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+def _credential_names(names: Iterable[str] | None) -> tuple[str, ...]:
+    return _names(names, DEFAULT_CREDENTIAL_PARAMETERS)
+
+
+def _ignored_names(names: Iterable[str] | None) -> tuple[str, ...]:
+    return _names(names, ())
 
 
 def _bool_or_seconds(value: Any) -> bool | float:
@@ -49,7 +65,12 @@ class CacheSettings:
     allowable_codes: tuple[int, ...] = attrs.field(default=DEFAULT_CODES, converter=_codes)
     allowable_methods: tuple[str, ...] = attrs.field(default=DEFAULT_METHODS, converter=_upper)
     always_revalidate: bool = False
-    ignored_parameters: tuple[str, ...] | None = None
+    #: Names whose values are secrets: redacted, and mixed into the key as a keyed digest.
+    credential_parameters: tuple[str, ...] = attrs.field(
+        default=DEFAULT_CREDENTIAL_PARAMETERS, converter=_credential_names
+    )
+    #: Names left out of the key (a cache-buster, a request id), and redacted.
+    ignored_parameters: tuple[str, ...] = attrs.field(default=(), converter=_ignored_names)
     match_headers: tuple[str, ...] | bool = False
     share_credentials: bool = False
     filter_fn: Callable[[Any], bool] | None = None
@@ -57,6 +78,11 @@ class CacheSettings:
     stale_if_error: bool | float = attrs.field(default=False, converter=_bool_or_seconds)
     stale_while_revalidate: bool | float = attrs.field(default=False, converter=_bool_or_seconds)
     disabled: bool = False
+
+    @property
+    def redacted_parameters(self) -> tuple[str, ...]:
+        """Every name whose value is never stored: credentials and ignored parameters."""
+        return self.credential_parameters + self.ignored_parameters
 
 
 @attrs.define(kw_only=True)
