@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultcache.backends.base import BackendError, BaseStorage, CacheNotFoundError
+from vaultcache.backends.base import BackendError, BaseStorage, CacheNotFoundError, open_mode
 from vaultcache.backends.filesystem import FileStorage, filesystem_cache
 from vaultcache.backends.memory import MemoryStorage, memory_cache
 from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
@@ -24,6 +24,7 @@ __all__ = [
     "SQLiteStorage",
     "filesystem_cache",
     "memory_cache",
+    "open_mode",
     "sqlite_cache",
 ]
 
