@@ -201,7 +201,8 @@ class SharedFixture:
             yield
         except (RuntimeError, OSError, subprocess.SubprocessError) as error:
             self.failed_in = request.node.nodeid
-            pytest.fail(f"{self.name} did not start: {error}", pytrace=False)
+            message = f"{self.name} did not start: {error}"
+            raise pytest.fail.Exception(message, pytrace=False) from None
 
 
 _SERVER = SharedFixture("redis-server")
@@ -209,7 +210,7 @@ _CLUSTER = SharedFixture("the Redis Cluster")
 
 
 @pytest.fixture(scope="session")
-def _redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[RedisServer]]:
+def _redis_server() -> Iterator[list[RedisServer]]:
     servers: list[RedisServer] = []  # filled by the first test that asks
     yield servers
     for server in servers:
@@ -254,21 +255,27 @@ def redis_cluster_url(
 
 
 def _start_cluster(base: Path, redis_cli: str, servers: list[RedisServer]) -> None:
-    """Start three nodes into `servers` (so they are stopped even if joining fails), join them."""
-    for number in range(3):
-        servers.append(start_server(base / f"node-{number}", cluster=True))
-    nodes = [f"127.0.0.1:{server.port}" for server in servers]
-    joined = subprocess.run(
-        [redis_cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    if joined.returncode != 0:
-        output = " | ".join((joined.stdout + joined.stderr).strip().splitlines()[-5:])
-        raise RuntimeError(f"redis-cli --cluster create failed: {output}")
-    _wait_for_cluster([server.port for server in servers])
+    """Start three nodes into `servers` and join them; on failure stop them, leaving it empty."""
+    try:
+        for number in range(3):
+            servers.append(start_server(base / f"node-{number}", cluster=True))
+        nodes = [f"127.0.0.1:{server.port}" for server in servers]
+        joined = subprocess.run(
+            [redis_cli, "--cluster", "create", *nodes, "--cluster-replicas", "0", "--cluster-yes"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if joined.returncode != 0:
+            output = " | ".join((joined.stdout + joined.stderr).strip().splitlines()[-5:])
+            raise RuntimeError(f"redis-cli --cluster create failed: {output}")
+        _wait_for_cluster([server.port for server in servers])
+    except BaseException:
+        for server in servers:
+            server.stop()
+        servers.clear()  # later tests see "did not start", not a half-made cluster
+        raise
 
 
 def _wait_for_cluster(ports: list[int]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -73,6 +74,21 @@ def test_a_cluster_that_cannot_start_is_one_error(tmp_path: Path) -> None:
     assert re.search(r"\b1 error\b", summary), output
     assert "skipped" in summary
     assert output.count("the Redis Cluster did not start: redis-server exited") == 1, output
+
+
+def test_a_cluster_that_cannot_be_joined_is_one_error(tmp_path: Path) -> None:
+    real = shutil.which("redis-server")
+    if real is None:
+        pytest.skip("redis-server is not installed")
+    (tmp_path / "redis-server").symlink_to(real)
+    program = tmp_path / "redis-cli"
+    program.write_text("#!/bin/sh\necho 'ERR cannot join' >&2\nexit 1\n")
+    program.chmod(program.stat().st_mode | stat.S_IXUSR)
+    output = _pytest(tmp_path, "plugins/vaultcache-redis/tests/test_redis_cluster.py")
+    summary = output.strip().splitlines()[-1]
+    assert re.search(r"\b1 error\b", summary), output
+    assert "failed" not in summary, output
+    assert output.count("redis-cli --cluster create failed: ERR cannot join") == 1, output
 
 
 @pytest.mark.parametrize("port", [55536, 60999])
