@@ -68,8 +68,9 @@ class _StorageAttributes:
         """The byte storage behind this view: the object the backend assigned."""
 
     def __getattr__(self, name: str) -> Any:
-        # Only for names the view does not have itself; private names are never forwarded.
-        if name.startswith("_"):
+        # Only for names the view does not have itself; private names are never forwarded
+        # (nor is "storage", whose own failure must not come back here).
+        if name.startswith("_") or name == "storage":
             raise AttributeError(name)
         return getattr(self.storage, name)
 
