@@ -265,6 +265,7 @@ class PluginRegistry:
         self._installed: list[tuple[importlib.metadata.EntryPoint, Provider]] | None = None
         self._tried: set[Provider] = set()
         self._loaded = False
+        self._loading = False  # set while this registry's lock holder loads plugins
         self._lock = threading.RLock()
 
     # -- the allow-list --------------------------------------------------------------------
@@ -301,20 +302,28 @@ class PluginRegistry:
         if self._loaded:
             return
         with self._lock:
-            if self._loaded:
-                return
-            # Marked loaded first: a failure here is a broken installation, raised once,
-            # never a second round of registrations clashing with the first.
-            self._loaded = True
-            if self._installed is None:
-                self._installed = self._find_installed()
-                builtin = Provider("vaultcache", __version__)
-                for module_name in BUILTIN_PLUGINS:
-                    self._add_plugin(importlib.import_module(module_name), builtin)
-            for entry_point, provider in self._installed:
-                if provider not in self._tried and self._allows_installed(provider):
-                    self._tried.add(provider)
-                    self._load_entry_point(entry_point, provider)
+            if self._loaded or self._loading:
+                return  # loaded meanwhile, or a call from inside the loading below
+            # Marked loaded only when done, so other threads wait on the lock rather than
+            # see half the names; marked even after a failure: a broken installation is
+            # raised once, never a second round of registrations clashing with the first.
+            self._loading = True
+            try:
+                self._load()
+            finally:
+                self._loading = False
+                self._loaded = True
+
+    def _load(self) -> None:
+        if self._installed is None:
+            self._installed = self._find_installed()
+            builtin = Provider("vaultcache", __version__)
+            for module_name in BUILTIN_PLUGINS:
+                self._add_plugin(importlib.import_module(module_name), builtin)
+        for entry_point, provider in self._installed:
+            if provider not in self._tried and self._allows_installed(provider):
+                self._tried.add(provider)
+                self._load_entry_point(entry_point, provider)
 
     def _find_installed(self) -> list[tuple[importlib.metadata.EntryPoint, Provider]]:
         """Every entry point of the group, from metadata only: nothing is imported here."""
