@@ -18,6 +18,7 @@ import functools
 import logging
 import threading
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,7 @@ import requests
 
 from vaultcache import clock, maintenance
 from vaultcache.backends.memory import MemoryStorage
-from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
+from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.entries import (
     CHUNK_SIZE,
     ChunkedBody,
@@ -76,11 +77,40 @@ class CacheStats:
             setattr(self, name, getattr(self, name) + 1)
 
 
-class _ResponseView(MutableMapping[str, CachedResponse]):
-    """``cache.responses``: the response storage seen through the pipeline."""
+class _StorageAttributes:
+    """Exposes the storage a view reads: as ``view.storage``, and its own attributes.
+
+    A custom backend that sets ``self.responses = MyStorage()`` finds its object again at
+    ``cache.responses.storage``, and ``cache.responses.data`` reads ``MyStorage().data``.
+    """
 
     def __init__(self, cache: BaseCache) -> None:
         self._cache = cache
+
+    @property
+    @abstractmethod
+    def storage(self) -> BaseStorage:
+        """The byte storage behind this view: the object the backend assigned."""
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for names the view does not have itself; private names are never forwarded
+        # (nor is "storage", whose own failure must not come back here).
+        if name.startswith("_") or name == "storage":
+            raise AttributeError(name)
+        return getattr(self.storage, name)
+
+
+class _ResponseView(_StorageAttributes, MutableMapping[str, CachedResponse]):
+    """``cache.responses``: the response storage seen through the pipeline."""
+
+    @property
+    def storage(self) -> BaseStorage:
+        """The byte storage behind this view: the object the backend assigned."""
+        return self._cache.storage
+
+    def values(self, check_expiry: bool = False) -> Iterator[CachedResponse]:  # type: ignore[override]
+        """Every readable response; with `check_expiry`, only unexpired ones."""
+        return self._cache.values(check_expiry=check_expiry)
 
     def __getitem__(self, key: str) -> CachedResponse:
         response = self._cache.get_response(key)
@@ -115,11 +145,13 @@ class _ResponseView(MutableMapping[str, CachedResponse]):
         return f"<responses of {self._cache!r}: {len(self)} entries>"
 
 
-class _RedirectView(MutableMapping[str, str]):
+class _RedirectView(_StorageAttributes, MutableMapping[str, str]):
     """``cache.redirects``: the key of a redirecting request -> the key of its response."""
 
-    def __init__(self, cache: BaseCache) -> None:
-        self._cache = cache
+    @property
+    def storage(self) -> BaseStorage:
+        """The byte storage behind this view: the object the backend assigned."""
+        return self._cache.redirect_storage
 
     def __getitem__(self, key: str) -> str:
         return self._cache.redirect_storage[key].decode("utf-8", "replace")
@@ -147,9 +179,10 @@ class BaseCache:
     Subclasses (and backend factories) set ``responses`` and ``redirects`` to
     :class:`~vaultcache.backends.base.BaseStorage` objects, and ``chunks`` to a third one
     where large bodies are stored chunk by chunk (without it, each entry is stored whole, in
-    one value); reading ``cache.responses`` gives a mapping of cache keys to CachedResponses.
-    The session sets ``serializer``, ``key_ring`` and ``create_key`` when the cache is
-    attached to it.
+    one value); reading ``cache.responses`` gives a mapping of cache keys to CachedResponses,
+    whose ``storage`` is the object that was set (its other attributes read through:
+    ``cache.responses.data``). The session sets ``serializer``, ``key_ring`` and
+    ``create_key`` when the cache is attached to it.
     """
 
     def __init__(
@@ -174,7 +207,7 @@ class BaseCache:
         self._policy: ReaderPolicy | None = None
         self.create_key: KeyFunction | None = None
         #: Credentials taken out of live responses given to save_response (the session's).
-        self.ignored_parameters: tuple[str, ...] = DEFAULT_IGNORED_PARAMETERS
+        self.ignored_parameters: tuple[str, ...] = DEFAULT_CREDENTIAL_PARAMETERS
         self.stats = CacheStats()
         #: Why entries were kept, each logged once (per cache, so once per process in use).
         self._reported: set[str] = set()

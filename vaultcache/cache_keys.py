@@ -5,12 +5,17 @@ over a length-prefixed encoding of the method, the normalised URL, the normalise
 headers the caller asked to match, and one digest per credential. The encoding starts with
 :data:`KEY_VERSION`, so keys stay the same across releases until that version changes.
 
-Credentials (:data:`DEFAULT_IGNORED_PARAMETERS`, matched case-insensitively as header names,
+Credentials (:data:`DEFAULT_CREDENTIAL_PARAMETERS`, matched case-insensitively as header names,
 query parameters and form or JSON body fields, plus any userinfo in the URL) never enter the
 key as plain text. Each one is mixed in as an HMAC-SHA256 of its location, name and value
 under the caller's `secret`, so two users with different tokens get different keys without
 their tokens being recoverable from a key by guessing. ``share_credentials=True`` leaves them
 out entirely, so responses are shared across users: an explicit, documented opt-in.
+
+Ignored parameters (``ignored_parameters``, none by default: a cache-buster ``t=``, a request
+id) are left out of the key altogether, as in requests-cache, so requests that differ only in
+them share a response. A name that is in both lists is a credential: a secret must never be
+merely ignored, or users would be served each other's responses.
 
 The redact_* functions give what is stored with a response: the same request with each
 credential value replaced by :data:`REDACTED`.
@@ -32,7 +37,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 __all__ = [
-    "DEFAULT_IGNORED_PARAMETERS",
+    "DEFAULT_CREDENTIAL_PARAMETERS",
     "KEY_VERSION",
     "REDACTED",
     "VOLATILE_HEADERS",
@@ -51,7 +56,7 @@ KEY_VERSION: Final = b"vaultcache-key-v1"
 
 REDACTED: Final = "REDACTED"
 
-DEFAULT_IGNORED_PARAMETERS: Final[tuple[str, ...]] = (
+DEFAULT_CREDENTIAL_PARAMETERS: Final[tuple[str, ...]] = (
     "Authorization",
     "Proxy-Authorization",
     "Cookie",
@@ -194,16 +199,24 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + result if path.startswith("/") else result
 
 
-def _split_query(query: str, names: frozenset[str]) -> tuple[list[str], list[Credential]]:
-    """Normalised ``name=value`` elements (sorted by name, stable) and the credentials."""
+def _split_query(
+    query: str, names: frozenset[str], dropped: frozenset[str] = frozenset()
+) -> tuple[list[str], list[Credential]]:
+    """Normalised ``name=value`` elements (sorted by name, stable) and the credentials.
+
+    Elements named in `dropped` (ignored parameters) are left out.
+    """
     kept: list[tuple[str, str]] = []
     credentials: list[Credential] = []
     for element in query.split("&"):
         if not element:
             continue
         name, equals, value = element.partition("=")
-        if names and unquote_plus(name).lower() in names:
-            credentials.append(("query", unquote_plus(name).lower(), _normalize_percent(value)))
+        lowered = unquote_plus(name).lower() if names or dropped else ""
+        if names and lowered in names:
+            credentials.append(("query", lowered, _normalize_percent(value)))
+        elif dropped and lowered in dropped:
+            continue
         else:
             kept.append((_normalize_percent(name), equals + _normalize_percent(value)))
     kept.sort(key=lambda pair: pair[0])  # a stable sort: repeated names keep their order
@@ -222,7 +235,9 @@ def _authority(netloc: str, scheme: str) -> tuple[str, str]:
     return hostport, userinfo
 
 
-def _split_url(url: str, names: frozenset[str]) -> tuple[str, list[Credential]]:
+def _split_url(
+    url: str, names: frozenset[str], dropped: frozenset[str] = frozenset()
+) -> tuple[str, list[Credential]]:
     """The normalised URL without credentials, and the credentials found in it."""
     try:
         parts = urlsplit(url.strip())
@@ -234,7 +249,7 @@ def _split_url(url: str, names: frozenset[str]) -> tuple[str, list[Credential]]:
     path = _remove_dot_segments(_normalize_percent(parts.path))
     if hostport and not path.startswith("/"):
         path = "/" + path
-    query, query_credentials = _split_query(parts.query, names)
+    query, query_credentials = _split_query(parts.query, names, dropped)
     normalized = urlunsplit((scheme, hostport, path, "&".join(query), ""))
     return normalized, credentials + query_credentials
 
@@ -302,18 +317,21 @@ def _dump_json(value: Any, *, canonical: bool) -> bytes:
     return text.encode("ascii")
 
 
-def _strip_json(value: Any, names: frozenset[str], found: list[Credential]) -> Any:
-    """`value` without the credential fields (at any depth), which are added to `found`."""
+def _strip_json(
+    value: Any, names: frozenset[str], found: list[Credential], dropped: frozenset[str]
+) -> Any:
+    """`value` without the credential fields (at any depth), which are added to `found`,
+    and without the fields named in `dropped`."""
     if isinstance(value, dict):
         kept = {}
         for name, item in value.items():
             if name.lower() in names:
                 found.append(("json", name.lower(), _dump_json(item, canonical=True).decode()))
-            else:
-                kept[name] = _strip_json(item, names, found)
+            elif name.lower() not in dropped:
+                kept[name] = _strip_json(item, names, found, dropped)
         return kept
     if isinstance(value, list):
-        return [_strip_json(item, names, found) for item in value]
+        return [_strip_json(item, names, found, dropped) for item in value]
     return value
 
 
@@ -328,10 +346,12 @@ def _as_bytes(body: object) -> bytes | None:
     return None
 
 
-def _json_parts(data: bytes, names: frozenset[str]) -> tuple[bytes, bytes, list[Credential]]:
+def _json_parts(
+    data: bytes, names: frozenset[str], dropped: frozenset[str]
+) -> tuple[bytes, bytes, list[Credential]]:
     credentials: list[Credential] = []
     try:
-        stripped = _strip_json(_load_json(data), names, credentials)
+        stripped = _strip_json(_load_json(data), names, credentials, dropped)
         canonical = _dump_json(stripped, canonical=True)
     except (_NotJSON, RecursionError):  # not JSON, or nested too deep to walk
         return b"raw", data, []
@@ -339,7 +359,10 @@ def _json_parts(data: bytes, names: frozenset[str]) -> tuple[bytes, bytes, list[
 
 
 def _body_parts(
-    body: object, content_type: str | None, names: frozenset[str]
+    body: object,
+    content_type: str | None,
+    names: frozenset[str],
+    dropped: frozenset[str] = frozenset(),
 ) -> tuple[bytes, bytes, list[Credential]]:
     """(kind, canonical bytes, credentials) of a request body."""
     data = _as_bytes(body)
@@ -350,9 +373,9 @@ def _body_parts(
     if not data:
         return b"empty", b"", []
     if _is_json(content_type):
-        return _json_parts(data, names)
+        return _json_parts(data, names, dropped)
     if _is_form(content_type):
-        elements, credentials = _split_query(data.decode("latin-1"), names)
+        elements, credentials = _split_query(data.decode("latin-1"), names, dropped)
         return b"form", "&".join(elements).encode("utf-8", "surrogatepass"), credentials
     boundary = _boundary(content_type)
     if boundary is not None:  # requests picks a random boundary for every upload
@@ -385,10 +408,12 @@ def _header_parts(
     match_headers: Iterable[str] | bool | None,
     names: frozenset[str],
     share_credentials: bool,
+    *,
     shared: frozenset[str] = frozenset(),
+    dropped: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[str, str]], list[Credential]]:
     """(matched headers, credentials) of a request's headers; `shared` credential headers
-    count only when matched."""
+    count only when matched; `dropped` are never matched."""
     match_all = match_headers is True
     matched = frozenset() if isinstance(match_headers, bool | None) else _names(match_headers)
     parts: list[tuple[str, str]] = []
@@ -399,6 +424,8 @@ def _header_parts(
             # Named explicitly (as from a Vary header), a credential header always counts.
             if not (share_credentials or name in shared) or name in matched:
                 credentials.append(("header", name, value))
+        elif name in dropped:
+            continue
         elif name in matched or (match_all and name not in VOLATILE_HEADERS):
             boundary = _boundary(value) if name == "content-type" else None
             if boundary is not None:
@@ -431,7 +458,8 @@ def create_key(
     request: RequestLike | requests.Request,
     *,
     match_headers: Iterable[str] | bool | None = None,
-    ignored_parameters: Iterable[str] | None = DEFAULT_IGNORED_PARAMETERS,
+    credential_parameters: Iterable[str] | None = DEFAULT_CREDENTIAL_PARAMETERS,
+    ignored_parameters: Iterable[str] | None = None,
     secret: bytes | None = None,
     share_credentials: bool = False,
     verify: object = True,
@@ -445,7 +473,7 @@ def create_key(
     (case-insensitive; a Vary header's names, for instance), True for every header except
     :data:`VOLATILE_HEADERS`, or None / False for none.
 
-    Credentials named in `ignored_parameters` (and URL userinfo) are kept out of the key's
+    Credentials named in `credential_parameters` (and URL userinfo) are kept out of the key's
     plain-text fields; each is mixed in as HMAC-SHA256 under `secret` (the session passes
     a key-ring subkey), so different users get different keys. Without a secret a
     domain-separated SHA-256 is used: still per-user, but a key then lets someone who
@@ -455,20 +483,28 @@ def create_key(
     headers left out in the same way while other credentials still count (a shared cache's
     ``Authorization``, RFC 9111 §3.5). ``verify=False`` (TLS not verified) gives a key of its
     own, as in requests-cache; any other `verify` (True, a CA bundle path) leaves the key as
-    it is. `ignored_parameters=None`
-    treats nothing as a credential. Other keyword arguments (the session's request options)
+    it is. `credential_parameters=None` treats nothing as a credential. Names in
+    `ignored_parameters` (query parameters, form and JSON body fields, headers) are left out
+    of the key entirely, unless they are also credentials. Other keyword arguments (the
+    session's request options)
     are accepted and ignored, so this is a valid ``key_fn(request, **kwargs)``.
 
     A body that is a stream or file gets a random key: it cannot be read without being
     consumed, and its response must not answer any other request.
     """
     prepared = _prepared(request)
-    names = _names(ignored_parameters)
-    url, credentials = _split_url(prepared.url or "", names)
+    names = _names(credential_parameters)
+    dropped = _names(ignored_parameters) - names if ignored_parameters else frozenset()
+    url, credentials = _split_url(prepared.url or "", names, dropped)
     content_type = _header(prepared.headers, "content-type")
-    kind, body, body_credentials = _body_parts(prepared.body, content_type, names)
+    kind, body, body_credentials = _body_parts(prepared.body, content_type, names, dropped)
     headers, header_credentials = _header_parts(
-        prepared.headers, match_headers, names, share_credentials, _names(shared_headers)
+        prepared.headers,
+        match_headers,
+        names,
+        share_credentials,
+        shared=_names(shared_headers),
+        dropped=dropped,
     )
     credentials += body_credentials
     if share_credentials:
@@ -497,7 +533,7 @@ def _redact_query(query: str, names: frozenset[str]) -> str:
     return "&".join(elements)
 
 
-def redact_url(url: str, names: Iterable[str] | None = DEFAULT_IGNORED_PARAMETERS) -> str:
+def redact_url(url: str, names: Iterable[str] | None = DEFAULT_CREDENTIAL_PARAMETERS) -> str:
     """`url` with the values of credential query parameters and any userinfo redacted.
 
     Everything else (order, encoding, fragment) is left as it was.
@@ -516,7 +552,7 @@ def redact_url(url: str, names: Iterable[str] | None = DEFAULT_IGNORED_PARAMETER
 
 
 def redact_headers(
-    headers: Mapping[str, str], names: Iterable[str] | None = DEFAULT_IGNORED_PARAMETERS
+    headers: Mapping[str, str], names: Iterable[str] | None = DEFAULT_CREDENTIAL_PARAMETERS
 ) -> CaseInsensitiveDict[str]:
     """A copy of `headers` with the values of credential headers replaced by REDACTED."""
     names_set = _names(names)
@@ -558,7 +594,7 @@ def _redact_bytes(data: bytes, content_type: str | None, names: frozenset[str]) 
 
 
 def redact_body(
-    body: Any, content_type: str | None, names: Iterable[str] | None = DEFAULT_IGNORED_PARAMETERS
+    body: Any, content_type: str | None, names: Iterable[str] | None = DEFAULT_CREDENTIAL_PARAMETERS
 ) -> Any:
     """`body` with credential fields of a JSON or form body replaced by REDACTED.
 
@@ -578,23 +614,24 @@ def redact_body(
 
 def redact_request(
     request: RequestLike | requests.Request,
-    ignored_parameters: Iterable[str] | None = DEFAULT_IGNORED_PARAMETERS,
+    names: Iterable[str] | None = DEFAULT_CREDENTIAL_PARAMETERS,
 ) -> requests.PreparedRequest:
-    """A new PreparedRequest like `request`, with every credential value REDACTED.
+    """A new PreparedRequest like `request`, with the value of every field in `names` REDACTED.
 
-    URL query and userinfo, headers, and JSON / form body fields are redacted (regardless of
-    ``share_credentials``: it shares responses, it does not store secrets); Content-Length
-    is updated when the body changes. The original request is not modified.
+    The session redacts its credential and ignored parameters both. URL query and userinfo,
+    headers, and JSON / form body fields are redacted (regardless of ``share_credentials``:
+    it shares responses, it does not store secrets); Content-Length is updated when the body
+    changes. The original request is not modified.
     """
     source = _prepared(request)
     # A new object rather than a copy: a copy would carry the cookie jar along.
     redacted = requests.PreparedRequest()
     redacted.method = source.method
-    names = _names(ignored_parameters)
+    names_set = _names(names)
     headers = CaseInsensitiveDict(dict(source.headers))
-    redacted.url = redact_url(source.url or "", names)
-    redacted.headers = redact_headers(headers, names)
-    body = redact_body(source.body, _header(headers, "content-type"), names)
+    redacted.url = redact_url(source.url or "", names_set)
+    redacted.headers = redact_headers(headers, names_set)
+    body = redact_body(source.body, _header(headers, "content-type"), names_set)
     redacted.body = body
     if body is not source.body and "Content-Length" in redacted.headers:
         length = len(body.encode("utf-8") if isinstance(body, str) else body)

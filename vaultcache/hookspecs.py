@@ -104,6 +104,16 @@ def vaultcache_register_backends(registry: BackendRegistrar) -> None:
     backend interprets it); ``options`` are the remaining backend keyword arguments or the
     ``[backend]`` table of the config file. Naming rules, ``requires`` and ``extra`` are as
     for stages.
+
+    Every factory takes two more options, which ``vaultcache.backends.open_mode(name, options)``
+    takes out of ``options``: ``create`` (default True) and ``read_only`` (default
+    False, implies ``create=False``). With ``create=False`` a factory never creates a cache
+    (file, folder, table, key space) that does not exist: it raises
+    ``vaultcache.backends.CacheNotFoundError`` naming where it looked. With ``read_only=True``
+    it also writes nothing, not even on opening, so a cache on read-only media can be read.
+    The ``vaultcache`` commands that only read pass ``read_only=True``; those that change an
+    existing cache pass ``create=False``; a factory that rejects either option makes those
+    commands fail with its ConfigError.
     ``vaultcache.testing.StorageContract`` holds the tests a backend's storage must pass.
     """
 

@@ -95,6 +95,7 @@ class CacheMixin(compat.SessionCompat):
         allowable_codes: Iterable[int] | None = None,
         allowable_methods: Iterable[str] = ("GET", "HEAD"),
         always_revalidate: bool = False,
+        credential_parameters: Iterable[str] | None = None,
         ignored_parameters: Iterable[str] | None = None,
         match_headers: Iterable[str] | bool = False,
         share_credentials: bool = False,
@@ -123,9 +124,8 @@ class CacheMixin(compat.SessionCompat):
             allowable_codes=allowable_codes,
             allowable_methods=allowable_methods,
             always_revalidate=always_revalidate,
-            ignored_parameters=(
-                tuple(ignored_parameters) if ignored_parameters is not None else None
-            ),
+            credential_parameters=credential_parameters,
+            ignored_parameters=ignored_parameters,
             match_headers=match_headers
             if isinstance(match_headers, bool)
             else tuple(match_headers),
@@ -150,7 +150,7 @@ class CacheMixin(compat.SessionCompat):
         self.cache.serializer = pipeline
         self.cache.key_ring = ring
         self.cache.create_key = self.create_key
-        self.cache.ignored_parameters = self._ignored_parameters()
+        self.cache.ignored_parameters = self.settings.redacted_parameters
         if retention is not None:
             self.cache.retention = retention
             retention.attach(self.cache.storage)
@@ -183,10 +183,6 @@ class CacheMixin(compat.SessionCompat):
 
     # -- keys ---------------------------------------------------------------------------------
 
-    def _ignored_parameters(self) -> tuple[str, ...]:
-        ignored = self.settings.ignored_parameters
-        return cache_keys.DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
-
     def create_key(
         self,
         request: requests.PreparedRequest,
@@ -203,18 +199,22 @@ class CacheMixin(compat.SessionCompat):
         key of one Vary variant.
         """
         settings = self.settings
-        ignored = self._ignored_parameters()
         match_headers = settings.match_headers
         if vary and match_headers is not True:
             match_headers = (*(match_headers or ()), *vary)
         if settings.key_fn is not None:
             return settings.key_fn(
-                request, ignored_parameters=ignored, match_headers=match_headers, **kwargs
+                request,
+                credential_parameters=settings.credential_parameters,
+                ignored_parameters=settings.ignored_parameters,
+                match_headers=match_headers,
+                **kwargs,
             )
         return cache_keys.create_key(
             request,
             match_headers=match_headers,
-            ignored_parameters=ignored,
+            credential_parameters=settings.credential_parameters,
+            ignored_parameters=settings.ignored_parameters,
             secret=secret or self._credential_secret,
             share_credentials=settings.share_credentials,
             verify=kwargs.get("verify", not _UNVERIFIED.get()),
@@ -318,7 +318,7 @@ class CacheMixin(compat.SessionCompat):
             options=options,
             now=clock.now(),
             stored_headers=lambda: cache_keys.redact_headers(
-                request.headers, self._ignored_parameters()
+                request.headers, self.settings.redacted_parameters
             ),
             variant_key=lambda fields: self.create_key(request, vary=fields),
         )
@@ -449,7 +449,7 @@ class CacheMixin(compat.SessionCompat):
 
         Every response the session stores passes here, and is redacted here.
         """
-        cached = redact_response(cached, self._ignored_parameters())
+        cached = redact_response(cached, self.settings.redacted_parameters)
         variant_key = self._join_variants(cached, request, group)
         self._write(self._save_one, cached, redirect_keys)
         if variant_key is not None:
@@ -619,7 +619,7 @@ class CacheMixin(compat.SessionCompat):
         if not streamed:
             self._save(cached, request, group, redirect_keys)
             return
-        cached = redact_response(cached, self._ignored_parameters())
+        cached = redact_response(cached, self.settings.redacted_parameters)
         variant_key = self._join_variants(cached, request, group)
         try:
             sink = StreamedEntry(self.cache, cached, redirect_keys, variant_key)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -153,13 +153,18 @@ class Result:
 
 @dataclass
 class Cli:
-    """Runs ``python -m vaultcache.cli`` with the test's key and data directory."""
+    """Runs ``python -m vaultcache.cli`` with the test's key and data directory.
+
+    `wrapper` is a command to run it under (such as one that mounts a folder read-only).
+    """
 
     cwd: Path
     key: str
     env: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, *args: str, keys: str | None = None, **env: str) -> Result:
+    def __call__(
+        self, *args: str, keys: str | None = None, wrapper: Sequence[str] = (), **env: str
+    ) -> Result:
         environment = {
             name: value
             for name, value in os.environ.items()
@@ -171,7 +176,7 @@ class Cli:
             environment["VAULTCACHE_KEYS"] = self.key if keys is None else keys
         environment.update(env)
         completed = subprocess.run(
-            [sys.executable, "-m", "vaultcache.cli", *args],
+            [*wrapper, sys.executable, "-m", "vaultcache.cli", *args],
             cwd=self.cwd,
             env=environment,
             capture_output=True,

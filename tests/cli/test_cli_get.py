@@ -83,6 +83,19 @@ def test_only_if_cached_miss_is_a_504_and_exit_1(origin: Any, cli: Any, tmp_path
     assert "X-Vaultcache: miss" in head
     assert body == b""
     assert origin.hits(path) == 0
+    assert "not in the cache" in result.stderr
+
+
+def test_only_if_cached_miss_says_so_without_include(origin: Any, cli: Any, tmp_path: Path) -> None:
+    url = origin.url("/data/never-fetched-either")
+    result = cli("get", "--only-if-cached", url, "--cache", str(tmp_path / "c"))
+
+    assert result.status == 1
+    assert result.stdout == b""
+    assert result.stderr.splitlines() == [
+        f"vaultcache: not in the cache: {url} (--only-if-cached: the origin was not contacted; "
+        "answered 504)"
+    ]
 
 
 def test_network_error_is_one_line_exit_1(cli: Any, tmp_path: Path) -> None:

@@ -92,7 +92,22 @@ def test_key_fn_overrides_the_key(make_session: Any, origin: Any) -> None:
     assert second.from_cache
     assert second.cache_key == first.cache_key == "path:/data/key-fn"
     assert list(session.cache.responses) == ["path:/data/key-fn"]
-    assert {"ignored_parameters", "match_headers"} <= set(calls[0])
+    assert {"credential_parameters", "ignored_parameters", "match_headers"} <= set(calls[0])
+
+
+def test_ignored_parameters_share_one_entry_and_are_not_stored(
+    make_session: Any, origin: Any
+) -> None:
+    session = make_session(ignored_parameters=["t"])
+
+    first = session.get(origin.url("/data/cache-buster", q="x", t="1700000000"))
+    second = session.get(origin.url("/data/cache-buster", q="x", t="1700000001"))
+
+    assert second.from_cache
+    assert origin.hits("/data/cache-buster") == 1
+    stored = session.cache.responses[first.cache_key]
+    assert stored.request.url.endswith(f"t={REDACTED}")
+    assert "1700000000" not in stored.url
 
 
 # -- credentials ---------------------------------------------------------------------------------

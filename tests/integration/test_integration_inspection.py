@@ -250,6 +250,42 @@ def test_user_subclass_of_base_cache_with_its_own_storage(make_session: Any, ori
     assert all(isinstance(value, bytes) for value in cache.storage.data.values())
 
 
+class SeedCache(BaseCache):
+    """The seed's custom backend, as written there: storages assigned after __init__."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.responses = DictStorage()
+        self.redirects = DictStorage()
+
+
+def test_the_seeds_custom_backend_keeps_its_storage_objects_reachable(
+    make_session: Any, origin: Any, clock: Any
+) -> None:
+    backend = SeedCache()
+    session = make_session(backend=backend)
+    session.get(origin.url("/data/seed-custom"), expire_after=10)
+    session.get(origin.url("/redirect/1/data/seed-custom-target"), expire_after=3600)
+    clock.advance(60)
+
+    assert isinstance(backend.responses.storage, DictStorage)
+    assert isinstance(backend.redirects.storage, DictStorage)
+    assert backend.responses.data is backend.responses.storage.data  # the user's attributes
+    assert backend.responses.writes == 2
+    assert backend.redirects.data is backend.redirect_storage.data
+    assert all(isinstance(value, bytes) for value in backend.responses.data.values())
+    # ... while the mapping still gives responses:
+    assert {r.url for r in backend.responses.values()} == {
+        origin.url("/data/seed-custom"),
+        origin.url("/data/seed-custom-target"),
+    }
+    assert [r.url for r in backend.responses.values(check_expiry=True)] == [
+        origin.url("/data/seed-custom-target")
+    ]
+    with pytest.raises(AttributeError):
+        _ = backend.responses.no_such_attribute
+
+
 def test_backend_options_are_refused_with_a_cache_instance(make_session: Any) -> None:
     with pytest.raises(TypeError, match="backend options"):
         make_session(backend=CustomCache(), busy_timeout=5)

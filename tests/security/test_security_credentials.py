@@ -14,7 +14,7 @@ import pytest
 import requests_mock
 from security_support import body_for
 
-from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS, REDACTED
+from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS, REDACTED
 from vaultcache.entries import parse_header
 from vaultcache.entries.records import meta_context
 from vaultcache.entries.stored import unframe
@@ -119,9 +119,9 @@ def test_share_credentials_is_an_explicit_opt_in_to_sharing(make_session: Any, o
 
 
 def test_the_list_can_be_extended_keeping_the_defaults(make_session: Any, origin: Any) -> None:
-    """The documented way: ignored_parameters=(*DEFAULT_IGNORED_PARAMETERS, "X-My-Token")."""
+    """The documented way: credential_parameters=(*DEFAULT_CREDENTIAL_PARAMETERS, "X-My-Token")."""
     session = make_session(
-        ignored_parameters=(*DEFAULT_IGNORED_PARAMETERS, "X-My-Token"),
+        credential_parameters=(*DEFAULT_CREDENTIAL_PARAMETERS, "X-My-Token"),
         allowable_methods=("GET", "POST"),
     )
     url = origin.url("/cred/extended?x-my-token=s3cret-q&api_key=s3cret-k")

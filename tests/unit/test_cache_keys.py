@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from requests.structures import CaseInsensitiveDict
 
 from vaultcache.cache_keys import (
-    DEFAULT_IGNORED_PARAMETERS,
+    DEFAULT_CREDENTIAL_PARAMETERS,
     KEY_VERSION,
     REDACTED,
     create_key,
@@ -42,7 +42,13 @@ def prepare(
 def key(*args: Any, **kwargs: Any) -> str:
     options = {
         name: kwargs.pop(name)
-        for name in ("match_headers", "ignored_parameters", "secret", "share_credentials")
+        for name in (
+            "match_headers",
+            "credential_parameters",
+            "ignored_parameters",
+            "secret",
+            "share_credentials",
+        )
         if name in kwargs
     }
     return create_key(prepare(*args, **kwargs), **options)
@@ -322,24 +328,71 @@ def test_userinfo_is_a_credential() -> None:
     assert normalize_url("https://alice:pw1@x.org/a") == "https://x.org/a"
 
 
-def test_ignored_parameters_none_treats_nothing_as_a_credential() -> None:
+def test_credential_parameters_none_treats_nothing_as_a_credential() -> None:
     alice = prepare(headers={"Authorization": "Bearer alice"})
     bob = prepare(headers={"Authorization": "Bearer bob"})
-    assert create_key(alice, ignored_parameters=None) == create_key(bob, ignored_parameters=None)
+    assert create_key(alice, credential_parameters=None) == create_key(
+        bob, credential_parameters=None
+    )
     with_token = prepare(params={"token": "alice"})
-    assert create_key(with_token, ignored_parameters=None) != create_key(
-        prepare(params={"token": "bob"}), ignored_parameters=None
+    assert create_key(with_token, credential_parameters=None) != create_key(
+        prepare(params={"token": "bob"}), credential_parameters=None
     )
 
 
-def test_custom_ignored_parameters() -> None:
+def test_custom_credential_parameters() -> None:
     first = prepare(params={"session": "1", "q": "x"})
     second = prepare(params={"session": "2", "q": "x"})
     assert create_key(first) != create_key(second)
-    options: dict[str, Any] = {"ignored_parameters": ["session"], "share_credentials": True}
+    options: dict[str, Any] = {"credential_parameters": ["session"], "share_credentials": True}
     assert create_key(first, **options) == create_key(second, **options)
-    assert create_key(first, ignored_parameters="session", share_credentials=True) == (
-        create_key(second, ignored_parameters="session", share_credentials=True)
+    assert create_key(first, credential_parameters="session", share_credentials=True) == (
+        create_key(second, credential_parameters="session", share_credentials=True)
+    )
+
+
+def test_ignored_parameters_are_left_out_of_the_key() -> None:
+    """As in requests-cache: a cache-buster or request id does not make a new entry."""
+    first = prepare(params={"q": "x", "t": "1700000000"}, headers={"X-Request-Id": "a"})
+    second = prepare(params={"q": "x", "t": "1700000001"}, headers={"X-Request-Id": "b"})
+    other = prepare(params={"q": "y", "t": "1700000000"})
+    ignored = {"ignored_parameters": ["T", "x-request-id"], "match_headers": ["X-Request-Id"]}
+
+    assert create_key(first, match_headers=["X-Request-Id"]) != create_key(
+        second, match_headers=["X-Request-Id"]
+    )
+    assert create_key(first, **ignored) == create_key(second, **ignored)
+    assert create_key(first, **ignored) != create_key(other, **ignored)
+    assert create_key(first, **ignored) == create_key(prepare(params={"q": "x"}), **ignored)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "bodies"),
+    [
+        ("application/json", (b'{"q": 1, "nonce": "a"}', b'{"nonce": "b", "q": 1}')),
+        ("application/x-www-form-urlencoded", (b"q=1&nonce=a", b"nonce=b&q=1")),
+    ],
+)
+def test_ignored_body_fields_are_left_out_of_the_key(
+    content_type: str, bodies: tuple[bytes, bytes]
+) -> None:
+    first, second = (
+        prepare("POST", data=body, headers={"Content-Type": content_type}) for body in bodies
+    )
+
+    assert create_key(first) != create_key(second)
+    assert create_key(first, ignored_parameters=["nonce"]) == create_key(
+        second, ignored_parameters=["nonce"]
+    )
+
+
+def test_a_name_in_both_lists_is_a_credential() -> None:
+    """Ignoring a secret would serve one user's response to another: it stays a credential."""
+    alice = prepare(params={"api_key": "alice", "q": "x"})
+    bob = prepare(params={"api_key": "bob", "q": "x"})
+
+    assert create_key(alice, ignored_parameters=["api_key"]) != create_key(
+        bob, ignored_parameters=["api_key"]
     )
 
 
@@ -441,7 +494,7 @@ def test_redact_body() -> None:
 def test_normalize_url() -> None:
     url = "HTTPS://User:Pw@Example.COM:443/a/./b/../%7e%2f?z=1&token=t&a=%4a#frag"
     assert normalize_url(url) == "https://example.com/a/~%2F?a=J&token=t&z=1"
-    assert normalize_url(url, ignored_parameters=DEFAULT_IGNORED_PARAMETERS) == (
+    assert normalize_url(url, ignored_parameters=DEFAULT_CREDENTIAL_PARAMETERS) == (
         "https://example.com/a/~%2F?a=J&z=1"
     )
     assert normalize_url("https://x.org/ü?q=é") == "https://x.org/%C3%BC?q=%C3%A9"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultcache.backends.base import BackendError, BaseStorage
+from vaultcache.backends.base import BackendError, BaseStorage, CacheNotFoundError, open_mode
 from vaultcache.backends.filesystem import FileStorage, filesystem_cache
 from vaultcache.backends.memory import MemoryStorage, memory_cache
 from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
@@ -19,6 +19,7 @@ __all__ = [
     "BackendError",
     "BaseCache",
     "BaseStorage",
+    "CacheNotFoundError",
     "FileCache",
     "FileStorage",
     "MemoryStorage",
@@ -26,6 +27,7 @@ __all__ = [
     "SQLiteStorage",
     "filesystem_cache",
     "memory_cache",
+    "open_mode",
     "sqlite_cache",
 ]
 

@@ -44,11 +44,15 @@ __all__ = [
     "AccessLog",
     "BackendError",
     "BaseStorage",
+    "CacheNotFoundError",
     "EntryStats",
+    "OpenMode",
     "StorageUsage",
     "UsageSnapshot",
     "check_options",
     "lru_victims",
+    "not_found",
+    "open_mode",
     "refuse_if_shared",
     "resolve_location",
     "stored_number",
@@ -75,6 +79,41 @@ class BackendError(VaultCacheError):
         self.backend = backend
         self.path = path
         super().__init__(message)
+
+
+class CacheNotFoundError(BackendError):
+    """No cache exists where a backend was asked to open one without creating it."""
+
+
+class OpenMode(NamedTuple):
+    """How a backend factory opens a cache: the ``create`` and ``read_only`` options."""
+
+    #: False: never create a cache (file, directory, table) that does not exist.
+    create: bool
+    #: True: write nothing, not even on opening (implies ``create=False``).
+    read_only: bool
+
+
+def open_mode(backend: str, options: dict[str, Any]) -> OpenMode:
+    """Take ``create`` (default True) and ``read_only`` (default False) out of `options`.
+
+    Every backend factory accepts these two options (see docs/plugins.md): the read-only
+    commands of ``vaultcache`` pass ``read_only=True``, the others that work on an existing
+    cache ``create=False``.
+    """
+    read_only = check_bool(backend, "read_only", options.pop("read_only", False))
+    create = check_bool(backend, "create", options.pop("create", True))
+    return OpenMode(create=create and not read_only, read_only=read_only)
+
+
+def not_found(backend: str, location: Path | str, hint: str = "") -> CacheNotFoundError:
+    """The error of a factory asked not to create the cache at `location`, which is missing."""
+    return CacheNotFoundError(
+        f"no {backend} cache at {location}{hint}: no cache exists there; check the name or path "
+        "(--cache NAME_OR_PATH, or the cache name in the config file)",
+        backend=backend,
+        path=str(location),
+    )
 
 
 class EntryStats(NamedTuple):

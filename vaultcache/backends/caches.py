@@ -69,9 +69,9 @@ class FileCache(BaseCache):
     """A cache of one file per entry under ``cache_name`` (``responses/``, ``redirects/`` and
     ``chunks/``, the body chunks).
 
-    Storage options: ``use_cache_dir``, ``use_temp``, ``extension`` (see
-    :class:`~vaultcache.backends.FileStorage`). ``decode_content=True`` is refused: bodies
-    are stored as the exact bytes received.
+    Storage options: ``use_cache_dir``, ``use_temp``, ``extension``, ``allow_shared`` and
+    ``read_only`` (see :class:`~vaultcache.backends.FileStorage`). ``decode_content=True`` is
+    refused: bodies are stored as the exact bytes received.
     """
 
     def __init__(
@@ -81,6 +81,7 @@ class FileCache(BaseCache):
         *,
         expire_after: Any = NEVER_EXPIRE,
         decode_content: bool = False,
+        read_only: bool = False,
         **options: Any,
     ) -> None:
         check_decode_content(decode_content)
@@ -96,9 +97,9 @@ class FileCache(BaseCache):
         )
         super().__init__(
             str(cache_name),
-            responses=FileStorage(root / "responses", **options),
-            redirects=FileStorage(root / "redirects", **options),
-            chunks=FileStorage(root / "chunks", **options),
+            responses=FileStorage(root / "responses", read_only=read_only, **options),
+            redirects=FileStorage(root / "redirects", read_only=read_only, **options),
+            chunks=FileStorage(root / "chunks", read_only=read_only, **options),
         )
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options = _session_options(serializer, expire_after)

@@ -47,8 +47,11 @@ from vaultcache.backends.base import (
     BackendError,
     BaseStorage,
     EntryStats,
+    check_bool,
     check_options,
     lru_victims,
+    not_found,
+    open_mode,
     refuse_if_shared,
     resolve_location,
 )
@@ -87,6 +90,8 @@ class FileStorage(BaseStorage):
     `use_temp`, to the system temp directory. `extension` (such as ``".bin"``) is appended to
     every entry's file name. An existing directory that another user owns, or that group or
     others may write, is refused (BackendError) unless `allow_shared` is True.
+    every entry's file name. With `read_only` nothing is created or written (a missing
+    directory reads as empty), so a cache on read-only media can be read.
     """
 
     def __init__(
@@ -97,6 +102,7 @@ class FileStorage(BaseStorage):
         use_temp: bool = False,
         extension: str = "",
         allow_shared: bool = False,
+        read_only: bool = False,
     ) -> None:
         self.cache_dir = resolve_location(
             BACKEND, cache_dir, use_cache_dir=use_cache_dir, use_temp=use_temp
@@ -107,7 +113,9 @@ class FileStorage(BaseStorage):
         self._lock_path = self.cache_dir / _LOCK_NAME
         self._process_lock = threading.Lock()  # stands in for the lock file without fcntl
         self._accesses = AccessLog()
-        self._make_dir()
+        self.read_only = check_bool(BACKEND, "read_only", read_only)
+        if not self.read_only:
+            self._make_dir()
 
     # -- the mapping ------------------------------------------------------------------------
 
@@ -130,6 +138,7 @@ class FileStorage(BaseStorage):
 
     def __setitem__(self, key: str, value: bytes) -> None:
         self._check_item(key, value)
+        self._check_writable()
         header = _header(key)
         path = self._path(key)
         for _ in range(_WRITE_ATTEMPTS):
@@ -378,7 +387,8 @@ class FileStorage(BaseStorage):
 
     def close(self) -> None:
         """Set the access times of files read since the last write; safe to call again."""
-        self._flush_accesses()
+        if not self.read_only:
+            self._flush_accesses()
 
     def __repr__(self) -> str:
         return f"<FileStorage {str(self.cache_dir)!r}>"
@@ -447,6 +457,7 @@ class FileStorage(BaseStorage):
         threads of this process exclude each other too. Raises FileNotFoundError when the
         directory is gone.
         """
+        self._check_writable()
         if sys.platform == "win32":
             with self._process_lock:
                 yield
@@ -506,6 +517,16 @@ class FileStorage(BaseStorage):
             raise BackendError(
                 f"cache directory {self.cache_dir} exists but is not a directory; "
                 "choose another location",
+                backend=BACKEND,
+                path=str(self.cache_dir),
+            )
+
+    def _check_writable(self) -> None:
+        """Raise BackendError when this storage was opened read-only."""
+        if self.read_only:
+            raise BackendError(
+                f"cache directory {self.cache_dir} was opened read-only; open it without "
+                "read_only to change it",
                 backend=BACKEND,
                 path=str(self.cache_dir),
             )
@@ -593,15 +614,23 @@ def filesystem_cache(
     Options: ``use_cache_dir``, ``use_temp``, ``extension``, ``allow_shared`` (see
     :class:`FileStorage`; the cache's own directory is checked as each storage's is), and
     ``serializer`` and ``expire_after`` for the session (see
-    :class:`~vaultcache.backends.FileCache`).
+    :class:`~vaultcache.backends.FileCache`). ``create=False`` makes a missing `cache_name`
+    directory a CacheNotFoundError, and ``read_only=True`` (which implies it) also writes
+    nothing.
     """
+    mode = open_mode(BACKEND, options)
     known = ("use_cache_dir", "use_temp", "extension", "allow_shared")
-    check_options(
-        BACKEND,
-        options,
-        (*known, "serializer", "expire_after", "decode_content"),
-    )
+    check_options(BACKEND, options, (*known, "serializer", "expire_after", "decode_content"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.backends.caches import FileCache  # noqa: PLC0415
 
-    return FileCache(cache_name, **options)
+    if not mode.create:
+        location = resolve_location(
+            BACKEND,
+            Path(cache_name),
+            use_cache_dir=options.get("use_cache_dir", False),
+            use_temp=options.get("use_temp", False),
+        )
+        if not location.is_dir():
+            raise not_found(BACKEND, location)
+    return FileCache(cache_name, read_only=mode.read_only, **options)

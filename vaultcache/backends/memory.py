@@ -9,7 +9,14 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from vaultcache.backends.base import BaseStorage, EntryStats, check_options, lru_victims
+from vaultcache.backends.base import (
+    BaseStorage,
+    CacheNotFoundError,
+    EntryStats,
+    check_options,
+    lru_victims,
+    open_mode,
+)
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -164,7 +171,17 @@ class MemoryStorage(BaseStorage):
 
 
 def memory_cache(cache_name: str = "", **options: Any) -> BaseCache:
-    """A BaseCache whose responses and redirects live in this process's memory."""
+    """A BaseCache whose responses and redirects live in this process's memory.
+
+    There is never an existing one to open: ``create=False`` or ``read_only=True`` is a
+    CacheNotFoundError.
+    """
+    if not open_mode("memory", options).create:
+        raise CacheNotFoundError(
+            "the memory backend keeps nothing between processes, so there is no existing "
+            "cache to open; give the path of a sqlite or filesystem cache",
+            backend="memory",
+        )
     check_options("memory", options, ())
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.cache import BaseCache  # noqa: PLC0415

@@ -51,6 +51,7 @@ from vaultcache.backends.base import (
     check_bool,
     check_options,
     lru_victims,
+    not_found,
     refuse_if_shared,
     resolve_location,
     stored_number,
@@ -105,6 +106,9 @@ class SQLiteStorage(BaseStorage):
     systems that cannot share memory between processes (some network file systems).
     An existing file that another user owns, or that group or others may write, is refused
     (BackendError) unless `allow_shared` is True.
+    With `create` False a missing file is a CacheNotFoundError instead of a new cache; with
+    `read_only` (which implies it) the file is opened read-only and nothing is ever written,
+    so a cache on read-only media or in a read-only directory can be read.
     """
 
     def __init__(
@@ -117,6 +121,8 @@ class SQLiteStorage(BaseStorage):
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         wal: bool = True,
         allow_shared: bool = False,
+        create: bool = True,
+        read_only: bool = False,
     ) -> None:
         if str(db_path) == ":memory:":
             raise ConfigError(
@@ -138,9 +144,21 @@ class SQLiteStorage(BaseStorage):
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
         self._generation = 0
         self._pid = os.getpid()
-        _create_private_file(self.path, allow_shared=allow_shared)
+        self.allow_shared = check_bool(BACKEND, "allow_shared", allow_shared)
+        self.read_only = check_bool(BACKEND, "read_only", read_only)
+        if check_bool(BACKEND, "create", create) and not self.read_only:
+            _create_private_file(self.path, allow_shared=self.allow_shared)
+        elif self.path.is_file():
+            _check_existing(self.path, allow_shared=self.allow_shared)
+        else:
+            folder = self.path.with_suffix("")
+            hint = f" ({folder} is a folder: set backend = 'filesystem')" if folder.is_dir() else ""
+            raise not_found(BACKEND, self.path, hint)
         try:
-            self._run(self._create_table, write=True)
+            if self.read_only:
+                self._run(self._check_table)
+            else:
+                self._run(self._create_table, write=True)
         except _BusyError:
             self.close()
             raise self._busy_error("create its table") from None
@@ -502,6 +520,7 @@ class SQLiteStorage(BaseStorage):
             busy_timeout=self.busy_timeout,
             wal=self.wal,
             allow_shared=self.allow_shared,
+            read_only=self.read_only,
         )
 
     def close(self) -> None:
@@ -509,7 +528,8 @@ class SQLiteStorage(BaseStorage):
         if self._pid != os.getpid():
             self._after_fork()  # a forked child must not close its parent's connections
         try:
-            self._flush_from_read()
+            if not self.read_only:
+                self._flush_from_read()
         except BackendError:
             logger.warning("sqlite cache database %s: recorded reads were lost", self.path)
         with self._lock:
@@ -568,6 +588,8 @@ class SQLiteStorage(BaseStorage):
         # check_same_thread=False only so close() may close other threads' connections;
         # each connection is otherwise used by the thread that opened it alone.
         # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+        if self.read_only:
+            return self._connect_read_only()
         conn = sqlite3.connect(
             self.path,
             timeout=self.busy_timeout,
@@ -593,6 +615,32 @@ class SQLiteStorage(BaseStorage):
             )
         return conn
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """A connection that never writes (mode=ro).
+
+        Reading a WAL database needs its ``-shm`` file; where that cannot be created (a
+        read-only folder or medium) the file is opened as immutable: nothing can be writing
+        to it there, and sqlite then reads it without locks or a ``-shm`` file.
+        """
+        for immutable in (False, True):
+            parameters = "mode=ro&immutable=1" if immutable else "mode=ro"
+            conn = sqlite3.connect(
+                f"{self.path.as_uri()}?{parameters}",
+                uri=True,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file
+            except sqlite3.Error as exc:
+                conn.close()
+                if immutable or getattr(exc, "sqlite_errorcode", 0) & 0xFF != _SQLITE_CANTOPEN:
+                    raise
+                continue
+            return conn
+        raise AssertionError("unreachable")  # pragma: no cover - the second attempt returns
+
     def _close_dead_threads(self) -> None:
         """Close connections of threads that have exited (threads may come and go for hours)."""
         for thread in [thread for thread in self._connections if not thread.is_alive()]:
@@ -612,7 +660,17 @@ class SQLiteStorage(BaseStorage):
             "key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
             "created REAL NOT NULL, accessed REAL NOT NULL)"
         )
+        self._check_table(conn)
+
+    def _check_table(self, conn: sqlite3.Connection) -> None:
         columns = {row[1] for row in conn.execute(f"PRAGMA table_info({self._table})")}
+        if not columns:
+            raise BackendError(
+                f"sqlite database {self.path} has no table {self.table_name!r}, so it is not a "
+                "vaultcache cache; check the name or path",
+                backend=BACKEND,
+                path=str(self.path),
+            )
         if not set(_COLUMNS) <= columns:
             raise BackendError(
                 f"table {self.table_name!r} in {self.path} was not created by vaultcache "
@@ -629,6 +687,9 @@ class SQLiteStorage(BaseStorage):
         if code in (_SQLITE_NOTADB, _SQLITE_CORRUPT):
             fix = "move it aside or delete it, and vaultcache will create a new, empty cache"
             what = "is corrupt or not an sqlite database"
+        elif self.read_only and code == _SQLITE_READONLY:
+            fix = "open it without read_only to change it"
+            what = "was opened read-only"
         elif code in (_SQLITE_CANTOPEN, _SQLITE_PERM, _SQLITE_READONLY):
             fix = "check that the file and its directory exist and are writable by this user"
             what = "cannot be opened for writing"
@@ -823,8 +884,7 @@ def _create_private_file(path: Path, *, allow_shared: bool) -> None:
         make_private_dirs(path.parent)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        refuse_if_shared(BACKEND, path, "sqlite cache database", allow_shared=allow_shared)
-        _warn_if_readable(path)
+        _check_existing(path, allow_shared=allow_shared)
         return
     except OSError as exc:
         raise BackendError(
@@ -840,12 +900,29 @@ def _create_private_file(path: Path, *, allow_shared: bool) -> None:
         os.close(fd)
 
 
-def _warn_if_readable(path: Path) -> None:
+#: Files already warned about, as (device, inode, mode, owner): each warning once per process.
+_WARNED: set[tuple[int, int, int, int]] = set()
+
+
+def _check_existing(path: Path, *, allow_shared: bool) -> None:
+    """Refuse a database file planted by someone else; warn about loose permissions."""
+    refuse_if_shared(BACKEND, path, "sqlite cache database", allow_shared=allow_shared)
+    _warn_if_shared(path)
+
+
+def _warn_if_shared(path: Path) -> None:
     try:
-        mode = path.stat().st_mode
+        status = path.stat()
     except OSError:
         return  # sqlite will report a missing or unreadable file itself
-    if os.name == "posix" and stat.S_ISREG(mode) and mode & (stat.S_IRWXG | stat.S_IRWXO):
+    mode = status.st_mode
+    if os.name != "posix" or not stat.S_ISREG(mode):
+        return
+    state = (status.st_dev, status.st_ino, mode, status.st_uid)
+    if state in _WARNED:
+        return  # the other tables of the file, or the same file opened again
+    _WARNED.add(state)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
         logger.warning(
             "sqlite cache database %s is accessible by group or others (mode %o); "
             "run `chmod 600 %s`",
@@ -858,11 +935,12 @@ def _warn_if_readable(path: Path) -> None:
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
     """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared`` (see
-    :class:`SQLiteStorage`), and ``serializer`` and ``expire_after`` for the session (see
-    :class:`~vaultcache.backends.SQLiteCache`).
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared``,
+    ``create`` and ``read_only`` (see :class:`SQLiteStorage`), and ``serializer`` and
+    ``expire_after`` for the session (see :class:`~vaultcache.backends.SQLiteCache`).
     """
     known = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
+    known += ("create", "read_only")
     check_options(
         BACKEND,
         options,

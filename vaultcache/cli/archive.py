@@ -31,7 +31,7 @@ from vaultcache.archive import (
 )
 from vaultcache.cli import from_requests_cache
 from vaultcache.cli.common import add_cache_arguments, emit_json, open_session, progress
-from vaultcache.cli.scan import no_key_creation, open_existing
+from vaultcache.cli.opening import no_key_creation, open_existing
 from vaultcache.serializers.builder import build_pipeline
 
 __all__ = ["add_parser"]
@@ -101,7 +101,7 @@ def _add_json(parser: argparse.ArgumentParser) -> None:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=False)
     try:
         target = None if args.to is None else build_pipeline(args.to, keys=opened.ring)
         report = rotate(opened.cache, to=target, progress=progress)
@@ -136,7 +136,7 @@ def _show_rotation(report: RotationReport) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=True)
     try:
         if args.warc:
             warc = export_warc(opened.cache, args.file, force=args.force, progress=progress)

@@ -1,7 +1,9 @@
 """``vaultcache demo``: the first thing to run. Needs no configuration and no network.
 
 It serves a page from 127.0.0.1 and fetches it twice through a CachedSession on an encrypted
-sqlite cache in a temporary folder: a miss, then a hit, with timings. It shows that the stored
+sqlite cache in a temporary folder: a miss, then a hit, with timings. The key is the one
+configured, if there is one; else a temporary key that is never saved (the demo leaves no
+key file behind, as it leaves no cache). It shows that the stored
 bytes are ciphertext carrying a key id and that every entry verifies, then flips one stored
 bit and shows the entry is discarded and the page fetched again, never served.
 """
@@ -20,6 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.cli.scan import scan
+from vaultcache.errors import KeyRingError
+from vaultcache.key_sources import load_key_ring
+from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import AnyResponse
 from vaultcache.session import CachedSession
 
@@ -75,8 +80,10 @@ def _run(args: argparse.Namespace) -> int:
     checks: list[bool] = []
     with local_server() as base_url, tempfile.TemporaryDirectory() as folder:
         url = f"{base_url}/accounts"
-        session = CachedSession(str(Path(folder) / "demo"), serializer=args.serializer)
+        keys, key_note = _demo_keys()
+        session = CachedSession(str(Path(folder) / "demo"), serializer=args.serializer, keys=keys)
         print(f"cache     sqlite in a temporary folder, serializer {session.cache.serializer.spec}")
+        print(f"key       {key_note}")
         miss, miss_ms = _timed_get(session, url)
         hit, hit_ms = _timed_get(session, url)
         print(
@@ -115,6 +122,14 @@ def _run(args: argparse.Namespace) -> int:
         session.close()
     print("demo      all checks passed" if all(checks) else "demo      A CHECK FAILED")
     return 0 if all(checks) else 1
+
+
+def _demo_keys() -> tuple[KeyRing, str]:
+    """The configured key ring, or a temporary one; and a line that says which."""
+    try:
+        return load_key_ring(auto_create=False), "the configured key ring"
+    except KeyRingError:
+        return KeyRing([generate_key()]), "a temporary key (no key is configured; none is saved)"
 
 
 def _encrypts(spec: str) -> bool:

@@ -2,7 +2,8 @@
 
 The body goes to stdout as bytes; ``-i`` first prints the status line and headers, plus an
 ``X-Vaultcache: hit|miss|revalidated`` line that only shows where the response came from
-(it is never sent to the origin). The exit status is 0 for 1xx-3xx, 1 for 4xx and 5xx (an
+(it is never sent to the origin). An ``--only-if-cached`` miss also says "not in the cache"
+on stderr. The exit status is 0 for 1xx-3xx, 1 for 4xx and 5xx (an
 ``--only-if-cached`` miss is a 504) and for network errors, 2 for bad usage or settings.
 """
 
@@ -102,6 +103,12 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     finally:
         session.close()
+    if args.only_if_cached and source(response) == "miss":
+        print(
+            f"vaultcache: not in the cache: {args.url} (--only-if-cached: the origin was not "
+            "contacted; answered 504)",
+            file=sys.stderr,
+        )
     out = sys.stdout.buffer
     if args.include:
         out.write(head(response))

@@ -10,13 +10,11 @@ from typing import Any
 
 from vaultcache import clock
 from vaultcache.cli.common import add_cache_arguments, emit_json
+from vaultcache.cli.opening import OpenCache, cache_location, open_existing
 from vaultcache.cli.scan import (
     Entry,
-    OpenCache,
     add_selection_arguments,
-    cache_location,
     format_time,
-    open_existing,
     plural,
     scan,
     selection_from,
@@ -82,7 +80,7 @@ def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
 
 
 def _ls(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=True)
     try:
         now = clock.now()
         selection = selection_from(args, now)
@@ -151,7 +149,7 @@ def _print_listing(shown: list[Entry], unreadable: list[Entry], now: Any, filter
 
 
 def _stats(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=True)
     try:
         report = _collect(opened)
     finally:

@@ -11,9 +11,9 @@ from typing import Any
 
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import table
-from vaultcache.cli.scan import open_existing
+from vaultcache.cli.opening import open_existing
 from vaultcache.entries import peek_key_id
-from vaultcache.keys import generate_key
+from vaultcache.keys import KeyRing, generate_key
 
 __all__ = ["add_parser"]
 
@@ -23,6 +23,9 @@ def add_parser(commands: Any) -> None:
     parser: argparse.ArgumentParser = commands.add_parser("keys", help="manage keys")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     generate = actions.add_parser("generate", help="print a new random key")
+    generate.add_argument(
+        "--json", action="store_true", help='print {"key": ..., "id": ...} for scripts'
+    )
     generate.set_defaults(run=_generate)
     listing = actions.add_parser(
         "list", help="key ids (primary first) and how many stored entries each key wrote"
@@ -33,7 +36,11 @@ def add_parser(commands: Any) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    print(generate_key())
+    key = generate_key()
+    if args.json:
+        emit_json({"key": key, "id": KeyRing([key]).ids[0]})
+    else:
+        print(key)
     return 0
 
 
@@ -42,7 +49,7 @@ UNSIGNED = "not signed or encrypted"
 
 
 def _list(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=True)
     try:
         storage = opened.cache.storage
         # Only the (unverified) header is needed: nothing is decrypted.

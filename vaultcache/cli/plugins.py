@@ -6,11 +6,12 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from vaultcache.cli.common import add_shared_options, emit_json
 from vaultcache.config import load_settings
 from vaultcache.errors import PluginIncompatibleError
 from vaultcache.registry import PluginRegistry, get_registry, normalise_distribution
 
-__all__ = ["add_parser", "render"]
+__all__ = ["add_parser", "as_json", "render"]
 
 _ALLOW_HINT = (
     "  (to load one, add its package name to 'allow' under [plugins] in the config file, "
@@ -23,11 +24,8 @@ def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
         "plugins", help="list stages, backends and key sources, and plugins that did not load"
     )
-    parser.add_argument(
-        "--config",
-        metavar="PATH",
-        help="config file whose [plugins] allow-list applies (default: the usual search)",
-    )
+    add_shared_options(parser, cache=False)
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.set_defaults(run=_run)
 
 
@@ -94,8 +92,43 @@ def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     ]
 
 
+def as_json(registry: PluginRegistry) -> dict[str, Any]:
+    """The listing as one JSON-ready document: the same facts as :func:`render`."""
+    failures = registry.failures()
+    return {
+        category: [
+            {
+                "name": r.name,
+                "kind": r.kind,
+                "provider": str(r.provider),
+                "description": r.description,
+                "available": r.available,
+                "extra": r.extra,
+            }
+            for r in registrations
+        ]
+        for category, registrations in (
+            ("stages", registry.stages()),
+            ("backends", registry.backends()),
+            ("key_sources", registry.key_sources()),
+        )
+    } | {
+        "allowed": None if registry.allowed is None else sorted(registry.allowed),
+        "conflicts": [str(c) for c in registry.conflicts()],
+        "errors": [str(f) for f in failures if not isinstance(f, PluginIncompatibleError)],
+        "incompatible": [f.reason for f in failures if isinstance(f, PluginIncompatibleError)],
+        "not_allowed": [
+            {"distribution": str(p), "entry_point": str(p.entry_point)}
+            for p in registry.not_allowed()
+        ],
+    }
+
+
 def _run(args: argparse.Namespace) -> int:
     registry = get_registry()
     load_settings(args.config).plugins.apply(registry)
-    print(render(registry), end="")
+    if args.json:
+        emit_json(as_json(registry))
+    else:
+        print(render(registry), end="")
     return 1 if registry.conflicts() or registry.failures() else 0

@@ -2,61 +2,44 @@
 
 ``get_response`` deletes an entry it cannot read; ``ls``, ``stats``, ``keys list``, ``verify``
 and ``purge`` must not, so they read raw bytes here and decode them with the pipeline directly.
-They also open only a cache that exists (an sqlite backend would otherwise create an empty
-file) and never create a key file: a new key could read nothing, and would make every entry
-look bad. Nor are their reads uses: they leave LRU retention's order as it was.
+How they open the cache (read-only, never creating one) is ``cli/opening.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import fnmatch
 import hashlib
-import os
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
 
 import attrs
 
-from vaultcache.archive.common import untracked
-from vaultcache.backends.base import resolve_location
 from vaultcache.cache import BaseCache
-from vaultcache.cli.common import open_session, progress
-from vaultcache.config import load_settings
+from vaultcache.cli.common import progress
 from vaultcache.entries import CHUNK_SIZE, EntryHeader, chunk_key, parse_header
 from vaultcache.errors import (
     ConfigError,
     EntryError,
     ForeignEntryError,
-    KeyRingError,
     MissingStageError,
     OldFormatError,
     RefusedSpecError,
     UnknownKeyError,
     describe,
 )
-from vaultcache.key_sources import load_key_ring
-from vaultcache.keys import KeyRing
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import validate_expiration
-from vaultcache.session import CachedSession
 
 __all__ = [
     "OK",
     "OUTCOMES",
     "TAMPERED",
     "Entry",
-    "OpenCache",
     "Selection",
     "add_selection_arguments",
-    "cache_location",
     "digest_of",
     "format_time",
-    "no_key_creation",
-    "open_existing",
     "parse_duration",
     "plural",
     "read_entry",
@@ -245,88 +228,7 @@ def parse_duration(text: str, option: str = "--older-than") -> timedelta:
     return value
 
 
-# -- opening a cache without creating anything ---------------------------------------------
-
-
-@attrs.frozen
-class OpenCache:
-    """A cache opened for inspection: its session, key ring and backend name.
-
-    Until it is closed, reading its storages does not count as use for LRU retention.
-    """
-
-    session: CachedSession
-    #: None when no key is configured (and the serializer needs none).
-    ring: KeyRing | None
-    backend: str
-    #: Restores the storages' access tracking when the cache is closed.
-    _untracking: contextlib.ExitStack = attrs.field(
-        factory=contextlib.ExitStack, repr=False, eq=False
-    )
-
-    @property
-    def cache(self) -> BaseCache:
-        """The session's cache."""
-        return self.session.cache
-
-    def close(self) -> None:
-        """Close the session and its storages."""
-        try:
-            self._untracking.close()
-        finally:
-            self.session.close()
-
-
-def open_existing(args: argparse.Namespace) -> OpenCache:
-    """The configured cache, opened; ConfigError when it does not exist.
-
-    No key file is created while opening: with no key configured, an encrypted cache is a
-    KeyRingError.
-    """
-    with no_key_creation():
-        kwargs = load_settings(getattr(args, "config", None)).session_kwargs()
-        if getattr(args, "cache", None):
-            kwargs["cache_name"] = args.cache
-        _require_existing(kwargs)
-        try:
-            session = open_session(args)
-        except KeyRingError:
-            if "serializer" in kwargs:
-                raise
-            # No serializer configured and no key: entries name the spec that wrote them,
-            # so those without keys can still be read; the others are reported as kept.
-            session = CachedSession(**{**kwargs, "serializer": "msgpack"})
-        try:
-            ring = _key_ring(kwargs.get("keys"))
-        except BaseException:
-            session.close()
-            raise
-    backend = kwargs.get("backend", "sqlite")
-    untracking = contextlib.ExitStack()
-    untracking.enter_context(untracked(session.cache.storage, session.cache.redirect_storage))
-    name = backend if isinstance(backend, str) else type(backend).__name__
-    return OpenCache(session, ring, name, untracking)
-
-
-def _key_ring(keys: Any) -> KeyRing | None:
-    try:
-        return load_key_ring(keys, auto_create=False)
-    except KeyRingError:
-        if keys is not None:
-            raise  # keys that are configured but invalid are an error, not "no keys"
-        return None
-
-
-def cache_location(cache: BaseCache) -> str:
-    """Where the cache's entries live, as a path when the backend has one."""
-    storage = cache.storage
-    path = getattr(storage, "path", None)
-    if path is not None:
-        return str(path)
-    directory = getattr(storage, "cache_dir", None)
-    if isinstance(directory, Path):
-        return str(directory.parent)
-    return f"{type(storage).__name__} {cache.cache_name!r}".strip()
+# -- what the commands print ----------------------------------------------------------
 
 
 def plural(count: int, noun: str) -> str:
@@ -341,50 +243,3 @@ def format_time(value: datetime | None) -> str:
     if value is None:
         return "never"
     return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _require_existing(kwargs: dict[str, Any]) -> None:
-    backend = kwargs.get("backend", "sqlite")
-    if not isinstance(backend, str):
-        return  # a BaseCache instance: already open
-    if backend == "memory":
-        raise ConfigError(
-            "the memory backend keeps nothing between processes, so there is no cache to "
-            "open; give --cache the path of a sqlite or filesystem cache",
-            key="backend",
-        )
-    name = kwargs.get("cache_name", _DEFAULT_CACHE_NAME)
-    flags = {flag: kwargs.get(flag, False) for flag in ("use_cache_dir", "use_temp")}
-    if backend == "sqlite":
-        path = resolve_location(backend, name, **flags)
-        path = path if path.suffix else path.with_name(path.name + ".sqlite")
-        exists = path.is_file()
-    elif backend == "filesystem":
-        path = resolve_location(backend, Path(name) / "responses", **flags).parent
-        exists = path.is_dir()
-    else:
-        return  # a plugin's backend: it knows best what "missing" means
-    if not exists:
-        hint = ""
-        if backend == "sqlite" and path.with_suffix("").is_dir():
-            hint = f" ({path.with_suffix('')} is a folder: set backend = 'filesystem')"
-        raise ConfigError(
-            f"no {backend} cache at {path}{hint}; give --cache NAME_OR_PATH, or set the cache "
-            "name in the config file"
-        )
-
-
-@contextlib.contextmanager
-def no_key_creation() -> Iterator[None]:
-    """No key file is created while this is in force: a new key could read no stored entry."""
-    # The data-dir key source reads this variable each time it is asked for keys.
-    variable = "VAULTCACHE_AUTO_CREATE_KEY"
-    saved = os.environ.get(variable)
-    os.environ[variable] = "0"
-    try:
-        yield
-    finally:
-        if saved is None:
-            del os.environ[variable]
-        else:
-            os.environ[variable] = saved

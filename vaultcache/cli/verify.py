@@ -14,6 +14,7 @@ from vaultcache import clock
 from vaultcache.cache import BaseCache
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import entry_json, table
+from vaultcache.cli.opening import open_existing
 from vaultcache.cli.scan import (
     OK,
     OUTCOMES,
@@ -22,7 +23,6 @@ from vaultcache.cli.scan import (
     add_selection_arguments,
     digest_of,
     format_time,
-    open_existing,
     plural,
     scan,
     selection_from,
@@ -73,7 +73,7 @@ def add_parser(commands: Any) -> None:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=not args.delete)
     try:
         counts = Counter(dict.fromkeys(OUTCOMES, 0))
         bad: list[Entry] = []
@@ -160,7 +160,7 @@ def _purge(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=args.dry_run)
     try:
         entries = list(scan(opened.cache, "reading"))
         matched = [e for e in entries if e.readable and selection.matches(e, now)]
@@ -198,7 +198,7 @@ def _purge(args: argparse.Namespace) -> int:
 
 
 def _vacuum(args: argparse.Namespace) -> int:
-    opened = open_existing(args)
+    opened = open_existing(args, read_only=False)
     try:
         orphans = opened.cache.collect_orphan_chunks()
         if orphans:

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 import attrs
 
-from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
+from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.config.key_lookup import configured_key_ring
 from vaultcache.config.value_types import (
     BackendOptions,
@@ -78,8 +78,9 @@ class MatchingSettings:
     """``[matching]``: what makes two requests the same cache entry."""
 
     match_headers: Headers = False
-    ignored_parameters: tuple[Text, ...] = DEFAULT_IGNORED_PARAMETERS
-    extra_ignored_parameters: tuple[Text, ...] = ()
+    credential_parameters: tuple[Text, ...] = DEFAULT_CREDENTIAL_PARAMETERS
+    extra_credential_parameters: tuple[Text, ...] = ()
+    ignored_parameters: tuple[Text, ...] = ()
     share_credentials: bool = False
 
 
@@ -173,10 +174,11 @@ class Settings:
             "always_revalidate": expiry.always_revalidate,
             "stale_if_error": expiry.stale_if_error,
             "stale_while_revalidate": expiry.stale_while_revalidate,
-            "ignored_parameters": (
-                *matching.ignored_parameters,
-                *matching.extra_ignored_parameters,
+            "credential_parameters": (
+                *matching.credential_parameters,
+                *matching.extra_credential_parameters,
             ),
+            "ignored_parameters": matching.ignored_parameters,
             "match_headers": matching.match_headers,
             "share_credentials": matching.share_credentials,
             "retention": self.retention.to_retention(),

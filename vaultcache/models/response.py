@@ -279,9 +279,10 @@ class OriginalResponse(requests.Response):
     cache_key: str = ""
 
     @property
-    def is_expired(self) -> bool:
-        """Always False: a response straight from the origin is not expired."""
-        return False
+    def is_expired(self) -> None:
+        """Always None, as ``created_at`` and ``expires``: not a question for a response
+        that did not come from the cache (requests-cache prints ``False None None None``)."""
+        return None
 
     @property
     def expires_delta(self) -> None:

@@ -27,7 +27,6 @@ from urllib.parse import urljoin, urlsplit
 import attrs
 import requests
 
-from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
 from vaultcache.models import CachedResponse
 from vaultcache.policy import directives as cc
 from vaultcache.policy.age import current_age, initial_age
@@ -195,9 +194,7 @@ class CacheActions:
         return all(_normalized(stored.get(f)) == _normalized(current.get(f)) for f in fields)
 
     def _credential_fields(self, fields: tuple[str, ...]) -> bool:
-        ignored = self.settings.ignored_parameters
-        names = DEFAULT_IGNORED_PARAMETERS if ignored is None else ignored
-        lowered = {name.lower() for name in names}
+        lowered = {name.lower() for name in self.settings.credential_parameters}
         return any(field.lower() in lowered for field in fields)
 
     def _immutable_and_fresh(self, cached: CachedResponse) -> bool:

@@ -9,6 +9,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 
+from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.errors import ConfigError
 from vaultcache.policy.expiration import validate_expiration
 
@@ -47,6 +48,21 @@ def _mode(value: object) -> Rfc9111Mode | None:
     )
 
 
+def _names(names: Iterable[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """`names` as a tuple (one string is one name); None gives `default`."""
+    if names is None:
+        return default
+    return (names,) if isinstance(names, str) else tuple(names)
+
+
+def _credential_names(names: Iterable[str] | None) -> tuple[str, ...]:
+    return _names(names, DEFAULT_CREDENTIAL_PARAMETERS)
+
+
+def _ignored_names(names: Iterable[str] | None) -> tuple[str, ...]:
+    return _names(names, ())
+
+
 def _bool_or_seconds(value: Any) -> bool | float:
     if isinstance(value, bool):
         return value
@@ -82,7 +98,12 @@ class CacheSettings:
     allowable_codes: tuple[int, ...] | None = attrs.field(default=None, converter=_codes)
     allowable_methods: tuple[str, ...] = attrs.field(default=DEFAULT_METHODS, converter=_upper)
     always_revalidate: bool = False
-    ignored_parameters: tuple[str, ...] | None = None
+    #: Names whose values are secrets: redacted, and mixed into the key as a keyed digest.
+    credential_parameters: tuple[str, ...] = attrs.field(
+        default=DEFAULT_CREDENTIAL_PARAMETERS, converter=_credential_names
+    )
+    #: Names left out of the key (a cache-buster, a request id), and redacted.
+    ignored_parameters: tuple[str, ...] = attrs.field(default=(), converter=_ignored_names)
     match_headers: tuple[str, ...] | bool = False
     share_credentials: bool = False
     filter_fn: Callable[[Any], bool] | None = None
@@ -120,6 +141,11 @@ class CacheSettings:
         if self.allowable_codes is None:
             return self.rfc9111 is not None or status in DEFAULT_CODES
         return status in self.allowable_codes
+
+    @property
+    def redacted_parameters(self) -> tuple[str, ...]:
+        """Every name whose value is never stored: credentials and ignored parameters."""
+        return self.credential_parameters + self.ignored_parameters
 
 
 @attrs.define(kw_only=True)

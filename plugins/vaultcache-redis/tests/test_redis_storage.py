@@ -265,3 +265,19 @@ def test_planted_times_are_unknown_not_an_exception(
     assert set(stats) == {"a", "b", "c"}
     assert evicted == 1
     assert len(storage) == 2
+
+
+@pytest.mark.parametrize("option", ["create", "read_only"])
+def test_a_prefix_without_entries_is_no_cache_to_open(
+    redis_url: str, tmp_path: Path, option: str
+) -> None:
+    from vaultcache.backends import CacheNotFoundError
+    from vaultcache_redis.cache import redis_cache
+
+    prefix = _prefix(tmp_path)
+    with pytest.raises(CacheNotFoundError, match="key prefix"):
+        redis_cache("x", url=redis_url, prefix=prefix, **{option: option == "read_only"})
+    redis_cache("x", url=redis_url, prefix=prefix).storage["k"] = b"v"
+    opened = redis_cache("x", url=redis_url, prefix=prefix, **{option: option == "read_only"})
+    assert list(opened.storage) == ["k"]
+    opened.close()

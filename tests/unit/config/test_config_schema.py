@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 import pytest
 
-from vaultcache.cache_keys import DEFAULT_IGNORED_PARAMETERS
+from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.config import (
     TOML_NAME,
     ExpirySettings,
@@ -64,8 +64,9 @@ allowable_methods = ["get", "HEAD", "Post"]
 
 [matching]
 match_headers = ["Accept", "Accept-Language"]
-ignored_parameters = ["Authorization", "x-session"]
-extra_ignored_parameters = ["X-My-Token"]
+credential_parameters = ["Authorization", "x-session"]
+extra_credential_parameters = ["X-My-Token"]
+ignored_parameters = ["t", "request_id"]
 share_credentials = true
 
 [keys]
@@ -112,8 +113,9 @@ EXPECTED = Settings(
     ),
     matching=MatchingSettings(
         match_headers=("Accept", "Accept-Language"),
-        ignored_parameters=("Authorization", "x-session"),
-        extra_ignored_parameters=("X-My-Token",),
+        credential_parameters=("Authorization", "x-session"),
+        extra_credential_parameters=("X-My-Token",),
+        ignored_parameters=("t", "request_id"),
         share_credentials=True,
     ),
     keys=KeySettings(
@@ -183,7 +185,8 @@ def test_defaults_are_the_sessions_defaults() -> None:
     )
     assert settings.matching == MatchingSettings(
         match_headers=False,
-        ignored_parameters=DEFAULT_IGNORED_PARAMETERS,
+        credential_parameters=DEFAULT_CREDENTIAL_PARAMETERS,
+        ignored_parameters=(),
         share_credentials=False,
     )
     assert settings.keys == KeySettings(sources=DEFAULT_SOURCES, auto_create=True, options={})
@@ -281,10 +284,10 @@ def test_match_headers_true(write: Write) -> None:
 
 
 def test_empty_lists_are_kept(write: Write) -> None:
-    text = "[matching]\nmatch_headers = []\nignored_parameters = []\n[plugins]\nallow = []"
+    text = "[matching]\nmatch_headers = []\ncredential_parameters = []\n[plugins]\nallow = []"
     settings = _load(write, text)
     assert settings.matching.match_headers == ()
-    assert settings.matching.ignored_parameters == ()
+    assert settings.matching.credential_parameters == ()
     assert settings.plugins.allow == ()
 
 
@@ -467,8 +470,8 @@ WRONG = [
         "integer",
     ),
     (
-        '[matching]\nignored_parameters = [""]',
-        "matching.ignored_parameters[0]",
+        '[matching]\ncredential_parameters = [""]',
+        "matching.credential_parameters[0]",
         "a non-empty string",
         "string",
     ),
@@ -550,19 +553,27 @@ def test_values_are_never_echoed(write: Write, text: str) -> None:
     ("text", "expected"),
     [
         (
-            '[matching]\nextra_ignored_parameters = ["X-My-Token"]',
-            (*DEFAULT_IGNORED_PARAMETERS, "X-My-Token"),
+            '[matching]\nextra_credential_parameters = ["X-My-Token"]',
+            (*DEFAULT_CREDENTIAL_PARAMETERS, "X-My-Token"),
         ),
         (
-            '[matching]\nignored_parameters = ["Cookie"]\nextra_ignored_parameters = ["sid"]',
+            '[matching]\ncredential_parameters = ["Cookie"]\nextra_credential_parameters = ["sid"]',
             ("Cookie", "sid"),
         ),
     ],
     ids=["adds-to-the-defaults", "adds-to-a-list-of-ones-own"],
 )
-def test_extra_ignored_parameters_extend_the_list(
+def test_extra_credential_parameters_extend_the_list(
     write: Write, text: str, expected: tuple[str, ...]
 ) -> None:
     kwargs = _load(write, text).session_kwargs()
 
-    assert kwargs["ignored_parameters"] == expected
+    assert kwargs["credential_parameters"] == expected
+    assert kwargs["ignored_parameters"] == ()
+
+
+def test_ignored_parameters_are_their_own_list(write: Write) -> None:
+    kwargs = _load(write, '[matching]\nignored_parameters = ["t"]').session_kwargs()
+
+    assert kwargs["ignored_parameters"] == ("t",)
+    assert kwargs["credential_parameters"] == DEFAULT_CREDENTIAL_PARAMETERS

@@ -143,7 +143,8 @@ def test_session_kwargs_of_the_defaults_make_the_default_session(key: str) -> No
         fields += ("match_headers", "share_credentials", "stale_if_error", "stale_while_revalidate")
         for name in fields:
             assert getattr(configured.settings, name) == getattr(plain.settings, name), name
-        assert configured._ignored_parameters() == plain._ignored_parameters()
+        assert configured.settings.credential_parameters == plain.settings.credential_parameters
+        assert configured.settings.ignored_parameters == plain.settings.ignored_parameters == ()
 
 
 def test_session_kwargs_name_every_setting(write: Write) -> None:
@@ -162,6 +163,7 @@ def test_session_kwargs_name_every_setting(write: Write) -> None:
         "allowable_codes",
         "allowable_methods",
         "always_revalidate",
+        "credential_parameters",
         "ignored_parameters",
         "match_headers",
         "share_credentials",

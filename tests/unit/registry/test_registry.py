@@ -153,6 +153,62 @@ def test_concurrent_first_lookups_load_once() -> None:
     assert registry.conflicts() == []
 
 
+class _WatchedLock:
+    """An RLock that sets `contended` when a thread has to wait for it."""
+
+    def __init__(self, contended: threading.Event) -> None:
+        self._lock = threading.RLock()
+        self.contended = contended
+
+    def __enter__(self) -> _WatchedLock:
+        if not self._lock.acquire(blocking=False):
+            self.contended.set()
+            self._lock.acquire()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._lock.release()
+
+
+def test_a_lookup_while_another_thread_loads_waits_for_every_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Deterministic: the second look-up starts while the first is inside the loading."""
+    registry = PluginRegistry(entry_points=False)
+    progressed = threading.Event()  # the second look-up waits on the lock, or has finished
+    registry._lock = _WatchedLock(progressed)  # type: ignore[assignment]
+    loading, go = threading.Event(), threading.Event()
+    real_add = registry._add_plugin
+
+    def slow_add(plugin: object, provider: object) -> None:
+        loading.set()
+        go.wait()
+        real_add(plugin, provider)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(registry, "_add_plugin", slow_add)
+    first = threading.Thread(target=registry.stage, args=("aesgcm",))
+    first.start()
+    loading.wait()
+    outcome: list[object] = []
+
+    def second_look_up() -> None:
+        try:
+            outcome.append(registry.stage("zstd"))
+        except BaseException as exc:  # reported below
+            outcome.append(exc)
+        finally:
+            progressed.set()
+
+    second = threading.Thread(target=second_look_up)
+    second.start()
+    progressed.wait()
+    go.set()
+    first.join()
+    second.join()
+
+    assert outcome == [registry.stage("zstd")]
+
+
 def test_get_registry_is_one_per_process() -> None:
     assert get_registry() is get_registry()
 

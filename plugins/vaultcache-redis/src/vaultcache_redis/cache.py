@@ -19,13 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from vaultcache import clock
-from vaultcache.backends.base import check_options
+from vaultcache.backends.base import check_options, not_found, open_mode
 from vaultcache.cache import BaseCache
 from vaultcache.entries import EntryWriter
 from vaultcache.errors import ConfigError
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import NEVER_EXPIRE
-from vaultcache_redis.options import RedisOptions, parse_options
+from vaultcache_redis.options import BACKEND, RedisOptions, parse_options
 from vaultcache_redis.storage import RedisStorage, entry_ttl
 
 __all__ = ["RedisCache", "redis_cache"]
@@ -93,9 +93,21 @@ def redis_cache(cache_name: str = "http_cache", **options: Any) -> RedisCache:
     """A RedisCache for `cache_name` (the default key prefix is ``vaultcache:<name>:``).
 
     Options: ``url``, ``prefix``, ``cluster``, ``use_ttl``, ``ttl_grace``,
-    ``socket_timeout``, ``socket_connect_timeout`` (see the package README).
+    ``socket_timeout``, ``socket_connect_timeout`` (see the package README), and ``create``
+    and ``read_only`` as every backend takes them: opening writes nothing to Redis, and
+    with either one a prefix that holds no entry is a CacheNotFoundError (an empty cache
+    and a missing one look the same in Redis).
     """
-    return RedisCache(str(cache_name), **options)
+    mode = open_mode(BACKEND, options)
+    cache = RedisCache(str(cache_name), **options)
+    if not mode.create and not _holds_entries(cache):
+        cache.close()
+        raise not_found(BACKEND, f"key prefix of cache {str(cache_name)!r}")
+    return cache
+
+
+def _holds_entries(cache: RedisCache) -> bool:
+    return any(True for _ in cache.storage) or any(True for _ in cache.redirect_storage)
 
 
 def _requests_cache_names(options: dict[str, Any]) -> dict[str, Any]:

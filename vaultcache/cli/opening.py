@@ -1,0 +1,152 @@
+"""Opening the cache a command works on, without creating anything it should not.
+
+Commands that only read (``ls``, ``stats``, ``verify``, ``export``, ``keys list``, ``purge
+--dry-run``) open the cache read-only; those that change an existing cache (``verify
+--delete``, ``purge``, ``vacuum``, ``rotate``) open it without creating it. Either way the
+backend factory gets ``read_only=True`` or ``create=False`` and says when no cache exists
+(:class:`~vaultcache.backends.CacheNotFoundError`): the rule every backend plugin follows.
+
+No key file is created while a cache is opened here: a new key could read nothing, and
+would make every entry look bad. Reads through an opened cache are not uses: LRU
+retention's order stays as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from vaultcache.archive.common import untracked
+from vaultcache.cache import BaseCache
+from vaultcache.config import load_settings
+from vaultcache.errors import KeyRingError
+from vaultcache.key_sources import load_key_ring
+from vaultcache.keys import KeyRing
+from vaultcache.registry import get_registry
+from vaultcache.session import CachedSession
+
+__all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing"]
+
+
+@attrs.frozen
+class OpenCache:
+    """A cache opened for inspection: its session, key ring and backend name.
+
+    Until it is closed, reading its storages does not count as use for LRU retention.
+    """
+
+    session: CachedSession
+    #: None when no key is configured (and the serializer needs none).
+    ring: KeyRing | None
+    backend: str
+    #: Restores the storages' access tracking when the cache is closed.
+    _untracking: contextlib.ExitStack = attrs.field(
+        factory=contextlib.ExitStack, repr=False, eq=False
+    )
+
+    @property
+    def cache(self) -> BaseCache:
+        """The session's cache."""
+        return self.session.cache
+
+    def close(self) -> None:
+        """Close the session and its storages."""
+        try:
+            self._untracking.close()
+        finally:
+            self.session.close()
+
+
+def open_existing(args: argparse.Namespace, *, read_only: bool) -> OpenCache:
+    """The configured cache, opened read-only or for writing; never created.
+
+    The backend is opened first, so a missing cache is reported as that
+    (CacheNotFoundError) before anything about keys. With no key configured, an encrypted
+    cache is a KeyRingError (no key file is created).
+    """
+    with no_key_creation():
+        settings = load_settings(getattr(args, "config", None))
+        name = getattr(args, "cache", None) or settings.name
+        mode = {"read_only": True} if read_only else {"create": False}
+        settings.plugins.apply()  # before the backend's name is looked up
+        cache = _open_backend(settings.backend, name, {**settings.backend_options, **mode})
+        try:
+            kwargs = settings.session_kwargs(cache_name=name, backend=cache)
+            for option in settings.backend_options:
+                del kwargs[option]  # the cache is open: its options were used above
+            session = _session(kwargs)
+        except BaseException:
+            cache.close()
+            raise
+        try:
+            ring = _key_ring(kwargs.get("keys"))
+        except BaseException:
+            session.close()
+            raise
+    untracking = contextlib.ExitStack()
+    untracking.enter_context(untracked(session.cache.storage, session.cache.redirect_storage))
+    return OpenCache(session, ring, settings.backend, untracking)
+
+
+def _session(kwargs: dict[str, Any]) -> CachedSession:
+    """The session over the open cache. With no serializer configured and no key, one that
+    needs no key: entries name the spec that wrote them, so those without keys are read,
+    and the others are reported as kept (unknown key)."""
+    try:
+        return CachedSession(**kwargs)
+    except KeyRingError:
+        if "serializer" in kwargs:
+            raise
+        return CachedSession(**{**kwargs, "serializer": "msgpack"})
+
+
+def _open_backend(backend: str, name: str, options: dict[str, Any]) -> BaseCache:
+    registration = get_registry().backend(backend)
+    registration.ensure_available()
+    cache = registration.factory(name, options)
+    if not isinstance(cache, BaseCache):
+        raise TypeError(f"backend {backend!r} did not return a BaseCache")
+    return cache
+
+
+def _key_ring(keys: Any) -> KeyRing | None:
+    try:
+        return load_key_ring(keys, auto_create=False)
+    except KeyRingError:
+        if keys is not None:
+            raise  # keys that are configured but invalid are an error, not "no keys"
+        return None
+
+
+def cache_location(cache: BaseCache) -> str:
+    """Where the cache's entries live, as a path when the backend has one."""
+    storage = cache.storage
+    path = getattr(storage, "path", None)
+    if path is not None:
+        return str(path)
+    directory = getattr(storage, "cache_dir", None)
+    if isinstance(directory, Path):
+        return str(directory.parent)
+    return f"{type(storage).__name__} {cache.cache_name!r}".strip()
+
+
+@contextlib.contextmanager
+def no_key_creation() -> Iterator[None]:
+    """No key file is created while this is in force: a new key could read no stored entry."""
+    # The data-dir key source reads this variable each time it is asked for keys.
+    variable = "VAULTCACHE_AUTO_CREATE_KEY"
+    saved = os.environ.get(variable)
+    os.environ[variable] = "0"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ[variable]
+        else:
+            os.environ[variable] = saved
