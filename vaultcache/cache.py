@@ -310,7 +310,7 @@ class BaseCache:
             return True
         try:
             if stream:
-                response.raw.prefetch()
+                response.stored_body.prefetch()
             else:
                 response.load_body()
         except EntryError:

@@ -602,7 +602,7 @@ class CacheMixin(compat.SessionCompat):
             request = response.request
             response.cache_key = self.create_key(request)  # type: ignore[attr-defined]
         chain = chain_keys(response, self.create_key)
-        streamed = stream and not response._content_consumed
+        streamed = stream and not getattr(response, "_content_consumed", True)
         cached = CachedResponse.from_response(
             response,
             cache_key=response.cache_key,  # type: ignore[attr-defined]

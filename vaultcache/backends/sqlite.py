@@ -939,12 +939,9 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     ``create`` and ``read_only`` (see :class:`SQLiteStorage`), and ``serializer`` and
     ``expire_after`` for the session (see :class:`~vaultcache.backends.SQLiteCache`).
     """
-    known = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
-    known += ("create", "read_only")
+    storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
     check_options(
-        BACKEND,
-        options,
-        (*known, "serializer", "expire_after"),
+        BACKEND, options, (*storage, "create", "read_only", "serializer", "expire_after")
     )
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.backends.caches import SQLiteCache  # noqa: PLC0415

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 import attrs
 import requests
@@ -103,7 +103,7 @@ class CachedResponse(requests.Response):
     reason: str = ""
     headers: CaseInsensitiveDict[str] = attrs.field(factory=CaseInsensitiveDict, converter=_headers)
     #: The body; False while it is still in the store (see ``attach_body``).
-    _content: bytes | Literal[False] = b""
+    _content: bytes = b""
     encoding: str | None = None
     elapsed: timedelta = attrs.field(factory=timedelta)
     created_at: datetime = attrs.field(
@@ -127,7 +127,7 @@ class CachedResponse(requests.Response):
         # What requests.Response.__init__ would have set, beyond the fields above.
         self._content_consumed = True
         self._next = None
-        if self._content is False and self.stored_body is not None:
+        if not isinstance(self._content, bytes) and self.stored_body is not None:
             self.attach_body(self.stored_body.clone())  # a copy: its own reading position
         else:
             self.stored_body = None
@@ -194,15 +194,15 @@ class CachedResponse(requests.Response):
     @property
     def size(self) -> int:
         """Body size in bytes (known without reading a body that is still in the store)."""
-        if self._content is False:
-            return int(getattr(self.raw, "size", 0))
+        if not self.body_loaded:
+            return int(getattr(self.stored_body, "size", 0))
         return len(self._content or b"")
 
     @property
     def content(self) -> bytes:
         """The body, read from the store on first use when it is still there."""
-        if self._content is False:
-            if getattr(self.raw, "started", False):
+        if not self.body_loaded:
+            if getattr(self.stored_body, "started", False):
                 raise RuntimeError("The content for this response was already consumed")
             self.load_body()
         return self._content or b""
@@ -210,11 +210,11 @@ class CachedResponse(requests.Response):
     @property
     def body_loaded(self) -> bool:
         """False while the body is still in the store, to be read through ``raw``."""
-        return self._content is not False
+        return isinstance(self._content, bytes)
 
     def attach_body(self, raw: Any) -> None:
         """Read the body from `raw` (a stored body) when asked for, as requests reads a stream."""
-        self._content = False
+        self._content = False  # type: ignore[assignment] # as requests marks a body not read yet
         self._content_consumed = False
         self.stored_body = raw
         self.raw = raw
@@ -222,8 +222,8 @@ class CachedResponse(requests.Response):
     def load_body(self) -> None:
         """Read a body that is still in the store into memory (``content``), as requests
         does for a response that is not streamed."""
-        if self._content is False:
-            body: bytes = self.raw.read_all()
+        if not self.body_loaded:
+            body: bytes = self.stored_body.read_all()
             self._content = body
             self._content_consumed = True
             self.raw = CachedRaw(body, status=self.status_code, reason=self.reason)

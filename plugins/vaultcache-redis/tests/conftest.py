@@ -22,7 +22,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -43,11 +43,14 @@ BUS_OFFSET = 10000
 START_ATTEMPTS = 5
 
 
-class ServerMissing(pytest.skip.Exception):
+_Skipped: type[BaseException] = pytest.skip.Exception
+
+
+class ServerMissing(_Skipped):  # type: ignore[valid-type, misc]
     """A skip because a Redis program is not installed; reported once per module."""
 
 
-class FixtureBroken(pytest.skip.Exception):
+class FixtureBroken(_Skipped):  # type: ignore[valid-type, misc]
     """A skip because a shared fixture already failed; reported once per module."""
 
 
@@ -87,11 +90,11 @@ def free_port(*, cluster: bool = False) -> int:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[pytest.TestReport]:
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Report this file's skips at the module, so ``-ra`` prints each reason once per module."""
-    report: pytest.TestReport = yield
+    report = yield
     if call.excinfo is not None and isinstance(call.excinfo.value, ServerMissing | FixtureBroken):
-        report.longrepr = (str(item.path), None, str(call.excinfo.value.msg))
+        report.longrepr = (str(item.path), 0, str(call.excinfo.value.msg))
     return report
 
 
