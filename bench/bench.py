@@ -2082,11 +2082,76 @@ def run_streaming(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+def run_small_hit(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``small-hit`` benchmark: a 1 KiB hit of the default spec against requests-cache.
+
+    The session benchmark's 1 KiB hit alone, for A/B runs of two vaultcache checkouts (put the
+    other one first on PYTHONPATH): the two sessions only, so more rounds fit in seconds.
+    """
+    import requests_cache
+
+    import vaultcache
+    from vaultcache import CachedSession, generate_key
+
+    spec = "zstd+aesgcm"
+    plan = Plan(rounds=args.rounds or (11 if args.quick else 61), batch_ms=25)
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    env["vaultcache_path"] = os.path.dirname(vaultcache.__file__)
+    body = make_body(KIB, seed=3000)
+    with (
+        body_server({KIB: body}) as base_url,
+        tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder,
+    ):
+        url = f"{base_url}/body/{KIB}"
+        anchor: Any = requests_cache.CachedSession(str(Path(folder) / "rc"), backend="sqlite")
+        session = CachedSession(str(Path(folder) / "vc"), serializer=spec, keys=[generate_key()])
+        sessions = ((REQUESTS_CACHE, anchor), (f"vaultcache {spec}", session))
+        for _, cached in sessions:
+            cached.get(url)
+        candidates = [Candidate(name, _hit_of(cached, url), KIB) for name, cached in sessions]
+        measure_round_robin(candidates, plan)
+        anchor.close()
+        session.close()
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    q1, ratio, q3 = paired_ratio(candidates[1], candidates[0])
+    report = {
+        "benchmark": "small-hit",
+        "environment": env,
+        "plan": {"rounds": plan.rounds, "batch_ms": plan.batch_ms},
+        "hit_ns": {c.label: statistics.median(c.samples) for c in candidates},
+        "ratio": ratio,
+        "ratio_q1": q1,
+        "ratio_q3": q3,
+    }
+    print_environment(report)
+    print(f"vaultcache imported from {env['vaultcache_path']}")
+    for candidate in candidates:
+        print(f"  {candidate.label:<32} {statistics.median(candidate.samples) / 1e3:8.1f} us")
+    print(
+        f"1 KiB hit, {spec} / requests-cache: {ratio:.3f} ({q1:.3f}-{q3:.3f}),"
+        f" {plan.rounds} rounds; target <= 0.38"
+    )
+    return report
+
+
+def _hit_of(session: Any, url: str) -> Callable[[], None]:
+    """One get of `url`, which must be a hit."""
+    get = session.get
+
+    def hit() -> None:
+        if not get(url).from_cache:
+            raise SystemExit("small-hit: a stored URL missed the cache")
+
+    return hit
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
     "serializers": (run_serializers, "pipeline dumps/loads throughput and cipher memory"),
     "session": (run_session, "end-to-end hit/miss latency, disk and memory vs requests-cache"),
+    "small-hit": (run_small_hit, "1 KiB hit of the default spec vs requests-cache, for A/B"),
     "streaming": (
         run_streaming,
         "streamed 1 GiB store and hit vs their floors, 16 MiB memory, listing 1000 entries",
