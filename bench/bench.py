@@ -67,6 +67,8 @@ class Candidate:
     size: int
     samples: list[float] = field(default_factory=list)  # nanoseconds per call, one per round
     batch: int = 1
+    #: Called after each batch, outside the timing (e.g. to delete what the batch stored).
+    reset: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -107,11 +109,15 @@ def measure_round_robin(candidates: Sequence[Candidate], plan: Plan) -> None:
     batch_ns = plan.batch_ms * 1e6
     for candidate in candidates:
         _calibrate(candidate, batch_ns)
+        if candidate.reset is not None:
+            candidate.reset()
     count = len(candidates)
     for round_number in range(plan.rounds):
         start = round_number % count
         for candidate in [*candidates[start:], *candidates[:start]]:
             candidate.samples.append(_time_batch(candidate.run, candidate.batch))
+            if candidate.reset is not None:
+                candidate.reset()
 
 
 def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
@@ -571,10 +577,10 @@ def run_serializers(args: argparse.Namespace) -> dict[str, Any]:
 
 SESSION_SIZES = (KIB, 64 * KIB, MIB, 16 * MIB)
 LARGE_SIZE = 16 * MIB  # sizes from here on get fewer rounds, and the peak-memory figure
-VAULTCACHE_SPECS = ("msgpack", "zstd", "signed+zstd+fernet", "signed+zstd+aesgcm")
+VAULTCACHE_SPECS = ("msgpack", "zstd", "zstd+aesgcm", "signed+zstd+fernet", "signed+zstd+aesgcm")
 VAULTCACHE_BACKENDS = ("sqlite", "filesystem")
 #: vaultcache specs whose peak memory of one large hit is measured, on sqlite.
-MEMORY_SPECS = ("signed+zstd+aesgcm", "signed+zstd+fernet")
+MEMORY_SPECS = ("zstd+aesgcm", "signed+zstd+aesgcm", "signed+zstd+fernet")
 NO_CACHE = "no cache (requests.Session)"
 REQUESTS_CACHE = "requests-cache CachedSession"
 #: The ratio of a hit with retention (LRU tracking) to the same hit without it.
@@ -1290,11 +1296,866 @@ def run_session(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+# -- streaming benchmark -----------------------------------------------------------------------
+
+STREAM_SIZE = 1024 * MIB
+STREAM_QUICK_SIZE = 64 * MIB
+#: The default spec first; the others if the run has time for them.
+STREAM_SPECS = ("zstd+aesgcm", "signed+zstd+fernet")
+#: Generated text the streamed body is cut from, 1 MiB at a time (never the whole body).
+STREAM_POOL_SIZE = 8 * MIB
+#: Step between the offsets of consecutive pieces in the pool (odd: pieces rarely repeat).
+STREAM_STEP = 1_048_573
+NONSTREAM_SIZE = 16 * MIB
+LISTING_ENTRIES = 1000
+LISTING_QUICK_ENTRIES = 50
+LISTING_BODY = MIB
+#: Targets from issue 12 ("Entry format v2"), checked in the report.
+TARGET_RSS_GROWTH = 64 * MIB
+TARGET_TTFB_S = 0.020
+TARGET_HIT_FLOOR = 2.0
+TARGET_STORE_FLOOR = 3.0
+TARGET_HIT_MEMORY = 2.2
+TARGET_STORE_MEMORY = 2.5
+TARGET_LISTING = 20.0
+
+
+def stream_piece(pool: bytes, index: int, size: int) -> memoryview:
+    """Piece `index` (1 MiB, the last one shorter) of a `size`-byte body cut from `pool`.
+
+    Each piece is a contiguous run of the generated text, so it compresses as such text does;
+    consecutive pieces start at offsets `STREAM_STEP` apart, so they are not copies.
+    """
+    length = min(MIB, size - index * MIB)
+    offset = (index * STREAM_STEP) % (len(pool) - MIB)
+    return memoryview(pool)[offset : offset + length]
+
+
+def stream_pieces(pool: bytes, size: int) -> Iterator[memoryview]:
+    """Every piece of a `size`-byte body, in order."""
+    for index in range((size + MIB - 1) // MIB):
+        yield stream_piece(pool, index, size)
+
+
+class _StreamServer(ThreadingHTTPServer):
+    """Answers ``GET /stream?size=N[&chunked=1]`` with N bytes generated piece by piece."""
+
+    def __init__(self, pool: bytes) -> None:
+        super().__init__(("127.0.0.1", 0), _StreamHandler)
+        self.pool = pool
+
+
+class _StreamHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def do_GET(self) -> None:
+        parts = urllib.parse.urlsplit(self.path)
+        query = urllib.parse.parse_qs(parts.query)
+        if parts.path != "/stream" or not query.get("size", [""])[0].isdigit():
+            self.send_error(404)
+            return
+        size = int(query["size"][0])
+        chunked = query.get("chunked", ["0"])[0] == "1"
+        pool: bytes = self.server.pool  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(size))
+        self.end_headers()
+        try:
+            for piece in stream_pieces(pool, size):
+                if chunked:
+                    self.wfile.write(b"%x\r\n" % len(piece))
+                    self.wfile.write(piece)
+                    self.wfile.write(b"\r\n")
+                else:
+                    self.wfile.write(piece)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """No request log."""
+
+
+@contextlib.contextmanager
+def stream_server(pool: bytes) -> Iterator[str]:
+    """Serve generated bodies from a thread of this process; yield the base URL."""
+    server = _StreamServer(pool)
+    thread = threading.Thread(target=server.serve_forever, name="bench-stream", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+# The streamed figures are measured in worker processes (``bench.py _streaming-worker``,
+# given a JSON job on stdin, answering JSON on stdout), so that each memory figure is the
+# growth of a fresh process doing one thing, and the server's work is in another process.
+
+
+def _status_kib(name: str) -> int | None:
+    """A ``VmRSS``/``VmHWM``-style field of /proc/self/status, in KiB; None without it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(name + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (VmHWM) to its current RSS (Linux >= 4.0)."""
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as clear:
+            clear.write("5")
+    except OSError:
+        return False
+    return True
+
+
+class _RssWatch:
+    """Peak RSS growth of this process from `start` to `stop`."""
+
+    # ru_maxrss alone would not do: Linux carries it over fork and exec, so a worker would
+    # start with its parent's peak. It is kept in the JSON for reference.
+
+    def start(self) -> None:
+        import resource
+
+        gc.collect()
+        self.reset = _reset_peak_rss()
+        self.rss = _status_kib("VmRSS")
+        self.maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+    def stop(self) -> dict[str, Any]:
+        import resource
+
+        maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        hwm = _status_kib("VmHWM")
+        result: dict[str, Any] = {
+            "ru_maxrss_growth_bytes": (maxrss - self.maxrss) * KIB,
+            "rss_before_bytes": None if self.rss is None else self.rss * KIB,
+        }
+        if self.reset and hwm is not None and self.rss is not None:
+            result["rss_growth_bytes"] = (hwm - self.rss) * KIB
+            result["rss_method"] = "VmHWM after - VmRSS before (VmHWM reset by clear_refs)"
+        else:
+            result["rss_growth_bytes"] = result["ru_maxrss_growth_bytes"]
+            result["rss_method"] = "ru_maxrss after - before"
+        return result
+
+
+@dataclass
+class _StreamJob:
+    """What a worker process is asked to do (from JSON on stdin)."""
+
+    op: str
+    spec: str
+    key: str
+    cache: str
+    base_url: str
+    size: int
+    pool_path: str
+    chunked: bool
+    rounds: int = 3
+    url: str = ""
+
+    def body_url(self, query: str = "") -> str:
+        chunked = "&chunked=1" if self.chunked else ""
+        return f"{self.base_url}/stream?size={self.size}{chunked}{query}"
+
+
+def _worker_session(job: _StreamJob) -> Any:
+    """The session of a worker; one small request first so pools and connections exist."""
+    from vaultcache import CachedSession
+
+    session = CachedSession(job.cache, serializer=job.spec, keys=[job.key])
+    warm = session.get(f"{job.base_url}/stream?size=100")
+    warm.raise_for_status()
+    session.cache.response_count()
+    return session
+
+
+def _stream_get(session: Any, url: str, *, hit: bool, digest: Any = None) -> dict[str, float]:
+    """One ``get(url, stream=True)`` read to its end with ``iter_content(1 MiB)``.
+
+    Returns the time of ``get`` itself, from its return to the first piece, and in all.
+    """
+    start = time.perf_counter()
+    response = session.get(url, stream=True)
+    returned = time.perf_counter()
+    if response.status_code != 200 or bool(getattr(response, "from_cache", False)) != hit:
+        raise SystemExit(f"streaming: {url}: expected a {'hit' if hit else 'miss'}")
+    pieces = response.iter_content(MIB)
+    first = next(pieces)
+    first_at = time.perf_counter()
+    received = len(first)
+    if digest is not None:
+        digest.update(first)
+    for piece in pieces:
+        received += len(piece)
+        if digest is not None:
+            digest.update(piece)
+    end = time.perf_counter()
+    response.close()
+    return {
+        "get_s": returned - start,
+        "ttfb_s": first_at - returned,
+        "total_s": end - start,
+        "bytes": received,
+    }
+
+
+def _stored_entry(path: str) -> tuple[str, bytes, str, int, int]:
+    """The cache key, header identity, entry id, chunk count and size of the one chunked
+    entry in the sqlite cache at `path`, read from its header line (docs/format.md)."""
+    import re
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    try:
+        rows = connection.execute("SELECT key, value FROM responses").fetchall()
+    finally:
+        connection.close()
+    pattern = re.compile(rb" entry=([0-9a-f]{32}) body=chunks/([0-9]+)/([0-9]+)\n")
+    for key, head in rows:
+        line = bytes(head[: head.index(b"\n") + 1])
+        match = pattern.search(line)
+        if match:
+            identity = line[: line.index(b" body=")]
+            return key, identity, match[1].decode(), int(match[2]), int(match[3])
+    raise SystemExit(f"streaming: no chunked entry in {path}")
+
+
+def _chunk_context(identity: bytes, index: int, final: bool) -> bytes:
+    """A chunk's associated data, as docs/format.md gives it."""
+    return identity + b"\x00chunk" + index.to_bytes(4, "big") + (b"\x01" if final else b"\x00")
+
+
+def _floor_codec(spec: str, key: str) -> tuple[Callable[..., bytes], Callable[..., bytes]]:
+    """(seal, open) of one chunk with the bare primitives, for the specs measured here.
+
+    ``zstd+aesgcm``: zstd level 3 (content size and checksum, as the stage writes), then
+    nonce + AES-256-GCM with the context as associated data. ``signed+zstd+fernet``:
+    HMAC-SHA256 of the context and the chunk appended, zstd, then a Fernet token of the
+    context's SHA-256 and the data. Subkeys are derived as the stages derive theirs.
+    """
+    import base64
+    import hashlib
+    import hmac
+
+    import zstandard
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from vaultcache import KeyRing
+
+    secret = KeyRing([key]).primary
+    compressor = zstandard.ZstdCompressor(level=3, write_content_size=True, write_checksum=True)
+    decompressor = zstandard.ZstdDecompressor()
+    if spec == "zstd+aesgcm":
+        aesgcm = AESGCM(secret.subkey("aesgcm"))
+
+        def seal(data: Any, context: bytes) -> bytes:
+            nonce = os.urandom(12)
+            return nonce + aesgcm.encrypt(nonce, compressor.compress(data), context)
+
+        def open_(record: Any, context: bytes) -> bytes:
+            view = memoryview(record)
+            plain = aesgcm.decrypt(view[:12], view[12:], context)
+            result: bytes = decompressor.decompress(plain)
+            return result
+
+        return seal, open_
+    if spec == "signed+zstd+fernet":
+        fernet = Fernet(base64.urlsafe_b64encode(secret.subkey("fernet")))
+        signing = hmac.new(secret.subkey("signed"), b"vaultcache.signed", "sha256").digest()
+
+        def signature(context: bytes, data: Any) -> bytes:
+            mac = hmac.new(signing, len(context).to_bytes(4, "big") + context, "sha256")
+            mac.update(data)
+            return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=")
+
+        def seal(data: Any, context: bytes) -> bytes:
+            signed = b"".join((data, b".", signature(context, data)))
+            digest = hashlib.sha256(context).digest()
+            return fernet.encrypt(digest + compressor.compress(signed))
+
+        def open_(record: Any, context: bytes) -> bytes:
+            plain = fernet.decrypt(bytes(record))
+            if plain[:32] != hashlib.sha256(context).digest():
+                raise SystemExit("streaming floor: context mismatch")
+            signed = decompressor.decompress(memoryview(plain)[32:])
+            value, _, mac = signed.rpartition(b".")
+            if not hmac.compare_digest(mac, signature(context, value)):
+                raise SystemExit("streaming floor: bad signature")
+            result: bytes = value
+            return result
+
+        return seal, open_
+    raise SystemExit(f"streaming: no floor for spec {spec!r}")
+
+
+def _read_floor(job: _StreamJob) -> Callable[[], object]:
+    """Read the stored entry's chunk records from sqlite and open each with the primitives."""
+    import sqlite3
+
+    key, identity, entry_id, count, size = _stored_entry(job.cache + ".sqlite")
+    _, open_ = _floor_codec(job.spec, job.key)
+    connection = sqlite3.connect(job.cache + ".sqlite", isolation_level=None)
+    sql = "SELECT value FROM chunks WHERE key = ?"
+
+    def run() -> None:
+        total = 0
+        for index in range(count):
+            record = connection.execute(sql, (f"{key}/{entry_id}/{index}",)).fetchone()[0]
+            total += len(open_(record, _chunk_context(identity, index, index == count - 1)))
+        if total != size:
+            raise SystemExit("streaming floor: the stored body has the wrong size")
+
+    return run
+
+
+def _store_floor(job: _StreamJob, pool: bytes) -> tuple[Callable[[], object], Callable[[], None]]:
+    """Seal each piece with the primitives and insert it as a row of an sqlite table set up
+    as vaultcache's (WAL, synchronous=NORMAL, one transaction per row); and a reset."""
+    import sqlite3
+
+    seal, _ = _floor_codec(job.spec, job.key)
+    connection = sqlite3.connect(job.cache + "-floor.sqlite", isolation_level=None)
+    connection.execute("PRAGMA journal_mode=wal")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(
+        "CREATE TABLE IF NOT EXISTS chunks (key TEXT PRIMARY KEY NOT NULL, "
+        "value BLOB NOT NULL, created REAL NOT NULL, accessed REAL NOT NULL)"
+    )
+    identity = b"vaultcache/2 spec=%s key=%s entry=%s" % (
+        job.spec.encode(),
+        b"0" * 16,
+        os.urandom(16).hex().encode(),
+    )
+    sql = "INSERT OR REPLACE INTO chunks (key, value, created, accessed) VALUES (?, ?, ?, ?)"
+    count = (job.size + MIB - 1) // MIB
+
+    def run() -> None:
+        for index, piece in enumerate(stream_pieces(pool, job.size)):
+            record = seal(piece, _chunk_context(identity, index, index == count - 1))
+            now = time.time()
+            connection.execute(sql, (f"floor/{index}", record, now, now))
+
+    def reset() -> None:
+        connection.execute("DELETE FROM chunks")
+
+    return run, reset
+
+
+def _worker_memory(job: _StreamJob, *, hit: bool) -> dict[str, Any]:
+    """One streamed store (a miss) or hit, in this fresh process: RSS growth, times, digest."""
+    import hashlib
+
+    session = _worker_session(job)
+    digest = hashlib.sha256()
+    watch = _RssWatch()
+    watch.start()
+    times = _stream_get(session, job.url, hit=hit, digest=digest)
+    memory = watch.stop()
+    stored = session.cache.contains(url=job.url)
+    session.close()
+    if times["bytes"] != job.size:
+        raise SystemExit(f"streaming: read {times['bytes']} bytes of {job.size}")
+    if not stored:
+        raise SystemExit("streaming: the streamed body was not stored")
+    return {**times, **memory, "sha256": digest.hexdigest()}
+
+
+def _worker_hit_timing(job: _StreamJob) -> dict[str, Any]:
+    """Streamed hits and their floor, round-robin; every hit's time to first byte."""
+    session = _worker_session(job)
+    hits: list[dict[str, float]] = []
+
+    def hit() -> None:
+        hits.append(_stream_get(session, job.url, hit=True))
+
+    candidates = [
+        Candidate("hit", hit, job.size),
+        Candidate("floor", _read_floor(job), job.size),
+    ]
+    measure_round_robin(candidates, Plan(job.rounds, 1))
+    session.close()
+    return {
+        "samples": {c.label: c.samples for c in candidates},
+        "ttfb_s": [h["ttfb_s"] for h in hits],
+        "get_s": [h["get_s"] for h in hits],
+    }
+
+
+def _worker_store_timing(job: _StreamJob) -> dict[str, Any]:
+    """Streamed stores (misses of new URLs) and their floor, round-robin."""
+    with open(job.pool_path, "rb") as file:
+        pool = file.read()
+    session = _worker_session(job)
+    numbers = itertools.count(1)
+    last: list[str] = []
+
+    def store() -> None:
+        url = job.body_url(f"&n={next(numbers)}")
+        last[:] = [url]
+        _stream_get(session, url, hit=False)
+
+    def forget() -> None:  # outside the timing: keep one 1 GiB entry on disk at most
+        if not session.cache.contains(url=last[0]):
+            raise SystemExit("streaming: a streamed store was not committed")
+        session.cache.delete(urls=last)
+
+    floor, floor_reset = _store_floor(job, pool)
+    candidates = [
+        Candidate("store", store, job.size, reset=forget),
+        Candidate("floor", floor, job.size, reset=floor_reset),
+    ]
+    measure_round_robin(candidates, Plan(job.rounds, 1))
+    session.close()
+    return {"samples": {c.label: c.samples for c in candidates}}
+
+
+def streaming_worker() -> int:
+    """Entry point of a worker process: one job from stdin, its result as JSON on stdout."""
+    job = _StreamJob(**json.load(sys.stdin))
+    operations: dict[str, Callable[[], dict[str, Any]]] = {
+        "store-memory": lambda: _worker_memory(job, hit=False),
+        "hit-memory": lambda: _worker_memory(job, hit=True),
+        "hit-timing": lambda: _worker_hit_timing(job),
+        "store-timing": lambda: _worker_store_timing(job),
+    }
+    json.dump(operations[job.op](), sys.stdout)
+    return 0
+
+
+def _run_worker(job: _StreamJob) -> dict[str, Any]:
+    """Run `job` in a fresh process of this interpreter; its JSON answer."""
+    process = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "_streaming-worker"],
+        input=json.dumps(job.__dict__),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if process.returncode != 0:
+        sys.stderr.write(process.stderr)
+        raise SystemExit(f"streaming: worker {job.op} failed ({process.returncode})")
+    result: dict[str, Any] = json.loads(process.stdout)
+    return result
+
+
+def _ratio_fields(numerator: list[float], denominator: list[float]) -> dict[str, float]:
+    ratios = [a / b for a, b in zip(numerator, denominator, strict=True)]
+    q1, median, q3 = quartiles(ratios)
+    return {"ratio": median, "ratio_q1": q1, "ratio_q3": q3}
+
+
+def streaming_spec(
+    spec: str, *, size: int, rounds: int, chunked: bool, base_url: str, pool_path: str, root: Path
+) -> dict[str, Any]:
+    """Part 1 for one spec: memory and times of a streamed store and hit, and their floors."""
+    from vaultcache import generate_key
+
+    folder = root / spec.replace("+", "-")
+    folder.mkdir()
+    job = _StreamJob(
+        op="",
+        spec=spec,
+        key=generate_key(),
+        cache=str(folder / "http_cache"),
+        base_url=base_url,
+        size=size,
+        pool_path=pool_path,
+        chunked=chunked,
+        rounds=rounds,
+    )
+    job.url = job.body_url()
+    label = f"streaming {spec} {_size_label(size)}"
+    _progress(f"{label}: one streamed store (a miss) in a fresh process ...")
+    store = _run_worker(attrs_evolve(job, op="store-memory"))
+    _progress(f"{label}: one streamed hit in a fresh process ...")
+    hit = _run_worker(attrs_evolve(job, op="hit-memory"))
+    if hit["sha256"] != store["sha256"]:
+        raise SystemExit(f"{label}: the hit's body differs from the stored one")
+    _progress(f"{label}: hits against their floor, {rounds} rounds ...")
+    hit_timing = _run_worker(attrs_evolve(job, op="hit-timing"))
+    _progress(f"{label}: streamed stores against their floor, {rounds} rounds ...")
+    store_timing = _run_worker(attrs_evolve(job, op="store-timing"))
+    shutil.rmtree(folder)
+    result: dict[str, Any] = {"spec": spec, "size": size, "chunked": chunked}
+    for name, memory in (("store", store), ("hit", hit)):
+        result[f"{name}_memory"] = {k: v for k, v in memory.items() if k != "sha256"}
+    for name, timing in (("hit", hit_timing), ("store", store_timing)):
+        samples = timing["samples"]
+        q1, median, q3 = quartiles(samples[name])
+        f1, floor, f3 = quartiles(samples["floor"])
+        result[f"{name}_timing"] = {
+            "ns": median,
+            "ns_q1": q1,
+            "ns_q3": q3,
+            "mb_per_s": mb_per_s(size, median),
+            "floor_ns": floor,
+            "floor_ns_q1": f1,
+            "floor_ns_q3": f3,
+            "floor_mb_per_s": mb_per_s(size, floor),
+            **_ratio_fields(samples[name], samples["floor"]),
+            "samples": samples,
+        }
+    result["hit_timing"]["ttfb_s"] = hit_timing["ttfb_s"]
+    result["hit_timing"]["get_s"] = hit_timing["get_s"]
+    return result
+
+
+def attrs_evolve(job: _StreamJob, **changes: Any) -> _StreamJob:
+    """A copy of `job` with `changes`."""
+    return _StreamJob(**{**job.__dict__, **changes})
+
+
+def nonstreamed_memory(specs: Sequence[str], with_requests_cache: bool) -> list[dict[str, Any]]:
+    """Part 2: tracemalloc peak of a non-streamed hit and store of a 16 MiB body."""
+    import requests
+
+    from vaultcache import CachedSession, generate_key
+
+    body = make_body(NONSTREAM_SIZE, seed=4000)
+    results: list[dict[str, Any]] = []
+
+    def row(candidate: str, operation: str, peak: int) -> None:
+        results.append(
+            {
+                "candidate": candidate,
+                "operation": operation,
+                "peak_bytes": peak,
+                "multiple": peak / NONSTREAM_SIZE,
+            }
+        )
+
+    with (
+        body_server({NONSTREAM_SIZE: body}) as base_url,
+        tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder,
+    ):
+        url = f"{base_url}/body/{NONSTREAM_SIZE}"
+        plain = requests.Session()
+        row(NO_CACHE, "get from the server", peak_memory(lambda: plain.get(url)))
+        plain.close()
+        sessions: list[tuple[str, Any]] = []
+        if with_requests_cache:
+            import requests_cache
+
+            rc = requests_cache.CachedSession(str(Path(folder) / "rc"), backend="sqlite")
+            sessions.append((f"{REQUESTS_CACHE} [sqlite]", rc))
+        for spec in specs:
+            session = CachedSession(
+                str(Path(folder) / spec.replace("+", "-")), serializer=spec, keys=[generate_key()]
+            )
+            sessions.append((f"vaultcache {spec} [sqlite]", session))
+        for name, session in sessions:
+            _progress(f"streaming: peak memory of 16 MiB gets, {name} ...")
+            numbers = itertools.count(1)
+
+            def miss(session: Any = session, numbers: Any = numbers) -> None:
+                if session.get(f"{url}?n={next(numbers)}").from_cache:
+                    raise SystemExit("streaming: a new URL came from the cache")
+
+            def hit(session: Any = session) -> None:
+                if not session.get(url).from_cache:
+                    raise SystemExit("streaming: a stored URL missed the cache")
+
+            session.get(url)
+            row(name, "hit", peak_memory(hit))
+            row(name, "miss (get + store)", peak_memory(miss))
+            if name.startswith("vaultcache"):
+                response = make_response(body)  # a CachedResponse holding the body
+                cache = session.cache
+
+                def save(cache: Any = cache, response: Any = response) -> None:
+                    cache.save_response(response)
+
+                row(name, "store alone (save_response)", peak_memory(save))
+            session.close()
+    return results
+
+
+def _fill_listing_cache(cache: Any, entries: int, pool: bytes) -> None:
+    """`entries` responses of 1 MiB bodies; one in ten expired, the others fresh for a day."""
+    now = dt.datetime.now(dt.UTC)
+    for index in range(entries):
+        body = bytes(stream_piece(pool, index, (index + 1) * MIB))
+        response = make_response(body)
+        response.url = f"https://api.example.org/v2/items/{index}"
+        response.cache_key = f"listing-{index:05d}"
+        response.created_at = now
+        response.expires = now + dt.timedelta(days=-1 if index % 10 == 0 else 1)
+        cache.save_response(response)
+
+
+def listing_timings(entries: int, rounds: int, pool: bytes) -> dict[str, Any]:
+    """Part 3: listing by metadata alone against reading every entry whole."""
+    from vaultcache import CachedSession, generate_key
+
+    with tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder:
+        session = CachedSession(str(Path(folder) / "listing"), keys=[generate_key()])
+        cache = session.cache
+        _progress(f"streaming: listing, storing {entries} entries of 1 MiB ...")
+        _fill_listing_cache(cache, entries, pool)
+
+        def whole() -> Iterator[Any]:
+            # What format 1 had to do: every body decrypted and decompressed to list it.
+            for key in list(cache.storage):
+                response = cache.get_response(key)
+                if response is not None and cache.load_body(response):
+                    yield response
+
+        now = dt.datetime.now(dt.UTC)
+
+        def whole_urls() -> list[str]:
+            return sorted({response.url for response in whole()})
+
+        def whole_count() -> int:
+            return sum(1 for r in whole() if r.expires is None or r.expires > now)
+
+        expected_urls = whole_urls()
+        if cache.urls != expected_urls or cache.response_count(True) != whole_count():
+            raise SystemExit("streaming: the listings disagree")
+        fresh = whole_count()
+        candidates = {
+            "urls": Candidate("cache.urls", lambda: cache.urls, 0),
+            "count": Candidate(
+                "cache.response_count(check_expiry=True)",
+                lambda: cache.response_count(check_expiry=True),
+                0,
+            ),
+            "urls_whole": Candidate("urls, every body read", whole_urls, 0),
+            "count_whole": Candidate("count, every body read", whole_count, 0),
+        }
+        _progress(f"streaming: listing {entries} entries, {rounds} rounds ...")
+        measure_round_robin(list(candidates.values()), Plan(rounds, 100))
+        session.close()
+    rows = []
+    for name in ("urls", "count"):
+        fast, slow = candidates[name], candidates[name + "_whole"]
+        rows.append(
+            {
+                "operation": fast.label,
+                **_quartile_fields("metadata", fast),
+                **_quartile_fields("whole", slow),
+                **_ratio_fields(slow.samples, fast.samples),
+            }
+        )
+    return {"entries": entries, "fresh": fresh, "rows": rows}
+
+
+def _mib(value: float) -> str:
+    return f"{value / MIB:.1f} MiB"
+
+
+def _verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def print_streaming(report: dict[str, Any]) -> None:
+    """The human-readable tables, each figure with its target."""
+    print_environment(report)
+    size = report["size"]
+    framing = "chunked transfer coding" if report["chunked"] else "Content-Length"
+    print(
+        f"Streamed body {_size_label(size)} ({framing}),"
+        f" iter_content(1 MiB); {report['rounds']} rounds round-robin against the floor."
+    )
+    for result in report["specs"]:
+        print()
+        print(f"Spec {result['spec']} [sqlite]")
+        target: float
+        for name, target in (("store", TARGET_STORE_FLOOR), ("hit", TARGET_HIT_FLOOR)):
+            memory = result[f"{name}_memory"]
+            timing = result[f"{name}_timing"]
+            growth = memory["rss_growth_bytes"]
+            print(
+                f"  streamed {name:<5} RSS growth {_mib(growth):>10} (target < 64 MiB:"
+                f" {_verdict(growth < TARGET_RSS_GROWTH)}); {memory['rss_method']}"
+            )
+            print(
+                f"  streamed {name:<5} {timing['mb_per_s']:8.1f} MB/s, floor"
+                f" {timing['floor_mb_per_s']:8.1f} MB/s; time / floor {timing['ratio']:.2f}"
+                f" ({timing['ratio_q1']:.2f}-{timing['ratio_q3']:.2f}; target <= {target:g}:"
+                f" {_verdict(timing['ratio'] <= target)})"
+            )
+        ttfb = result["hit_timing"]["ttfb_s"] + [result["hit_memory"]["ttfb_s"]]
+        get_s = result["hit_timing"]["get_s"] + [result["hit_memory"]["get_s"]]
+        median_ttfb = statistics.median(ttfb)
+        print(
+            f"  hit: first byte {median_ttfb * 1e3:.2f} ms after get() returned (median of"
+            f" {len(ttfb)}, max {max(ttfb) * 1e3:.2f}; target < 20 ms:"
+            f" {_verdict(median_ttfb < TARGET_TTFB_S)}); get() itself"
+            f" {statistics.median(get_s) * 1e3:.2f} ms"
+        )
+    if report["memory"]:
+        print()
+        print(f"Peak memory of one non-streamed get of a {_size_label(NONSTREAM_SIZE)} body")
+        print("(tracemalloc, Python allocations, median of 3 after a warm-up):")
+        for row in report["memory"]:
+            verdict = ""
+            if row["candidate"].startswith("vaultcache") and row["operation"] == "hit":
+                verdict = f"target <= 2.2x: {_verdict(row['multiple'] <= TARGET_HIT_MEMORY)}"
+            elif row["candidate"].startswith("vaultcache") and row["operation"].startswith("miss"):
+                verdict = f"target <= 2.5x: {_verdict(row['multiple'] <= TARGET_STORE_MEMORY)}"
+            print(
+                f"  {row['candidate']:<40} {row['operation']:<28}"
+                f" {row['peak_bytes'] / MIB:7.2f} MiB {row['multiple']:5.2f}x  {verdict}"
+            )
+    listing = report["listing"]
+    if listing:
+        print()
+        print(
+            f"Listing {listing['entries']} entries of 1 MiB bodies ({listing['fresh']} fresh),"
+            " by metadata against reading every entry whole:"
+        )
+        for row in listing["rows"]:
+            fast, _ = _durations(row["metadata_ns"], row["metadata_ns_q1"], row["metadata_ns_q3"])
+            slow, _ = _durations(row["whole_ns"], row["whole_ns_q1"], row["whole_ns_q3"])
+            print(
+                f"  {row['operation']:<42} {fast:>10} against {slow:>10}: {row['ratio']:.1f}x"
+                f" faster ({row['ratio_q1']:.1f}-{row['ratio_q3']:.1f}; target >= 20x:"
+                f" {_verdict(row['ratio'] >= TARGET_LISTING)})"
+            )
+
+
+def run_streaming(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``streaming`` benchmark."""
+    size = args.size * MIB if args.size else (STREAM_QUICK_SIZE if args.quick else STREAM_SIZE)
+    rounds = args.rounds or 3
+    specs = args.spec or (STREAM_SPECS[:1] if args.quick else STREAM_SPECS)
+    entries = LISTING_QUICK_ENTRIES if args.quick else LISTING_ENTRIES
+    with_requests_cache = requests_cache_available()
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    started = time.perf_counter()
+    _progress("streaming: generating the text bodies are cut from ...")
+    pool = make_body(STREAM_POOL_SIZE, seed=5000)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="vaultcache-bench-stream-") as folder:
+        pool_path = os.path.join(folder, "pool")
+        with open(pool_path, "wb") as file:
+            file.write(pool)
+        with stream_server(pool) as base_url:
+            for spec in specs:
+                results.append(
+                    streaming_spec(
+                        spec,
+                        size=size,
+                        rounds=rounds,
+                        chunked=args.chunked,
+                        base_url=base_url,
+                        pool_path=pool_path,
+                        root=Path(folder),
+                    )
+                )
+    memory = [] if args.skip_memory else nonstreamed_memory(specs, with_requests_cache)
+    listing = {} if args.skip_listing else listing_timings(entries, max(rounds, 5), pool)
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    report = {
+        "benchmark": "streaming",
+        "quick": args.quick,
+        "environment": env,
+        "size": size,
+        "rounds": rounds,
+        "chunked": args.chunked,
+        "specs": results,
+        "memory": memory,
+        "listing": listing,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print_streaming(report)
+    print(f"\n(run took {report['seconds']} s)")
+    return report
+
+
+def run_small_hit(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``small-hit`` benchmark: a 1 KiB hit of the default spec against requests-cache.
+
+    The session benchmark's 1 KiB hit alone, for A/B runs of two vaultcache checkouts (put the
+    other one first on PYTHONPATH): the two sessions only, so more rounds fit in seconds.
+    """
+    import requests_cache
+
+    import vaultcache
+    from vaultcache import CachedSession, generate_key
+
+    spec = "zstd+aesgcm"
+    plan = Plan(rounds=args.rounds or (11 if args.quick else 61), batch_ms=25)
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    env["vaultcache_path"] = os.path.dirname(vaultcache.__file__)
+    body = make_body(KIB, seed=3000)
+    with (
+        body_server({KIB: body}) as base_url,
+        tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder,
+    ):
+        url = f"{base_url}/body/{KIB}"
+        anchor: Any = requests_cache.CachedSession(str(Path(folder) / "rc"), backend="sqlite")
+        session = CachedSession(str(Path(folder) / "vc"), serializer=spec, keys=[generate_key()])
+        sessions = ((REQUESTS_CACHE, anchor), (f"vaultcache {spec}", session))
+        for _, cached in sessions:
+            cached.get(url)
+        candidates = [Candidate(name, _hit_of(cached, url), KIB) for name, cached in sessions]
+        measure_round_robin(candidates, plan)
+        anchor.close()
+        session.close()
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    q1, ratio, q3 = paired_ratio(candidates[1], candidates[0])
+    report = {
+        "benchmark": "small-hit",
+        "environment": env,
+        "plan": {"rounds": plan.rounds, "batch_ms": plan.batch_ms},
+        "hit_ns": {c.label: statistics.median(c.samples) for c in candidates},
+        "ratio": ratio,
+        "ratio_q1": q1,
+        "ratio_q3": q3,
+    }
+    print_environment(report)
+    print(f"vaultcache imported from {env['vaultcache_path']}")
+    for candidate in candidates:
+        print(f"  {candidate.label:<32} {statistics.median(candidate.samples) / 1e3:8.1f} us")
+    print(
+        f"1 KiB hit, {spec} / requests-cache: {ratio:.3f} ({q1:.3f}-{q3:.3f}),"
+        f" {plan.rounds} rounds; target <= 0.38"
+    )
+    return report
+
+
+def _hit_of(session: Any, url: str) -> Callable[[], None]:
+    """One get of `url`, which must be a hit."""
+    get = session.get
+
+    def hit() -> None:
+        if not get(url).from_cache:
+            raise SystemExit("small-hit: a stored URL missed the cache")
+
+    return hit
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
     "serializers": (run_serializers, "pipeline dumps/loads throughput and cipher memory"),
     "session": (run_session, "end-to-end hit/miss latency, disk and memory vs requests-cache"),
+    "small-hit": (run_small_hit, "1 KiB hit of the default spec vs requests-cache, for A/B"),
+    "streaming": (
+        run_streaming,
+        "streamed 1 GiB store and hit vs their floors, 16 MiB memory, listing 1000 entries",
+    ),
 }
 
 
@@ -1334,12 +2195,37 @@ def parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--no-redis", action="store_true", help="leave out the redis backend"
             )
+        if name == "streaming":
+            command.add_argument(
+                "--size", type=_positive, metavar="MIB", help="streamed body size (1024)"
+            )
+            command.add_argument(
+                "--spec",
+                action="append",
+                metavar="SPEC",
+                choices=STREAM_SPECS,
+                help=f"spec to stream (repeatable; default {' and '.join(STREAM_SPECS)})",
+            )
+            command.add_argument(
+                "--chunked",
+                action="store_true",
+                help="serve the body with chunked transfer coding, not Content-Length",
+            )
+            command.add_argument(
+                "--skip-memory", action="store_true", help="leave out the 16 MiB memory part"
+            )
+            command.add_argument(
+                "--skip-listing", action="store_true", help="leave out the listing part"
+            )
     return main_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark named on the command line."""
-    args = parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if arguments[:1] == ["_streaming-worker"]:  # internal: see streaming_worker
+        return streaming_worker()
+    args = parser().parse_args(arguments)
     run, _ = BENCHMARKS[args.benchmark]
     report = run(args)
     if args.json:
