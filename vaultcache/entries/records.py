@@ -10,13 +10,11 @@ another entry or place, dropped or cut off without failing to authenticate.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
 from vaultcache.keys import Key
-from vaultcache.serializers.pipeline import SerializerPipeline, run_steps, stage_name
+from vaultcache.serializers.pipeline import SerializerPipeline, Step, run_steps, stage_name
 from vaultcache.serializers.sealing import SealingStage
 
 __all__ = ["RecordCodec", "chunk_context", "meta_context"]
@@ -25,8 +23,6 @@ __all__ = ["RecordCodec", "chunk_context", "meta_context"]
 CHUNK_SIZE: Final = 1024 * 1024
 #: Bodies up to this size are kept inside the metadata record: one record, one decryption.
 INLINE_LIMIT: Final = 64 * 1024
-
-Step = tuple[str, Callable[[Any], Any]]
 
 
 def meta_context(header_line: bytes) -> bytes:
@@ -46,47 +42,36 @@ class RecordCodec:
         self.pipeline = pipeline
         self.key = key
         # Whether a stage seals is decided once: a runtime Protocol check is slow.
-        self._stages = tuple(
-            (stage_name(stage), stage, isinstance(stage, SealingStage)) for stage in pipeline.stages
+        seals = [isinstance(stage, SealingStage) for stage in pipeline.stages]
+        self._writing: tuple[Step, ...] = tuple(
+            (stage_name(stage), stage.seal if sealing else stage.dumps, sealing)
+            for stage, sealing in zip(pipeline.stages, seals, strict=True)
         )
+        self._reading: tuple[Step, ...] = tuple(
+            (stage_name(stage), stage.open if sealing else stage.loads, sealing)
+            for stage, sealing in zip(pipeline.stages[::-1], seals[::-1], strict=True)
+        )
+        if any(seals) and key is None:
+            raise EncodeError("a signing or encryption stage has no key to use")
 
     def seal_meta(self, value: Any, context: bytes) -> bytes:
         """Run every stage over `value`; the result as bytes."""
-        sealed = run_steps(self._writing(self._stages, context), value, *_WRITING)
+        sealed = run_steps(self._writing, value, *_WRITING, context, self.key)
         return sealed.encode("utf-8") if isinstance(sealed, str) else bytes(sealed)
 
     def open_meta(self, data: bytes | memoryview, context: bytes) -> Any:
         """Undo :meth:`seal_meta`."""
         # bytes, not a view: decoders such as json.loads take no memoryview.
         value: Any = bytes(data) if self.pipeline.is_binary else str(data, "utf-8", "strict")
-        return run_steps(self._reading(self._stages, context), value, *_READING)
+        return run_steps(self._reading, value, *_READING, context, self.key)
 
     def seal_chunk(self, data: bytes, context: bytes) -> bytes:
         """Run every stage but the format over one chunk of a body."""
-        return bytes(run_steps(self._writing(self._stages[1:], context), data, *_WRITING))
+        return bytes(run_steps(self._writing[1:], data, *_WRITING, context, self.key))
 
     def open_chunk(self, data: bytes | memoryview, context: bytes) -> bytes:
         """Undo :meth:`seal_chunk`."""
-        return bytes(run_steps(self._reading(self._stages[1:], context), data, *_READING))
-
-    def _writing(self, stages: Sequence[tuple[str, Any, bool]], context: bytes) -> Iterator[Step]:
-        for name, stage, seals in stages:
-            if seals:
-                yield name, functools.partial(stage.seal, context=context, key=self._key())
-            else:
-                yield name, stage.dumps
-
-    def _reading(self, stages: Sequence[tuple[str, Any, bool]], context: bytes) -> Iterator[Step]:
-        for name, stage, seals in reversed(stages):
-            if seals:
-                yield name, functools.partial(stage.open, context=context, key=self._key())
-            else:
-                yield name, stage.loads
-
-    def _key(self) -> Key:
-        if self.key is None:
-            raise EncodeError("a signing or encryption stage has no key to use")
-        return self.key
+        return bytes(run_steps(self._reading[:-1], data, *_READING, context, self.key))
 
 
 _WRITING = (VaultCacheError, EncodeError, "write")

@@ -22,6 +22,7 @@ __all__ = [
     "SerializerPipeline",
     "Stage",
     "StageLike",
+    "Step",
     "UnsafePipelineWarning",
     "canonical_name",
     "run_steps",
@@ -111,8 +112,10 @@ class SerializerPipeline:
         self.spec = "+".join(canonical_name(stage) for stage in stages)
         self.name = name or self.spec
         self.is_binary = is_binary if is_binary is not None else _ends_binary(self.stages[-1])
-        self._dumps = tuple((stage_name(stage), stage.dumps) for stage in self.stages)
-        self._loads = tuple((stage_name(stage), stage.loads) for stage in reversed(self.stages))
+        self._dumps = tuple((stage_name(stage), stage.dumps, False) for stage in self.stages)
+        self._loads = tuple(
+            (stage_name(stage), stage.loads, False) for stage in reversed(self.stages)
+        )
 
     @property
     def key_ring(self) -> Any:
@@ -197,20 +200,26 @@ def _reads_with_stdlib_pickle(stage: Any) -> bool:
     return isinstance(stage, Stage) and (stage.obj is pickle or stage.loads is pickle.loads)
 
 
+#: One step: the stage's name, its function, and whether it seals (takes a context and key).
+Step = tuple[str, Callable[..., Any], bool]
+
+
 def run_steps(
-    steps: Iterable[tuple[str, Callable[[Any], Any]]],
+    steps: Iterable[Step],
     value: Any,
     typed: type[VaultCacheError],
     error: type[EncodeError | DecodeError],
     verb: str,
+    *sealing: Any,
 ) -> Any:
     """Run `steps` in order; a failure other than a `typed` one becomes `error` naming the
-    stage and the exception's type, never its message."""
+    stage and the exception's type, never its message. Sealing steps get `sealing` (the
+    context and key) after the value."""
     name = failure = ""
     try:
-        for stage, step in steps:
+        for stage, step, seals in steps:
             name = stage
-            value = step(value)
+            value = step(value, *sealing) if seals else step(value)
     except typed:
         raise
     except Exception as exc:
