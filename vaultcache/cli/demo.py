@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.cli.scan import scan
+from vaultcache.entries import peek_key_id
 from vaultcache.errors import KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing, generate_key
@@ -100,7 +101,7 @@ def _run(args: argparse.Namespace) -> int:
         stored = session.cache.storage[key]
         visible = _MARKER.encode() in stored or b"accounts" in stored
         print(
-            f"stored    {len(stored)} bytes; key id {stored[4:12].hex()}; "
+            f"stored    {len(stored)} bytes; key id {peek_key_id(stored) or '-'}; "
             f"plaintext visible: {'YES' if visible else 'no'}"
         )
         checks.append(not visible or not _encrypts(session.cache.serializer.spec))
