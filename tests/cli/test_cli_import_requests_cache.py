@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,7 @@ def test_without_the_trust_flag_nothing_is_read(
 def test_one_unreadable_entry_means_nothing_is_written(
     cli: Any, sqlite_source: Path, vault: Any
 ) -> None:
-    with sqlite3.connect(sqlite_source) as db:
+    with closing(sqlite3.connect(sqlite_source)) as db, db:
         db.execute(
             "UPDATE responses SET value = ? WHERE key = (SELECT max(key) FROM responses)",
             (b"\x80\x04not a pickle",),
@@ -116,7 +117,7 @@ def test_one_unreadable_entry_means_nothing_is_written(
 def test_a_pickle_that_names_a_class_is_refused(cli: Any, sqlite_source: Path, vault: Any) -> None:
     import pickle
 
-    with sqlite3.connect(sqlite_source) as db:
+    with closing(sqlite3.connect(sqlite_source)) as db, db:
         db.execute(
             "UPDATE responses SET value = ? WHERE key = (SELECT min(key) FROM responses)",
             (pickle.dumps(Path("/etc")),),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ def test_bad_retention_metadata_is_never_an_exception(
         retention=Retention(max_entries=3, max_age=timedelta(days=1), check_every=1)
     )
     _fill(session, origin)
-    with sqlite3.connect(_db(cache_path)) as db:
+    with closing(sqlite3.connect(_db(cache_path))) as db, db:
         _without_not_null(db, table)
         db.execute(f'UPDATE "{table}" SET {column} = ?', (value,))
 
@@ -77,7 +78,7 @@ def test_bad_retention_metadata_is_never_an_exception(
 
 def _with_null_key_row(cache_path: str, table: str) -> None:
     """Rebuild `table` without NOT NULL and add a row whose key is NULL."""
-    with sqlite3.connect(_db(cache_path)) as db:
+    with closing(sqlite3.connect(_db(cache_path))) as db, db:
         _without_not_null(db, table)
         db.execute(f"INSERT INTO {table} VALUES (NULL, x'00', 0, 0)")
 
@@ -113,7 +114,7 @@ def test_row_with_a_null_key_is_listed_bad_and_removed_by_verify(
     assert main(["verify", "--cache", cache_path, "--delete", "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["deleted"] == 1
     assert main(["verify", "--cache", cache_path]) == 0
-    with sqlite3.connect(_db(cache_path)) as db:
+    with closing(sqlite3.connect(_db(cache_path))) as db, db:
         assert db.execute("SELECT COUNT(*) FROM responses").fetchone()[0] == len(PATHS)
 
 

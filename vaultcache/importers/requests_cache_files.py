@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ def count_entries(source: Path) -> int:
     """How many responses the cache at `source` holds."""
     if source.is_dir():
         return sum(1 for _ in _entry_files(source))
-    with _connect(source) as db:
+    with closing(_connect(source)) as db:
         return int(db.execute("SELECT count(*) FROM responses").fetchone()[0])
 
 
@@ -50,7 +51,7 @@ def read_entries(source: Path) -> Iterator[tuple[str, dict[str, Any]]]:
         for file in _entry_files(source):
             yield file.name, _decode(file.name, file.read_bytes(), file.suffix)
         return
-    with _connect(source) as db:
+    with closing(_connect(source)) as db:
         try:
             rows = db.execute("SELECT key, value FROM responses ORDER BY key")
             for key, value in rows:
@@ -60,10 +61,12 @@ def read_entries(source: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _connect(source: Path) -> sqlite3.Connection:
+    """A read-only connection to a requests-cache database (closed again if it is none)."""
+    db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        db = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         db.execute("SELECT 1 FROM responses LIMIT 1")
     except sqlite3.DatabaseError as exc:
+        db.close()
         raise SourceError(f"{source}: not a requests-cache database ({exc})") from None
     return db
 
