@@ -46,6 +46,7 @@ class SQLiteCache(BaseCache):
         expire_after: Any = NEVER_EXPIRE,
         **options: Any,
     ) -> None:
+        session_options = _session_options(serializer, expire_after)  # checked before opening
         responses = SQLiteStorage(db_path, "responses", **options)
         try:
             redirects = responses.for_table("redirects")
@@ -55,7 +56,7 @@ class SQLiteCache(BaseCache):
             raise
         super().__init__(str(db_path), responses=responses, redirects=redirects, chunks=chunks)
         #: What the session this cache is given to uses unless it is given its own.
-        self.session_options = _session_options(serializer, expire_after)
+        self.session_options = session_options
 
     @property
     def db_path(self) -> Path:
@@ -85,6 +86,7 @@ class FileCache(BaseCache):
         **options: Any,
     ) -> None:
         check_decode_content(decode_content)
+        session_options = _session_options(serializer, expire_after)  # checked before opening
         root = Path(cache_name)
         where = {name: options[name] for name in ("use_cache_dir", "use_temp") if name in options}
         refuse_if_shared(
@@ -102,7 +104,7 @@ class FileCache(BaseCache):
             chunks=FileStorage(root / "chunks", read_only=read_only, **options),
         )
         #: What the session this cache is given to uses unless it is given its own.
-        self.session_options = _session_options(serializer, expire_after)
+        self.session_options = session_options
 
     @property
     def cache_dir(self) -> Path:
