@@ -3,6 +3,8 @@ names its spec and key id. Verify tells damaged entries from ones another reader
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +100,19 @@ def test_verify_delete_removes_a_damaged_body_with_its_chunks(
         assert len(session.cache.storage) == 1
     finally:
         session.close()
+
+
+def test_a_cache_without_a_chunk_table_is_read_read_only(
+    tmp_path: Path, key: str, cli: Any
+) -> None:
+    # A cache written before body chunks existed has no "chunks" table; read-only commands
+    # cannot create one, and need none: such a cache holds no chunked entry.
+    cache = _readme_cache(tmp_path, key)
+    with closing(sqlite3.connect(f"{cache}.sqlite")) as db, db:
+        db.execute('DROP TABLE "chunks"')
+        db.execute("DELETE FROM responses WHERE value LIKE '%body=chunks%'")
+
+    listed = cli("ls", "--json", "--cache", str(cache))
+
+    assert listed.status == 0, listed.stderr
+    assert len(listed.json()["entries"]) == 1

@@ -50,7 +50,13 @@ class SQLiteCache(BaseCache):
         responses = SQLiteStorage(db_path, "responses", **options)
         try:
             redirects = responses.for_table("redirects")
-            chunks = responses.for_table("chunks")
+            # A cache written before body chunks existed, opened read-only, has no table
+            # for them (and no chunked entries): it is read without one.
+            chunks = (
+                responses.for_table("chunks")
+                if not responses.read_only or responses.has_table("chunks")
+                else None
+            )
         except BaseException:
             responses.close()  # else its connection stays open until garbage collection
             raise

@@ -512,6 +512,12 @@ class SQLiteStorage(BaseStorage):
         except _BusyError:
             raise self._busy_error("vacuum") from None
 
+    def has_table(self, table_name: str) -> bool:
+        """True when the database file holds a table called `table_name`."""
+        name = _check_table_name(table_name)
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return bool(self._run(lambda conn: conn.execute(sql, (name,)).fetchone()))
+
     def for_table(self, table_name: str) -> SQLiteStorage:
         """Another table in the same database file, with the same settings."""
         return SQLiteStorage(
