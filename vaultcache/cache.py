@@ -35,7 +35,7 @@ from vaultcache.entries import (
     EntryWriter,
     ReaderPolicy,
     chunk_keys,
-    parse_header,
+    peek_header,
     read_entry,
     split_chunk_key,
 )
@@ -411,7 +411,8 @@ class BaseCache:
                 continue
             key, entry_id, _ = parts
             if key not in owners:
-                owners[key] = _entry_id(self.storage.get(key))
+                header = peek_header(self.storage.get(key))
+                owners[key] = None if header is None else header.entry_id
             if owners[key] != entry_id:
                 doomed.append(stats.key)
         return storage.bulk_delete(doomed) if doomed else 0
@@ -555,7 +556,8 @@ class BaseCache:
         # Reading an unreadable entry may already have discarded it: it counts as deleted.
         deleted = sum(1 for key in unreadable if key not in self.storage)
         present = [key for key in doomed if key in self.storage]
-        heads = {key: self.storage.get(key) for key in present} if self.chunk_storage else {}
+        chunked = self.chunk_storage is not None
+        heads = {key: self.storage.get(key) for key in present} if chunked else {}
         deleted += self.storage.bulk_delete(present)
         for key, head in heads.items():
             self._delete_chunks(key, head)
@@ -619,16 +621,6 @@ class BaseCache:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}({self.cache_name!r})>"
-
-
-def _entry_id(head: bytes | None) -> str | None:
-    """The entry id an (unverified) head names; None without a readable header."""
-    if head is None:
-        return None
-    try:
-        return parse_header(head)[0].entry_id
-    except EntryError:
-        return None
 
 
 def _get_request(url: str) -> requests.PreparedRequest:

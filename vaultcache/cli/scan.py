@@ -17,7 +17,7 @@ import attrs
 
 from vaultcache.cache import BaseCache
 from vaultcache.cli.common import progress
-from vaultcache.entries import CHUNK_SIZE, EntryHeader, chunk_key, parse_header
+from vaultcache.entries import CHUNK_SIZE, EntryHeader, chunk_key, peek_header
 from vaultcache.errors import (
     ConfigError,
     EntryError,
@@ -106,7 +106,7 @@ def read_entry(cache: BaseCache, key: str, data: bytes, *, deep: bool = False) -
     Only the metadata is read, unless `deep`: then every chunk of the body is authenticated
     too (one at a time, as ``verify`` needs). Nothing is deleted.
     """
-    header = _header(data)
+    header = peek_header(data)
     entry = Entry(
         key=key,
         stored_bytes=len(data) + _chunk_bytes(cache, key, header),
@@ -126,13 +126,6 @@ def read_entry(cache: BaseCache, key: str, data: bytes, *, deep: bool = False) -
     if deep:
         response = cache.read_entry(key, data)  # a fresh body for whoever uses it next
     return attrs.evolve(entry, response=response)
-
-
-def _header(data: bytes) -> EntryHeader | None:
-    try:
-        return parse_header(data)[0]
-    except EntryError:
-        return None
 
 
 def _chunk_bytes(cache: BaseCache, key: str, header: EntryHeader | None) -> int:

@@ -13,6 +13,7 @@ from vaultcache.entries.header import (
     BodyLayout,
     EntryHeader,
     parse_header,
+    peek_header,
     peek_key_id,
 )
 from vaultcache.entries.reader import ReaderPolicy
@@ -39,6 +40,7 @@ __all__ = [
     "chunk_key",
     "chunk_keys",
     "parse_header",
+    "peek_header",
     "peek_key_id",
     "read_entry",
     "split_chunk_key",

@@ -34,6 +34,7 @@ __all__ = [
     "BodyLayout",
     "EntryHeader",
     "parse_header",
+    "peek_header",
     "peek_key_id",
 ]
 
@@ -145,12 +146,21 @@ def _layout(text: str) -> BodyLayout:
     return BodyLayout("chunks" if mode == "chunks" else "packed", chunks, total)
 
 
-def peek_key_id(data: bytes) -> str | None:
-    """The key id an entry's (unverified) header names; None without one or any header.
+def peek_header(data: bytes | None) -> EntryHeader | None:
+    """The (unverified) header of an entry; None without a readable one.
 
-    For listing and counting only: the id is trusted once the entry has been read back.
+    For listing, counting and finding an entry's chunks only: what it says is trusted once
+    the entry has been read back.
     """
+    if data is None:
+        return None
     try:
-        return parse_header(data)[0].key_id
+        return parse_header(data)[0]
     except (OldFormatError, DecodeError):
         return None
+
+
+def peek_key_id(data: bytes) -> str | None:
+    """The key id an entry's (unverified) header names; None without one or any header."""
+    header = peek_header(data)
+    return None if header is None else header.key_id

@@ -15,7 +15,7 @@ import attrs
 
 from vaultcache.backends.base import BaseStorage
 from vaultcache.entries.body import BodyWriter, ChunkedBody
-from vaultcache.entries.header import BodyLayout, EntryHeader, parse_header
+from vaultcache.entries.header import BodyLayout, EntryHeader, parse_header, peek_header
 from vaultcache.entries.reader import ReaderPolicy
 from vaultcache.entries.records import CHUNK_SIZE, RecordCodec, meta_context
 from vaultcache.errors import (
@@ -31,10 +31,6 @@ from vaultcache.serializers.pipeline import SerializerPipeline
 __all__ = ["EntryWriter", "chunk_key", "chunk_keys", "read_entry", "split_chunk_key"]
 
 _LENGTH: Final = 4
-#: The most records a packed head may hold (its header's chunk count, plus the metadata).
-_MAX_RECORD = 1 << 31
-
-Storage = BaseStorage
 
 
 def chunk_key(cache_key: str, entry_id: str, index: int) -> str:
@@ -52,13 +48,8 @@ def split_chunk_key(key: str) -> tuple[str, str, int] | None:
 
 def chunk_keys(cache_key: str, head: bytes | None) -> list[str]:
     """The chunk keys the (unverified) head of `cache_key` names; [] when it names none."""
-    if head is None:
-        return []
-    try:
-        header, _ = parse_header(head)
-    except EntryError:
-        return []
-    if header.body.mode != "chunks":
+    header = peek_header(head)
+    if header is None or header.body.mode != "chunks":
         return []
     return [chunk_key(cache_key, header.entry_id, i) for i in range(header.body.count)]
 
@@ -88,7 +79,7 @@ def read_entry(
     policy: ReaderPolicy,
     key: str,
     head: bytes,
-    chunks: Storage | None,
+    chunks: BaseStorage | None,
     *,
     on_error: Callable[[EntryError], None] | None = None,
 ) -> CachedResponse:
@@ -136,7 +127,7 @@ def _packed_source(records: list[memoryview]) -> Callable[[int], bytes | None]:
 class _StoredSource:
     """Reads chunk records of one entry from a chunk storage."""
 
-    def __init__(self, chunks: Storage, key: str, entry_id: str) -> None:
+    def __init__(self, chunks: BaseStorage, key: str, entry_id: str) -> None:
         self._chunks = chunks
         self._key = key
         self._entry_id = entry_id
@@ -149,7 +140,7 @@ class _StoredSource:
         return self._chunks.get(self.chunk_key(index))
 
 
-def _stored_source(chunks: Storage, key: str, entry_id: str) -> Callable[[int], bytes | None]:
+def _stored_source(chunks: BaseStorage, key: str, entry_id: str) -> Callable[[int], bytes | None]:
     return _StoredSource(chunks, key, entry_id)
 
 
@@ -164,7 +155,7 @@ class EntryWriter:
 
     pipeline: SerializerPipeline
     response: CachedResponse
-    chunks: Storage | None
+    chunks: BaseStorage | None
     #: Keys of redirects that lead to this response, stored with it.
     redirect_keys: list[str] = attrs.field(factory=list)
     #: Stores one chunk record under a key (by default ``chunks[key] = record``).
