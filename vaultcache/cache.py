@@ -48,6 +48,7 @@ from vaultcache.saving import to_store
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
     from vaultcache.retention import Retention
+    from vaultcache.serializers.pipeline import SerializerPipeline
 
 __all__ = ["BaseCache", "CacheStats"]
 
@@ -359,15 +360,20 @@ class BaseCache:
             stored.moved(*writer.stored_source())
 
     def entry_writer(
-        self, response: CachedResponse, redirect_keys: Iterable[str] = ()
+        self,
+        response: CachedResponse,
+        redirect_keys: Iterable[str] = (),
+        *,
+        pipeline: SerializerPipeline | None = None,
     ) -> EntryWriter:
-        """A writer for `response`, whose body is then given piece by piece (a stream)."""
+        """A writer for `response`, whose body is then given piece by piece (a stream), with
+        `pipeline` (default: the cache's serializer)."""
         redirect_keys = [key for key in redirect_keys if key != response.cache_key]
         # Newest first; the oldest fall off, and their records then read as misses.
         known = dict.fromkeys([*redirect_keys, *response.redirect_keys])
         response.redirect_keys = list(known)[:MAX_REDIRECT_KEYS]
         return EntryWriter(
-            self._serializer_(),
+            pipeline or self._serializer_(),
             response,
             self.chunk_storage,
             redirect_keys=redirect_keys,

@@ -356,7 +356,8 @@ class CacheMixin(compat.SessionCompat):
         if self.settings.http_semantics and not_modified_for(request.headers, cached.headers):
             return self._deliver(_not_modified(cached), request, kwargs)
         if self.settings.rfc9111 is not None and cached.status_code == 200:
-            part = requested_range(request.headers, cached.headers, len(cached.content))
+            # The size the entry records: a streamed hit's body is not read to learn it.
+            part = requested_range(request.headers, cached.headers, cached.size)
             if part is not None:
                 return self._deliver(_partial_content(cached, *part), request, kwargs)
         return self._deliver(cached, request, kwargs)

@@ -23,7 +23,7 @@ from vaultcache.archive.common import (
     _spec,
     untracked,
 )
-from vaultcache.entries import CHUNK_SIZE, EntryWriter, chunk_keys, parse_header, peek_key_id
+from vaultcache.entries import CHUNK_SIZE, chunk_keys, parse_header, peek_key_id
 from vaultcache.errors import EntryError, ForeignEntryError, describe
 
 if TYPE_CHECKING:
@@ -90,7 +90,8 @@ def _rotate_one(
         if header.spec == pipeline.spec and header.key_id == primary:
             return "current"
         response = cache.read_entry(key, old)
-        writer = EntryWriter(pipeline, response, cache.chunk_storage)
+        # Through the cache, so that a backend's way of storing chunks (a TTL) applies.
+        writer = cache.entry_writer(response, pipeline=pipeline)
         if response.body_loaded:
             writer.write(response.content or b"")
         else:
