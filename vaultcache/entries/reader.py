@@ -32,6 +32,10 @@ from vaultcache.serializers.pipeline import SerializerPipeline
 
 __all__ = ["ReaderPolicy"]
 
+_UNSEALED = (
+    "stage {} signs or encrypts without seal/open, so it cannot bind the entry's header "
+    "and the place of each record (vaultcache.serializers.sealing.SealingStage)"
+)
 #: How many other specs one policy keeps built pipelines for.
 _MAX_BUILT = 16
 _STAGE = re.compile(r"(?P<name>[a-z0-9_-]+)(?:\((?P<options>[^)]*)\))?\Z")
@@ -74,6 +78,8 @@ class ReaderPolicy:
 
     def _codec(self, header: EntryHeader) -> RecordCodec:
         pipeline = self.pipeline_for(header.spec, header.key_id)
+        if pipeline.unsealed:
+            raise RefusedSpecError(header.spec, _UNSEALED.format(", ".join(pipeline.unsealed)))
         if pipeline.authenticates != (header.key_id is not None):
             raise DecodeError("entry header names a key for a spec without keys, or none")
         if header.key_id is None:

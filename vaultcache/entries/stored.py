@@ -167,6 +167,12 @@ class EntryWriter:
     _adopted: BodyLayout | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
+        if self.pipeline.unsealed:
+            raise EncodeError(
+                f"stage {', '.join(self.pipeline.unsealed)} signs or encrypts without "
+                "seal/open, so entries written with it would not bind their header; not stored",
+                stage=self.pipeline.unsealed[0],
+            )
         ring = self.pipeline.key_ring if self.pipeline.authenticates else None
         key = ring.primary if ring is not None else None
         self.header = EntryHeader(self.pipeline.spec, key.hex_id if key is not None else None)

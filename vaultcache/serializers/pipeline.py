@@ -135,6 +135,16 @@ class SerializerPipeline:
         return _kind(self.stages[-1]) in AUTHENTICATING_KINDS
 
     @property
+    def unsealed(self) -> list[str]:
+        """Names of signing or encryption stages that cannot seal an entry's records with
+        their context (no ``seal``/``open``): they would leave the entry header unbound."""
+        return [
+            stage_name(stage)
+            for stage in self.stages
+            if _kind(stage) in AUTHENTICATING_KINDS and not isinstance(stage, SealingStage)
+        ]
+
+    @property
     def chunkable(self) -> bool:
         """True when a format stage comes first and every later stage maps bytes to bytes.
 

@@ -161,3 +161,37 @@ def test_chunks_of_evicted_entries_are_collected_after_the_grace() -> None:
     assert cache.collect_orphan_chunks(min_age=0) == len(chunks_of_a)
     assert not chunks_of_a & set(chunks)
     assert cache.get_response("b").content == body  # the living entry keeps its chunks
+
+
+class _UnsealedEncryption:
+    """An encryption stage of a plugin that has only dumps/loads (no seal/open)."""
+
+    name = "unsealed"
+    kind = "encryption"
+    is_binary = True
+    keys = KeyRing([KEY])
+
+    @staticmethod
+    def dumps(data: bytes) -> bytes:
+        return bytes(reversed(data))
+
+    @staticmethod
+    def loads(data: bytes) -> bytes:
+        return bytes(reversed(data))
+
+
+def test_an_authenticating_stage_that_cannot_seal_is_neither_written_nor_read() -> None:
+    from vaultcache.errors import EncodeError, RefusedSpecError
+    from vaultcache.serializers import SerializerPipeline
+    from vaultcache.serializers.stages.formats import format_stage
+
+    cache = _cache()
+    cache.serializer = SerializerPipeline([format_stage("msgpack"), _UnsealedEncryption()])
+    planted = _planted("zstd+aesgcm", key=KEY).replace(
+        b"spec=msgpack+zstd+aesgcm ", b"spec=msgpack+unsealed "
+    )
+
+    with pytest.raises(EncodeError, match="without seal/open"):
+        cache.save_response(CachedResponse(url="https://example.org/", cache_key="k"))
+    with pytest.raises(RefusedSpecError):
+        cache.read_entry("k", planted)
