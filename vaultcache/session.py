@@ -146,7 +146,7 @@ class CacheMixin(compat.SessionCompat):
         self._credential_secret = secrets[0] if secrets else None
         self._older_credential_secrets = secrets[1:]
         self.backend_options = backend_options
-        self.cache = _init_backend(cache_name, backend or "sqlite", backend_options)
+        self.cache = init_backend(cache_name, backend or "sqlite", backend_options)
         self.cache.serializer = pipeline
         self.cache.key_ring = ring
         self.cache.create_key = self.create_key
@@ -827,7 +827,9 @@ def _key_list(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | str | lis
     return list(keys)
 
 
-def _init_backend(cache_name: str, backend: str | BaseCache, options: dict[str, Any]) -> BaseCache:
+def init_backend(cache_name: str, backend: str | BaseCache, options: dict[str, Any]) -> BaseCache:
+    """The cache `backend` names (a registered backend, built with `options`), or `backend`
+    itself when it is a BaseCache already."""
     if isinstance(backend, BaseCache):
         if options:
             raise TypeError(

@@ -28,8 +28,7 @@ from vaultcache.config import load_settings
 from vaultcache.errors import KeyRingError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
-from vaultcache.registry import get_registry
-from vaultcache.session import CachedSession
+from vaultcache.session import CachedSession, init_backend
 
 __all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing"]
 
@@ -75,7 +74,7 @@ def open_existing(args: argparse.Namespace, *, read_only: bool) -> OpenCache:
         name = getattr(args, "cache", None) or settings.name
         mode = {"read_only": True} if read_only else {"create": False}
         settings.plugins.apply()  # before the backend's name is looked up
-        cache = _open_backend(settings.backend, name, {**settings.backend_options, **mode})
+        cache = init_backend(name, settings.backend, {**settings.backend_options, **mode})
         try:
             kwargs = settings.session_kwargs(cache_name=name, backend=cache)
             for option in settings.backend_options:
@@ -104,15 +103,6 @@ def _session(kwargs: dict[str, Any]) -> CachedSession:
         if "serializer" in kwargs:
             raise
         return CachedSession(**{**kwargs, "serializer": "msgpack"})
-
-
-def _open_backend(backend: str, name: str, options: dict[str, Any]) -> BaseCache:
-    registration = get_registry().backend(backend)
-    registration.ensure_available()
-    cache = registration.factory(name, options)
-    if not isinstance(cache, BaseCache):
-        raise TypeError(f"backend {backend!r} did not return a BaseCache")
-    return cache
 
 
 def _key_ring(keys: Any) -> KeyRing | None:
