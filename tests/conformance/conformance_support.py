@@ -293,8 +293,36 @@ def classify(suite: Path, results: Mapping[str, Any]) -> dict[str, dict[str, str
     return classified
 
 
-def score_all(suite: Path, modes: list[str]) -> dict[str, dict[str, dict[str, str]]]:
-    """Every mode in `modes`, run side by side against one origin server."""
+def score_all(
+    suite: Path, modes: list[str], expected: Mapping[str, Mapping[str, str]] | None = None
+) -> dict[str, dict[str, dict[str, str]]]:
+    """Every mode in `modes`, run side by side against one origin server.
+
+    A test the suite could not set up ("setup_fail": one of its own requests failed, as a
+    timeout does on a loaded machine) says nothing about the cache. Where `expected` (the
+    baseline) has another result for it, its mode is run once more, alone, and the test
+    takes the result of that run.
+    """
+    scores = _score(suite, modes)
+    expected = expected or {}
+    retry = {
+        mode: [
+            test
+            for test, entry in scores[mode].items()
+            if entry["result"] == "setup_fail"
+            and expected.get(mode, {}).get(test, "setup_fail") != "setup_fail"
+        ]
+        for mode in modes
+    }
+    for mode, tests in retry.items():
+        if tests:
+            again = _score(suite, [mode])[mode]
+            for test in tests:
+                scores[mode][test] = again[test]
+    return scores
+
+
+def _score(suite: Path, modes: list[str]) -> dict[str, dict[str, dict[str, str]]]:
     with origin_server(suite) as origin, ExitStack() as stack:
         # Sessions are built one after another: the plugin registry loads on first use.
         gateways = {
