@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from urllib3.response import BaseHTTPResponse
 
 from vaultcache import CachedSession, generate_key
 
@@ -88,9 +90,24 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
         return False
 
 
+class _InterimClosingAdapter(HTTPAdapter):
+    """Closes the connection of a response with an interim (1xx) status.
+
+    http.client takes an interim response such as 103 Early Hints for the final one and
+    leaves the real final response unread on the connection; back in the pool, that
+    connection would answer some later request with it.
+    """
+
+    def build_response(self, req: requests.PreparedRequest, resp: BaseHTTPResponse) -> Any:
+        if resp.status < 200:
+            resp.close()
+        return super().build_response(req, resp)
+
+
 def gateway_session(**kwargs: Any) -> CachedSession:
     """A CachedSession for a gateway: in memory, no default headers, no cookie jar."""
     session = CachedSession("conformance", backend="memory", keys=[generate_key()], **kwargs)
+    session.mount("http://", _InterimClosingAdapter())
     session.headers.clear()
     session.cookies.set_policy(_NoCookies())
     session.trust_env = False
@@ -157,6 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.gateway.forward(self.command, self.path, incoming, body)
         except requests.RequestException as exc:
             self._answer(502, "Bad Gateway", {}, type(exc).__name__.encode())
+            return
+        if response.status_code < 200:
+            # requests cannot pass interim responses on, and this one hid the final response.
+            self._answer(502, "Bad Gateway", {}, b"interim response")
             return
         self._answer(
             response.status_code, response.reason or "", response.headers, response.content
