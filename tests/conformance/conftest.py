@@ -39,7 +39,7 @@ def conformance_scores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, dict[str, dict[str, str]]]:
     """Every mode's classified results: test id -> {kind, result} (one run of the suite, and
-    a second of a mode whose run could not set up a test: see ``score_all``)."""
+    a second of a mode where a result differs from the baseline: see ``score_all``)."""
     _require("node")
     if not os.environ.get("VAULTCACHE_CACHE_TESTS_NODE_MODULES"):
         _require("npm")
