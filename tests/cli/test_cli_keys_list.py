@@ -31,6 +31,7 @@ def test_keys_list_counts_entries_per_key(cache: Any, cli: Any, origin: Any) -> 
         ],
         "unknown_keys": [],
         "unsigned_entries": 1,
+        "old_format_entries": 0,
     }
     lines = text.out.splitlines()
     assert lines[1].split() == [new_id, "primary", "1"]
@@ -47,3 +48,23 @@ def test_keys_list_text_marks_unknown_keys(cache: Any, cli: Any) -> None:
 
     assert result.status == 0
     assert f"unknown key (cannot be read)  {cache.entries}" in result.out
+
+
+def test_keys_list_and_stats_tell_old_format_entries_from_unsigned_ones(
+    cache: Any, cli: Any
+) -> None:
+    # An entry of format 1 (encrypted, but its header records no key id this version reads).
+    session = cache.session()
+    session.cache.storage["format-1-entry"] = b"\x01" + b"\x00" * 8 + b"ciphertext"
+    session.close()
+
+    report = cli("keys", "list", "--json", "--cache", cache.name, keys=cache.key)
+    text = cli("keys", "list", "--cache", cache.name, keys=cache.key)
+    stats = cli("stats", "--json", "--cache", cache.name, keys=cache.key)
+
+    assert report.status == text.status == stats.status == 0, report.stderr
+    assert (report.json()["unsigned_entries"], report.json()["old_format_entries"]) == (0, 1)
+    assert "not signed" not in text.out
+    assert "older entry format (key id not recorded)  1" in text.out
+    assert stats.json()["by_key_id"]["no header (old format)"] == 1
+    assert "none" not in stats.json()["by_key_id"]

@@ -171,8 +171,8 @@ def _collect(opened: OpenCache) -> dict[str, Any]:
     for entry in scan(cache, "reading"):
         entries += 1
         stored += entry.stored_bytes
-        by_key_id[entry.key_id or "none"] += 1
-        by_spec[entry.spec or "no header (old format)"] += 1
+        by_key_id[_key_label(entry)] += 1
+        by_spec[entry.spec or _OLD_FORMAT] += 1
         if entry.response is None:
             unreadable += 1
             continue
@@ -193,12 +193,25 @@ def _collect(opened: OpenCache) -> dict[str, Any]:
     }
 
 
+#: How stats name the key id and spec of an entry without a header (another format version).
+_OLD_FORMAT = "no header (old format)"
+
+
+def _key_label(entry: Entry) -> str:
+    """The key id an entry was written under; "none" if unsigned, or that it has no header."""
+    if entry.spec is None:
+        return _OLD_FORMAT
+    return entry.key_id or "none"
+
+
 def _print_stats(report: dict[str, Any], opened: OpenCache) -> None:
     ring_ids = opened.ring.ids if opened.ring else []
 
     def key_label(key_id: str) -> str:
         if key_id == "none":
             return "not signed or encrypted"
+        if key_id == _OLD_FORMAT:
+            return key_id
         if not ring_ids:
             return key_id
         if key_id == ring_ids[0]:

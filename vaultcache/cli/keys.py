@@ -12,7 +12,7 @@ from typing import Any
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import table
 from vaultcache.cli.opening import open_existing
-from vaultcache.entries import peek_key_id
+from vaultcache.entries import peek_header
 from vaultcache.keys import KeyRing, generate_key
 
 __all__ = ["add_parser"]
@@ -46,6 +46,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 UNKNOWN = "unknown key (cannot be read)"
 UNSIGNED = "not signed or encrypted"
+OLD_FORMAT = "older entry format (key id not recorded)"
+#: Counted for an entry whose header this version cannot read (another format version).
+_OLD = "old format"
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -53,7 +56,7 @@ def _list(args: argparse.Namespace) -> int:
     try:
         storage = opened.cache.storage
         # Only the (unverified) header is needed: nothing is decrypted.
-        written = Counter(peek_key_id(data) for data in map(storage.get, list(storage)) if data)
+        written = Counter(_written_by(data) for data in map(storage.get, list(storage)) if data)
     finally:
         opened.close()
     ids = opened.ring.ids if opened.ring else []
@@ -62,11 +65,19 @@ def _list(args: argparse.Namespace) -> int:
         for position, key_id in enumerate(ids)
     ]
     unsigned = written.pop(None, 0)
+    old_format = written.pop(_OLD, 0)
     unknown = [
         {"id": key_id, "entries": count} for key_id, count in sorted(written.items()) if key_id
     ]
     if args.json:
-        emit_json({"keys": keys, "unknown_keys": unknown, "unsigned_entries": unsigned})
+        emit_json(
+            {
+                "keys": keys,
+                "unknown_keys": unknown,
+                "unsigned_entries": unsigned,
+                "old_format_entries": old_format,
+            }
+        )
         return 0
     rows = [("KEY ID", "ROLE", "ENTRIES")]
     rows += [
@@ -75,7 +86,15 @@ def _list(args: argparse.Namespace) -> int:
     rows += [(str(u["id"]), UNKNOWN, str(u["entries"])) for u in unknown]
     if unsigned:
         rows.append(("-", UNSIGNED, str(unsigned)))
+    if old_format:
+        rows.append(("?", OLD_FORMAT, str(old_format)))
     if len(rows) == 1:
         rows.append(("-", "no keys configured and no entries", "0"))
     print("\n".join(table(rows)))
     return 0
+
+
+def _written_by(data: bytes) -> str | None:
+    """The key id an entry's header names, None if unsigned, `_OLD` without a header."""
+    header = peek_header(data)
+    return _OLD if header is None else header.key_id
