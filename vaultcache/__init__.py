@@ -1,6 +1,7 @@
 """vaultcache: an encrypted, compressed, archival HTTP response cache for requests."""
 
 from vaultcache._version import __version__
+from vaultcache.backends.base import BackendError
 from vaultcache.backends.caches import FileCache, SQLiteCache
 from vaultcache.cache import BaseCache
 from vaultcache.errors import (
@@ -36,7 +37,13 @@ from vaultcache.patcher import (
     uninstall_cache,
 )
 from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY, NEVER_EXPIRE
-from vaultcache.serializers import SerializerPipeline, Stage, build_pipeline
+from vaultcache.retention import Retention
+from vaultcache.serializers import (
+    SerializerPipeline,
+    Stage,
+    UnsafePipelineWarning,
+    build_pipeline,
+)
 from vaultcache.session import CachedSession, CacheMixin
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "EXPIRE_IMMEDIATELY",
     "NEVER_EXPIRE",
     "PLUGIN_API",
+    "BackendError",
     "BaseCache",
     "CacheMixin",
     "CachedRequest",
@@ -63,12 +71,14 @@ __all__ = [
     "PluginError",
     "PluginIncompatibleError",
     "PluginLoadError",
+    "Retention",
     "SQLiteCache",
     "SerializerPipeline",
     "SizeLimitError",
     "SpecError",
     "Stage",
     "UnknownPluginError",
+    "UnsafePipelineWarning",
     "VaultCacheError",
     "__version__",
     "build_pipeline",

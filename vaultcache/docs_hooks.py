@@ -33,7 +33,13 @@ EXAMPLE_PLUGIN = '''\
 import zlib
 from typing import Any
 
-import vaultcache
+from vaultcache.plugin import (
+    ConfigError,
+    DecodeError,
+    SizeLimitError,
+    StageRegistrar,
+    hookimpl,
+)
 
 VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
 
@@ -55,23 +61,23 @@ class DeflateStage:
         try:
             plain = decompressor.decompress(data, self.max_size + 1)  # bounded
         except zlib.error:
-            raise vaultcache.DecodeError("not a deflate stream", stage=self.name) from None
+            raise DecodeError("not a deflate stream", stage=self.name) from None
         if len(plain) > self.max_size:
-            raise vaultcache.SizeLimitError(self.name, self.max_size)
+            raise SizeLimitError(self.name, self.max_size)
         if not decompressor.eof or decompressor.unused_data:
-            raise vaultcache.DecodeError("truncated or trailing data", stage=self.name)
+            raise DecodeError("truncated or trailing data", stage=self.name)
         return plain
 
 
 def build_deflate(options: dict[str, Any], keys: None) -> DeflateStage:
     unknown = sorted(set(options) - {"level", "max_size"})
     if unknown:
-        raise vaultcache.ConfigError(f"stage 'deflate' has no option {unknown[0]!r}")
+        raise ConfigError(f"stage 'deflate' has no option {unknown[0]!r}")
     return DeflateStage(**options)
 
 
-@vaultcache.hookimpl
-def vaultcache_register_stages(registry: Any) -> None:
+@hookimpl
+def vaultcache_register_stages(registry: StageRegistrar) -> None:
     registry.add(
         "deflate",
         build_deflate,

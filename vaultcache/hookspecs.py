@@ -1,7 +1,8 @@
 """The hook specifications: the contract between vaultcache and its plugins.
 
-A plugin is a module (or object) with functions marked ``@vaultcache.hookimpl``, published
-under the entry-point group ``vaultcache``::
+A plugin is a module (or object) with functions marked ``@hookimpl`` (imported from
+``vaultcache.plugin``, the module that holds everything a plugin imports), published under the
+entry-point group ``vaultcache``::
 
     [project.entry-points.vaultcache]
     brotli = "vaultcache_brotli.plugin"
@@ -86,6 +87,12 @@ def vaultcache_register_stages(registry: StageRegistrar) -> None:
       could run code (as ``pickle`` can); the spec builder then refuses the stage unless a
       signing or encryption stage follows it.
 
+    The stage object may set ``is_binary``: whether its ``dumps`` returns bytes (True; a
+    stage without the attribute counts as True) or text (False). Only the last stage of a
+    pipeline matters: when it returns text, an entry is stored as UTF-8 and decoded back to
+    text before that stage's ``loads``. Every stage that takes bytes and gives bytes (all
+    compression, signing and encryption stages) sets it to True or leaves it out.
+
     A stage's ``loads`` must raise ``vaultcache.IntegrityError``, ``vaultcache.DecodeError`` or
     ``vaultcache.SizeLimitError`` for input it cannot accept, and nothing else. A compression
     stage takes a ``max_size`` option and raises ``SizeLimitError`` before its output grows
@@ -99,17 +106,19 @@ def vaultcache_register_backends(registry: BackendRegistrar) -> None:
 
     Called once per plugin, the first time any backend is looked up. Call
     ``registry.add(name, factory, description=...)`` for each backend, where
-    ``factory(cache_name, options)`` returns a ``vaultcache.backends.BaseCache``.
+    ``factory(cache_name, options)`` returns a ``vaultcache.plugin.BaseCache``.
     ``cache_name`` is what the user passed as the cache name (a name or a path, as the
     backend interprets it); ``options`` are the remaining backend keyword arguments or the
-    ``[backend]`` table of the config file. Naming rules, ``requires`` and ``extra`` are as
-    for stages.
+    ``[backend_options]`` table of the config file (``backend`` itself is a string: the
+    backend's name). Reject unknown options with ``vaultcache.ConfigError``
+    (``vaultcache.plugin.check_options`` does). Naming rules, ``requires`` and ``extra`` are
+    as for stages.
 
-    Every factory takes two more options, which ``vaultcache.backends.open_mode(name, options)``
+    Every factory takes two more options, which ``vaultcache.plugin.open_mode(name, options)``
     takes out of ``options``: ``create`` (default True) and ``read_only`` (default
     False, implies ``create=False``). With ``create=False`` a factory never creates a cache
     (file, folder, table, key space) that does not exist: it raises
-    ``vaultcache.backends.CacheNotFoundError`` naming where it looked. With ``read_only=True``
+    ``vaultcache.plugin.CacheNotFoundError`` naming where it looked. With ``read_only=True``
     it also writes nothing, not even on opening, so a cache on read-only media can be read.
     The ``vaultcache`` commands that only read pass ``read_only=True``; those that change an
     existing cache pass ``create=False``; a factory that rejects either option makes those
@@ -130,5 +139,6 @@ def vaultcache_register_key_sources(registry: KeySourceRegistrar) -> None:
     keys) and ``hint() -> str`` (how to put a key there, for the no-key message). A source
     that finds keys it considers unsafe raises ``vaultcache.KeyRingError``. Key sources from
     plugins are used only when the configuration names them; the built-in chain (``env``,
-    ``file``, ``data-dir``) is the default.
+    ``file``, ``data-dir``) is the default. ``vaultcache.testing.KeySourceContract`` holds
+    the tests a key source must pass.
     """

@@ -11,10 +11,15 @@ from typing import Any, ClassVar
 import brotli
 import pytest
 
-from vaultcache import CachedSession, generate_key
-from vaultcache.errors import ConfigError, DecodeError, SizeLimitError
-from vaultcache.registry import get_registry
-from vaultcache.serializers import build_pipeline
+from vaultcache import (
+    CachedSession,
+    ConfigError,
+    DecodeError,
+    SizeLimitError,
+    build_pipeline,
+    generate_key,
+)
+from vaultcache.plugin import get_registry
 from vaultcache.testing import StageContract
 from vaultcache_brotli import BrotliStage, brotli_stage
 

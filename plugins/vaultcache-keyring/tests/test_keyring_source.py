@@ -6,15 +6,22 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import keyring
 import pytest
 from keyring.backend import KeyringBackend
 
-from vaultcache import CachedSession, KeyRing, generate_key
-from vaultcache.errors import ConfigError, KeyRingError
-from vaultcache.key_sources import load_key_ring
-from vaultcache.registry import get_registry
+from vaultcache import (
+    CachedSession,
+    ConfigError,
+    KeyRing,
+    KeyRingError,
+    generate_key,
+    load_key_ring,
+)
+from vaultcache.plugin import get_registry
+from vaultcache.testing import KeySourceContract
 from vaultcache_keyring import (
     KeyringKeySource,
     delete_keys,
@@ -27,6 +34,19 @@ from vaultcache_keyring import (
 from vaultcache_keyring.cli import main
 
 SERVICE = "vaultcache-tests"
+
+
+class TestKeyringKeySourceContract(KeySourceContract):
+    """The key-source contract, on a file-based keyring (the file_keyring fixture)."""
+
+    source_name: ClassVar[str] = "keyring"
+
+    @pytest.fixture
+    def options(self, file_keyring: KeyringBackend) -> dict[str, Any]:
+        return {"service": SERVICE, "username": "contract"}
+
+    def store(self, options: dict[str, Any], keys: list[str]) -> None:
+        keyring.set_password(options["service"], options["username"], "\n".join(keys))
 
 
 def test_the_source_comes_from_the_installed_distribution() -> None:

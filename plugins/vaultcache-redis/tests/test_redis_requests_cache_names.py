@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from vaultcache import ConfigError, generate_key
-from vaultcache.session import CachedSession
+from vaultcache import CachedSession, ConfigError, generate_key
 from vaultcache_redis import RedisCache
 
 

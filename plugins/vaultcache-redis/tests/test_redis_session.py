@@ -13,9 +13,8 @@ from typing import Any
 import pytest
 import redis
 
-import vaultcache.clock
 from vaultcache import CachedSession, generate_key
-from vaultcache.registry import get_registry
+from vaultcache.plugin import clock, get_registry
 from vaultcache_redis import RedisCache, RedisStorage
 
 GRACE = 3600
@@ -195,7 +194,7 @@ def test_a_stale_entry_is_revalidated_and_its_ttl_renewed(
 ) -> None:
     url = f"{origin.url}/data/stale"
     start = datetime.now(UTC)
-    monkeypatch.setattr(vaultcache.clock, "now", lambda: start)
+    monkeypatch.setattr(clock, "now", lambda: start)
     with _session(redis_url, prefix, keys, expire_after=60) as session:
         session.get(url)
         storage = session.cache.storage
@@ -203,7 +202,7 @@ def test_a_stale_entry_is_revalidated_and_its_ttl_renewed(
         (key,) = list(storage)
         # Ten minutes later the response is stale, but within the grace period Redis still
         # holds it, so the session revalidates it (a 304) instead of fetching the body.
-        monkeypatch.setattr(vaultcache.clock, "now", lambda: start + timedelta(minutes=10))
+        monkeypatch.setattr(clock, "now", lambda: start + timedelta(minutes=10))
         response = session.get(url)
         assert _from_cache(response)
         assert response.content == BODY

@@ -13,9 +13,8 @@ import pytest
 import redis
 from redis.crc import key_slot
 
-from vaultcache.backends.base import BackendError
-from vaultcache.errors import ConfigError
-from vaultcache.retention import Retention
+from vaultcache import ConfigError, Retention
+from vaultcache.plugin import BackendError, CacheNotFoundError
 from vaultcache.testing import StorageContract, StorageFactory
 from vaultcache_redis import RedisStorage, entry_ttl, parse_options
 
@@ -271,7 +270,6 @@ def test_planted_times_are_unknown_not_an_exception(
 def test_a_prefix_without_entries_is_no_cache_to_open(
     redis_url: str, tmp_path: Path, option: str
 ) -> None:
-    from vaultcache.backends import CacheNotFoundError
     from vaultcache_redis.cache import redis_cache
 
     prefix = _prefix(tmp_path)

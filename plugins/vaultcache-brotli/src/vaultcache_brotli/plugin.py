@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from vaultcache.hookspecs import hookimpl
+from vaultcache.plugin import StageRegistrar, hookimpl
 from vaultcache_brotli.stage import brotli_stage
-
-if TYPE_CHECKING:
-    from vaultcache.registry import StageRegistrar
 
 __all__ = ["VAULTCACHE_PLUGIN_API", "vaultcache_register_stages"]
 

@@ -17,9 +17,14 @@ from typing import Any
 import attrs
 import brotli
 
-from vaultcache.errors import DecodeError, SizeLimitError
-from vaultcache.serializers.stages.compression import DECOMPRESSION_STEP, DEFAULT_MAX_SIZE
-from vaultcache.serializers.stages.options import int_option, parse_options
+from vaultcache.plugin import (
+    DECOMPRESSION_STEP,
+    DEFAULT_MAX_SIZE,
+    DecodeError,
+    SizeLimitError,
+    int_option,
+    parse_options,
+)
 
 __all__ = ["DEFAULT_QUALITY", "BrotliStage", "brotli_stage"]
 

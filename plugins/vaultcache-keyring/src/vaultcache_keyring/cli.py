@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from vaultcache.errors import VaultCacheError
+from vaultcache.plugin import VaultCacheError
 from vaultcache_keyring import store
 from vaultcache_keyring.source import DEFAULT_SERVICE, DEFAULT_USERNAME
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vaultcache.hookspecs import hookimpl
+from vaultcache.plugin import KeySourceRegistrar, hookimpl
 
 if TYPE_CHECKING:
-    from vaultcache.registry import KeySourceRegistrar
     from vaultcache_keyring.source import KeyringKeySource
 
 __all__ = ["VAULTCACHE_PLUGIN_API", "vaultcache_register_key_sources"]

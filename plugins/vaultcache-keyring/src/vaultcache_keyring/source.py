@@ -17,8 +17,7 @@ from typing import Any
 import keyring
 import keyring.errors
 
-from vaultcache.errors import ConfigError, KeyRingError
-from vaultcache.keys import KeyRing
+from vaultcache.plugin import ConfigError, KeyRing, KeyRingError
 
 __all__ = [
     "DEFAULT_SERVICE",

@@ -11,8 +11,7 @@ from collections.abc import Iterable
 
 import keyring
 
-from vaultcache.errors import KeyRingError
-from vaultcache.keys import Key, KeyRing, generate_key
+from vaultcache.plugin import Key, KeyRing, KeyRingError, generate_key
 from vaultcache_keyring.source import (
     DEFAULT_SERVICE,
     DEFAULT_USERNAME,

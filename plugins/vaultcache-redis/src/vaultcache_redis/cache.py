@@ -18,13 +18,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultcache import clock
-from vaultcache.backends.base import check_options, not_found, open_mode
-from vaultcache.cache import BaseCache
-from vaultcache.entries import EntryWriter
-from vaultcache.errors import ConfigError
-from vaultcache.models import CachedResponse
-from vaultcache.policy.expiration import NEVER_EXPIRE
+from vaultcache.plugin import (
+    NEVER_EXPIRE,
+    BaseCache,
+    CachedResponse,
+    ConfigError,
+    EntryWriter,
+    check_options,
+    clock,
+    not_found,
+    open_mode,
+)
 from vaultcache_redis.options import BACKEND, RedisOptions, parse_options
 from vaultcache_redis.storage import RedisStorage, entry_ttl
 

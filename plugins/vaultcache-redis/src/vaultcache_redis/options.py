@@ -15,8 +15,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
-from vaultcache.backends.base import check_options
-from vaultcache.errors import ConfigError
+from vaultcache.plugin import ConfigError, check_options
 
 __all__ = [
     "DEFAULT_TTL_GRACE",

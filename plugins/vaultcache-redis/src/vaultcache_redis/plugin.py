@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vaultcache.hookspecs import hookimpl
+from vaultcache.plugin import BackendRegistrar, hookimpl
 
 if TYPE_CHECKING:
-    from vaultcache.registry import BackendRegistrar
     from vaultcache_redis.cache import RedisCache
 
 __all__ = ["VAULTCACHE_PLUGIN_API", "vaultcache_register_backends"]

@@ -6,7 +6,7 @@ it was written, and ``a``, when it was last used (epoch seconds, for retention's
 and least-recently-used eviction). Every operation on one entry touches that one key, so it
 is atomic without transactions, and writing a value and its TTL is one Lua script.
 
-Reads are recorded only while :attr:`~vaultcache.backends.base.BaseStorage.track_access` is
+Reads are recorded only while :attr:`~vaultcache.plugin.BaseStorage.track_access` is
 on (retention switches it on): a hit then notes the time in memory, and the times are
 written in one pipeline at the next write or eviction, or after 1024 keys or 30 seconds at
 the next read. A hit stays one ``HGET`` either way.
@@ -39,7 +39,7 @@ import redis.cluster
 import redis.exceptions
 from redis.crc import key_slot
 
-from vaultcache.backends.base import (
+from vaultcache.plugin import (
     AccessLog,
     BackendError,
     BaseStorage,
@@ -124,7 +124,7 @@ class RedisStorage(BaseStorage):
     key of the cache (see the module docs for hash tags). With `cluster`, `url` names any
     node of a Redis Cluster and redis-py's cluster client routes each key to its node.
     Thread-safe (redis-py pools connections), and safe after ``fork`` (the pool notices a
-    new process and reconnects). Raises :class:`vaultcache.backends.BackendError` when the
+    new process and reconnects). Raises :class:`vaultcache.plugin.BackendError` when the
     server cannot be reached or answers with an error; the message shows the server without
     credentials, and never a key or value.
     """

@@ -1,4 +1,20 @@
-"""The serializer stage contract tests; public as :class:`vaultcache.testing.StageContract`."""
+"""The stage contract: the tests every serializer stage passes, built-in or from a plugin.
+
+Subclass :class:`StageContract` and name the stage as registered; the tests build it through
+the plugin registry, so they also prove the plugin is installed and loads::
+
+    from vaultcache.testing import StageContract
+
+    class TestBrotliStage(StageContract):
+        stage_name = "brotli"
+        stage_options = {"quality": 5}
+
+Override ``make_stage(self, options, keys)`` to build the stage some other way. What is
+checked follows the stage's registered kind: round trips, input it cannot accept (only
+``IntegrityError``, ``DecodeError`` or ``SizeLimitError``), bounded decompression and a
+``max_size`` option for compression stages, every bit flip failing authentication and key
+rotation for signing and encryption stages, unknown options, and use in a spec string.
+"""
 
 from __future__ import annotations
 
