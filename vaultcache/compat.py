@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Self
 import requests
 
 from vaultcache.errors import ConfigError
+from vaultcache.retention import Retention
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -84,8 +85,6 @@ def settings_only(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:
-    from vaultcache.retention import Retention  # noqa: PLC0415 - retention imports backends
-
     warnings.warn(
         "max_cache_bytes= is deprecated; use retention=Retention(max_bytes=...)",
         DeprecationWarning,

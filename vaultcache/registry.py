@@ -26,6 +26,7 @@ import pluggy
 
 from vaultcache import hookspecs
 from vaultcache._version import __version__
+from vaultcache.allow_list import allow_from_environment
 from vaultcache.errors import (
     MissingDependencyError,
     PluginConflictError,
@@ -568,6 +569,4 @@ def get_registry() -> PluginRegistry:
 
 def _allow_from_environment() -> tuple[str, ...] | None:
     """The allow-list ``VAULTCACHE_PLUGINS`` sets; ConfigError naming it when it is invalid."""
-    from vaultcache.config.environment import plugins_from_environment  # noqa: PLC0415 - cycle
-
-    return plugins_from_environment(os.environ)
+    return allow_from_environment(os.environ)

@@ -11,7 +11,7 @@ from vaultcache.errors import ConfigError, KeyRingError, UnknownPluginError
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.serializers.builder import spec_needs_keys
-from vaultcache.session import DEFAULT_SERIALIZER
+from vaultcache.session_options import DEFAULT_SERIALIZER
 
 __all__ = ["configured_key_ring"]
 
