@@ -28,7 +28,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "_version clock errors key_text private_files coalescing cache_keys",
-        "allow_list session_options hookspecs registry keys models",
+        "allow_list session_options registrars hookspecs registry keys models",
         "policy redaction redirect_chain key_sources",
         "backends.base backends.memory backends.sqlite backends.filesystem retention compat",
         "serializers docs_hooks",

@@ -67,7 +67,7 @@ def build_pipeline(
     built = {
         r.name: registry.build_stage(r.name, options.get(r.name, {}), None)
         for r in registrations
-        if not r.needs_keys
+        if not r.authenticates
     }
     needs_keys = len(built) < len(registrations)
     ring = load_key_ring(keys, registry=registry) if needs_keys or keys is not None else None
@@ -83,7 +83,7 @@ def build_pipeline(
 def spec_needs_keys(spec: str, *, registry: PluginRegistry | None = None) -> bool:
     """True when a stage of `spec` signs or encrypts (so a KeyRing must be found)."""
     registry = registry or get_registry()
-    return any(_look_up(registry, spec, name).needs_keys for name in parse_spec(spec))
+    return any(_look_up(registry, spec, name).authenticates for name in parse_spec(spec))
 
 
 def _look_up(registry: PluginRegistry, spec: str, name: str) -> Registration:

@@ -15,10 +15,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from vaultcache.compat import check_decode_content
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
+from vaultcache.registrars import AUTHENTICATING_KINDS
 from vaultcache.serializers.sealing import SealingStage
 
 __all__ = [
-    "AUTHENTICATING_KINDS",
     "SerializerPipeline",
     "Stage",
     "StageLike",
@@ -29,8 +29,6 @@ __all__ = [
     "stage_name",
 ]
 
-#: Stage kinds that authenticate what they read (and so may guard ``pickle``).
-AUTHENTICATING_KINDS = frozenset({"signing", "encryption"})
 _NOT_IN_SPECS = re.compile(r"[^a-z0-9_-]")
 
 
