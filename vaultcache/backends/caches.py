@@ -27,8 +27,8 @@ from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
-from vaultcache.compat import check_decode_content
 from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
+from vaultcache.serializers.pipeline import check_decode_content
 
 __all__ = ["FileCache", "SQLiteCache", "filesystem_cache", "memory_cache", "sqlite_cache"]
 
