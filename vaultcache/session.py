@@ -32,8 +32,8 @@ from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
 from vaultcache.config import load_settings
 from vaultcache.config.applying import open_configured
-from vaultcache.errors import EncodeError, KeyRingError
-from vaultcache.key_sources import load_key_ring
+from vaultcache.errors import EncodeError
+from vaultcache.key_sources import key_ring_for
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
@@ -792,9 +792,7 @@ def _resolve_serializer(
     if serializer is None:
         serializer = DEFAULT_SERIALIZER
     if isinstance(serializer, str):
-        ring = (
-            load_key_ring(_key_list(keys)) if spec_needs_keys(serializer) else _optional_ring(keys)
-        )
+        ring = key_ring_for(_key_list(keys), required=spec_needs_keys(serializer))
         return build_pipeline(serializer, keys=ring, options=options), ring
     if not (
         callable(getattr(serializer, "dumps", None))
@@ -807,14 +805,7 @@ def _resolve_serializer(
     if not isinstance(serializer, SerializerPipeline):
         # As a one-stage pipeline, its failures on a bad entry become EntryErrors (misses).
         serializer = SerializerPipeline([serializer])
-    return serializer, _optional_ring(keys)
-
-
-def _optional_ring(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | None:
-    try:
-        return load_key_ring(_key_list(keys), auto_create=False)
-    except KeyRingError:
-        return None
+    return serializer, key_ring_for(_key_list(keys), required=False)
 
 
 def _key_list(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | str | list[str] | None:

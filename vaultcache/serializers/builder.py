@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vaultcache.errors import SpecError, UnknownPluginError
-from vaultcache.key_sources import load_key_ring
+from vaultcache.key_sources import key_ring_for
 from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, Registration, get_registry
 from vaultcache.serializers.pipeline import SerializerPipeline
@@ -69,8 +69,9 @@ def build_pipeline(
         for r in registrations
         if not r.authenticates
     }
-    needs_keys = len(built) < len(registrations)
-    ring = load_key_ring(keys, registry=registry) if needs_keys or keys is not None else None
+    # Keys given are read (and checked) even when no stage needs them.
+    wanted = len(built) < len(registrations) or keys is not None
+    ring = key_ring_for(keys, required=True, registry=registry) if wanted else None
     stages = [
         built[r.name]
         if r.name in built
