@@ -33,7 +33,6 @@ from vaultcache.errors import (
     UnknownPluginError,
 )
 from vaultcache.registrars import (
-    AUTHENTICATING_KINDS,
     STAGE_KINDS,
     BackendRegistrar,
     Category,
@@ -45,7 +44,6 @@ from vaultcache.registrars import (
 )
 
 __all__ = [
-    "AUTHENTICATING_KINDS",
     "BUILTIN_PLUGINS",
     "ENTRY_POINT_GROUP",
     "STAGE_KINDS",
