@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Self
 import requests
 
 from vaultcache.errors import ConfigError
+from vaultcache.retention import Retention
+from vaultcache.serializers.pipeline import check_decode_content
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -24,7 +26,6 @@ if TYPE_CHECKING:
 __all__ = [
     "SessionCompat",
     "backend_defaults",
-    "check_decode_content",
     "session_options",
     "settings_only",
 ]
@@ -84,8 +85,6 @@ def settings_only(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:
-    from vaultcache.retention import Retention  # noqa: PLC0415 - retention imports backends
-
     warnings.warn(
         "max_cache_bytes= is deprecated; use retention=Retention(max_bytes=...)",
         DeprecationWarning,
@@ -109,22 +108,6 @@ def backend_defaults(backend: object, serializer: Any, expire_after: Any) -> tup
     if expire_after == -1 and not isinstance(expire_after, bool):
         expire_after = given.get("expire_after", expire_after)
     return serializer, expire_after
-
-
-def check_decode_content(decode_content: object) -> None:
-    """Accept ``decode_content=False``; refuse True, which vaultcache cannot honour.
-
-    requests-cache's ``decode_content=True`` stores JSON bodies decoded, so a text serializer
-    shows them readably. vaultcache stores every body as the exact bytes received (and
-    encrypted, so nothing in the store is readable anyway): that is ``decode_content=False``.
-    """
-    if decode_content is not False:
-        raise ConfigError(
-            "vaultcache stores bodies as the exact bytes received (decode_content=False); "
-            "remove decode_content=True (read an entry with `vaultcache get URL "
-            "--only-if-cached` or session.cache.responses)",
-            key="decode_content",
-        )
 
 
 class SessionCompat:

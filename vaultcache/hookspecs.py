@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from vaultcache.registry import BackendRegistrar, KeySourceRegistrar, StageRegistrar
+    from vaultcache.registrars import BackendRegistrar, KeySourceRegistrar, StageRegistrar
 
 __all__ = [
     "PLUGIN_API",

@@ -1,4 +1,4 @@
-"""Where keys come from: the built-in key sources and :func:`load_key_ring`.
+"""Where keys come from: the built-in key sources, :func:`load_key_ring` and :func:`key_ring_for`.
 
 The default chain, first that holds keys wins:
 
@@ -38,6 +38,7 @@ __all__ = [
     "FileKeySource",
     "KeySource",
     "default_key_file",
+    "key_ring_for",
     "load_key_ring",
 ]
 
@@ -197,6 +198,34 @@ def load_key_ring(
         f"no vaultcache key found (key sources: {', '.join(names)}); {_GENERATE} and "
         + "; or ".join(hints)
     )
+
+
+def key_ring_for(
+    keys: KeyRing | str | Sequence[str | bytes] | None = None,
+    *,
+    required: bool,
+    sources: Sequence[str] | None = None,
+    options: Mapping[str, Mapping[str, Any]] | None = None,
+    registry: PluginRegistry | None = None,
+    auto_create: bool | None = None,
+) -> KeyRing | None:
+    """The key ring a serializer is given, by the one rule every caller follows.
+
+    `required` (the serializer signs or encrypts): the ring :func:`load_key_ring` finds, or
+    creates as `auto_create` allows; KeyRingError when there is none. Otherwise keys only
+    strengthen cache keys: the ring found without creating one, or None (also when the
+    keys cannot be read).
+    """
+    if required:
+        return load_key_ring(
+            keys, sources=sources, options=options, registry=registry, auto_create=auto_create
+        )
+    try:
+        return load_key_ring(
+            keys, sources=sources, options=options, registry=registry, auto_create=False
+        )
+    except KeyRingError:
+        return None
 
 
 def _parsed(parse: Callable[[], KeyRing], where: str) -> KeyRing:

@@ -7,9 +7,15 @@ import binascii
 import re
 from typing import Final
 
-__all__ = ["looks_like_key", "quotes_key"]
+__all__ = ["KEY_MATERIAL_HINT", "looks_like_key", "quotes_key"]
 
 _KEY_TEXT: Final = re.compile(r"[A-Za-z0-9_+/-]{43}=?")
+
+#: Why a setting that holds key material is refused, and where keys go instead.
+KEY_MATERIAL_HINT: Final = (
+    "this looks like key material (not shown); keys go in VAULTCACHE_KEYS or a key file "
+    "named by VAULTCACHE_KEY_FILE"
+)
 
 
 def looks_like_key(text: str) -> bool:

@@ -1,27 +1,56 @@
 """Whole-cache upkeep requests-cache users call on ``session.cache``: new expiry, new keys.
 
 Written on BaseCache's public methods (``filter``, ``get_response``, ``save_response``,
-``delete``, ``redirects``) and never on stored bytes, so it works whatever the entry format.
+``delete``, ``redirects``: :class:`MaintainedCache`) and never on stored bytes, so it works
+whatever the entry format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 import attrs
 
 from vaultcache import clock
+from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import get_expiration_datetime
 from vaultcache.saving import has_redactions
 
-if TYPE_CHECKING:
-    from vaultcache.cache import BaseCache
-
-__all__ = ["KeyRecreation", "recreate_keys", "reset_expiration"]
+__all__ = ["KeyRecreation", "MaintainedCache", "recreate_keys", "reset_expiration"]
 
 
-def reset_expiration(cache: BaseCache, expire_after: Any = None) -> int:
+class MaintainedCache(Protocol):
+    """The methods of :class:`~vaultcache.cache.BaseCache` this upkeep is written on."""
+
+    @property
+    def responses(self) -> Collection[str]:
+        """The cache keys of the stored responses."""
+
+    @property
+    def redirects(self) -> Mapping[str, str]:
+        """Key of a redirected request -> key of the final response."""
+
+    def filter(self) -> Iterator[CachedResponse]:
+        """Every readable response."""
+
+    def get_response(self, key: str) -> CachedResponse | Any:
+        """The response stored under `key`, or None."""
+
+    def save_response(
+        self,
+        response: CachedResponse,
+        cache_key: str | None = None,
+        *,
+        redirect_keys: Iterable[str] = (),
+    ) -> None:
+        """Store `response` under `cache_key`, with `redirect_keys` leading to it."""
+
+    def delete(self, *keys: str) -> int:
+        """Delete the entries of `keys`; returns how many there were."""
+
+
+def reset_expiration(cache: MaintainedCache, expire_after: Any = None) -> int:
     """Give every readable response a new expiry, `expire_after` from now; returns how many.
 
     None (or -1) means never; 0 means expired now (revalidated on next use).
@@ -44,7 +73,7 @@ class KeyRecreation:
     skipped: int = 0
 
 
-def recreate_keys(cache: BaseCache, create_key: Callable[..., str]) -> KeyRecreation:
+def recreate_keys(cache: MaintainedCache, create_key: Callable[..., str]) -> KeyRecreation:
     """Move each entry to the key `create_key` (the session's) gives its stored request.
 
     For after a change of ``ignored_parameters``, ``match_headers`` or ``key_fn``. Left in

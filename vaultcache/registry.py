@@ -18,21 +18,29 @@ import os
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-import attrs
 import pluggy
 
 from vaultcache import hookspecs
 from vaultcache._version import __version__
+from vaultcache.allow_list import allow_from_environment
 from vaultcache.errors import (
-    MissingDependencyError,
     PluginConflictError,
-    PluginError,
     PluginIncompatibleError,
     PluginLoadError,
     UnknownPluginError,
+)
+from vaultcache.registrars import (
+    STAGE_KINDS,
+    BackendRegistrar,
+    Category,
+    KeySourceRegistrar,
+    Provider,
+    Registrar,
+    Registration,
+    StageRegistrar,
 )
 
 __all__ = [
@@ -50,8 +58,6 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "vaultcache"
-STAGE_KINDS = ("format", "compression", "signing", "encryption")
-AUTHENTICATING_KINDS = frozenset({"signing", "encryption"})
 BUILTIN_PLUGINS = (
     "vaultcache.serializers.stages.formats",
     "vaultcache.serializers.stages.compression",
@@ -61,8 +67,6 @@ BUILTIN_PLUGINS = (
     "vaultcache.backends.plugin",
 )
 
-Category = Literal["stage", "backend", "key source"]
-_NAME = re.compile(r"[a-z][a-z0-9_-]*\Z")
 _SEPARATORS = re.compile(r"[-_.]+")
 _HOOKS: dict[Category, str] = {
     "stage": "vaultcache_register_stages",
@@ -71,174 +75,7 @@ _HOOKS: dict[Category, str] = {
 }
 
 
-@attrs.frozen
-class Provider:
-    """The distribution a plugin came from."""
-
-    distribution: str
-    version: str | None = None
-    entry_point: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.distribution} {self.version}" if self.version else self.distribution
-
-
-@attrs.frozen
-class Registration:
-    """One registered name: what it is, who provides it, and how to build it."""
-
-    name: str
-    category: Category
-    kind: str
-    factory: Callable[..., Any] = attrs.field(repr=False)
-    provider: Provider
-    description: str = ""
-    requires: tuple[str, ...] = ()
-    extra: str | None = None
-    requires_authentication: bool = False
-
-    @property
-    def authenticates(self) -> bool:
-        """True for stages that reject any entry they did not write (signing, encryption)."""
-        return self.kind in AUTHENTICATING_KINDS
-
-    @property
-    def needs_keys(self) -> bool:
-        """True when the factory expects a KeyRing."""
-        return self.kind in AUTHENTICATING_KINDS
-
-    @property
-    def available(self) -> bool:
-        """False when a module the entry requires is not installed."""
-        return all(importlib.util.find_spec(module) is not None for module in self.requires)
-
-    def ensure_available(self) -> None:
-        """Raise MissingDependencyError naming the extra when a required module is missing."""
-        if not self.available:
-            raise MissingDependencyError(f"{self.category} {self.name!r}", self.extra or "all")
-
-
-class _Registrar:
-    """Collects one plugin's names for one category; committed only if its hook succeeds."""
-
-    category: Category
-
-    def __init__(self, provider: Provider) -> None:
-        self.provider = provider
-        self.added: dict[str, Registration] = {}
-
-    def _add(
-        self,
-        name: str,
-        factory: Callable[..., Any],
-        *,
-        kind: str,
-        description: str,
-        requires: tuple[str, ...],
-        extra: str | None,
-        requires_authentication: bool = False,
-    ) -> None:
-        key = name.lower() if isinstance(name, str) else ""
-        if not _NAME.match(key):
-            raise PluginError(
-                f"{self.category} name {name!r} is invalid: use lower-case letters, digits, "
-                "'-' and '_', starting with a letter"
-            )
-        if not callable(factory):
-            raise PluginError(f"{self.category} {key!r}: factory is not callable")
-        if key in self.added:
-            raise PluginError(f"{self.category} {key!r} is registered twice by {self.provider}")
-        self.added[key] = Registration(
-            name=key,
-            category=self.category,
-            kind=kind,
-            factory=factory,
-            provider=self.provider,
-            description=description,
-            requires=tuple(requires),
-            extra=extra,
-            requires_authentication=requires_authentication,
-        )
-
-
-class StageRegistrar(_Registrar):
-    """Passed to ``vaultcache_register_stages``; call :meth:`add` once per stage."""
-
-    category: Category = "stage"
-
-    def add(
-        self,
-        name: str,
-        factory: Callable[..., Any],
-        *,
-        kind: str,
-        description: str = "",
-        requires: tuple[str, ...] = (),
-        extra: str | None = None,
-        requires_authentication: bool = False,
-    ) -> None:
-        """Register a stage; ``factory(options, keys)`` builds it. See the hook's docs."""
-        if kind not in STAGE_KINDS:
-            raise PluginError(
-                f"stage {name!r}: kind {kind!r} is not one of {', '.join(STAGE_KINDS)}"
-            )
-        self._add(
-            name,
-            factory,
-            kind=kind,
-            description=description,
-            requires=requires,
-            extra=extra,
-            requires_authentication=requires_authentication,
-        )
-
-
-class BackendRegistrar(_Registrar):
-    """Passed to ``vaultcache_register_backends``; call :meth:`add` once per backend."""
-
-    category: Category = "backend"
-
-    def add(
-        self,
-        name: str,
-        factory: Callable[..., Any],
-        *,
-        description: str = "",
-        requires: tuple[str, ...] = (),
-        extra: str | None = None,
-    ) -> None:
-        """Register a backend; ``factory(cache_name, options)`` returns a BaseCache."""
-        self._add(
-            name, factory, kind="backend", description=description, requires=requires, extra=extra
-        )
-
-
-class KeySourceRegistrar(_Registrar):
-    """Passed to ``vaultcache_register_key_sources``; call :meth:`add` once per source."""
-
-    category: Category = "key source"
-
-    def add(
-        self,
-        name: str,
-        factory: Callable[..., Any],
-        *,
-        description: str = "",
-        requires: tuple[str, ...] = (),
-        extra: str | None = None,
-    ) -> None:
-        """Register a key source; ``factory(options)`` returns an object with ``load()``."""
-        self._add(
-            name,
-            factory,
-            kind="key source",
-            description=description,
-            requires=requires,
-            extra=extra,
-        )
-
-
-_REGISTRARS: dict[Category, type[_Registrar]] = {
+_REGISTRARS: dict[Category, type[Registrar]] = {
     "stage": StageRegistrar,
     "backend": BackendRegistrar,
     "key source": KeySourceRegistrar,
@@ -501,7 +338,7 @@ class PluginRegistry:
         """Build the stage registered as `name` with its options and key ring."""
         registration = self.stage(name)
         registration.ensure_available()
-        return registration.factory(dict(options), keys if registration.needs_keys else None)
+        return registration.factory(dict(options), keys if registration.authenticates else None)
 
 
 def normalise_distribution(name: str) -> str:
@@ -568,6 +405,4 @@ def get_registry() -> PluginRegistry:
 
 def _allow_from_environment() -> tuple[str, ...] | None:
     """The allow-list ``VAULTCACHE_PLUGINS`` sets; ConfigError naming it when it is invalid."""
-    from vaultcache.config.environment import plugins_from_environment  # noqa: PLC0415 - cycle
-
-    return plugins_from_environment(os.environ)
+    return allow_from_environment(os.environ)

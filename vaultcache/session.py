@@ -30,8 +30,10 @@ from vaultcache import cache_keys, clock, compat
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.coalescing import KeyLocks
-from vaultcache.errors import EncodeError, KeyRingError
-from vaultcache.key_sources import load_key_ring
+from vaultcache.config import load_settings
+from vaultcache.config.applying import open_configured
+from vaultcache.errors import EncodeError
+from vaultcache.key_sources import key_ring_for
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.models.raw import StreamRecorder
@@ -47,14 +49,12 @@ from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
 from vaultcache.serializers.pipeline import SerializerPipeline
+from vaultcache.session_options import DEFAULT_SERIALIZER
 from vaultcache.streaming import StreamedEntry, declared_length, encoded
 
 __all__ = ["DEFAULT_SERIALIZER", "CacheMixin", "CachedSession"]
 
 logger = logging.getLogger(__name__)
-
-#: The serializer used when none is given or configured: encrypted at rest.
-DEFAULT_SERIALIZER = "zstd+aesgcm"
 
 _OPTIONS: contextvars.ContextVar[RequestOptions | None] = contextvars.ContextVar(
     "vaultcache_request_options", default=None
@@ -166,10 +166,6 @@ class CacheMixin(compat.SessionCompat):
 
         See :func:`vaultcache.config.load_settings` for where settings are found.
         """
-        # Imported here: config imports this module.
-        from vaultcache.config import load_settings  # noqa: PLC0415
-        from vaultcache.config.applying import open_configured  # noqa: PLC0415
-
         return open_configured(cls, load_settings(path), **overrides)
 
     def share_cache_of(self, other: CacheMixin) -> None:
@@ -796,9 +792,7 @@ def _resolve_serializer(
     if serializer is None:
         serializer = DEFAULT_SERIALIZER
     if isinstance(serializer, str):
-        ring = (
-            load_key_ring(_key_list(keys)) if spec_needs_keys(serializer) else _optional_ring(keys)
-        )
+        ring = key_ring_for(_key_list(keys), required=spec_needs_keys(serializer))
         return build_pipeline(serializer, keys=ring, options=options), ring
     if not (
         callable(getattr(serializer, "dumps", None))
@@ -811,14 +805,7 @@ def _resolve_serializer(
     if not isinstance(serializer, SerializerPipeline):
         # As a one-stage pipeline, its failures on a bad entry become EntryErrors (misses).
         serializer = SerializerPipeline([serializer])
-    return serializer, _optional_ring(keys)
-
-
-def _optional_ring(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | None:
-    try:
-        return load_key_ring(_key_list(keys), auto_create=False)
-    except KeyRingError:
-        return None
+    return serializer, key_ring_for(_key_list(keys), required=False)
 
 
 def _key_list(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | str | list[str] | None:

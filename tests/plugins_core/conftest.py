@@ -28,7 +28,7 @@ PLUGIN_TEMPLATE = '''
 import pathlib
 
 import vaultcache
-from vaultcache.backends.memory import memory_cache
+from vaultcache.backends import memory_cache
 
 {prelude}
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vaultcache import CachedResponse, generate_key
-from vaultcache.backends.memory import memory_cache
+from vaultcache.backends import memory_cache
 from vaultcache.cache import BaseCache
 from vaultcache.entries import parse_header
 from vaultcache.errors import DecodeError, EntryError, OldFormatError

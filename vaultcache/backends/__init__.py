@@ -8,12 +8,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from vaultcache.backends.base import BackendError, BaseStorage, CacheNotFoundError, open_mode
-from vaultcache.backends.filesystem import FileStorage, filesystem_cache
-from vaultcache.backends.memory import MemoryStorage, memory_cache
-from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
+from vaultcache.backends.caches import (
+    FileCache,
+    SQLiteCache,
+    filesystem_cache,
+    memory_cache,
+    sqlite_cache,
+)
+from vaultcache.backends.filesystem import FileStorage
+from vaultcache.backends.memory import MemoryStorage
+from vaultcache.backends.sqlite import SQLiteStorage
+from vaultcache.cache import BaseCache
 
 __all__ = [
     "BackendError",
@@ -30,18 +36,3 @@ __all__ = [
     "open_mode",
     "sqlite_cache",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    # vaultcache.backends.BaseCache (and the caches built on it) are the documented paths,
-    # but vaultcache.cache imports this package; resolving them on first access avoids an
-    # import cycle.
-    if name == "BaseCache":
-        from vaultcache.cache import BaseCache  # noqa: PLC0415
-
-        return BaseCache
-    if name in {"SQLiteCache", "FileCache"}:
-        from vaultcache.backends import caches  # noqa: PLC0415
-
-        return getattr(caches, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,9 +1,11 @@
-"""SQLiteCache and FileCache: the backend classes requests-cache users construct by name.
+"""SQLiteCache and FileCache, and the factories the built-in backends are opened by.
 
 ``CachedSession(backend=SQLiteCache("c", serializer="json", expire_after=60))`` works as in
 requests-cache: a class takes its storage options (``use_cache_dir``, ``use_temp``, ...)
 and, for the session it is given to, ``serializer`` and ``expire_after``; the session uses
 them when it is not given its own (:func:`vaultcache.compat.backend_defaults`).
+``sqlite_cache``, ``filesystem_cache`` and ``memory_cache`` check a backend's options and open
+mode, then build its cache: the registry opens the built-in backends by them.
 """
 
 from __future__ import annotations
@@ -12,14 +14,23 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vaultcache.backends.base import refuse_if_shared, resolve_location
+from vaultcache.backends import filesystem, sqlite
+from vaultcache.backends.base import (
+    CacheNotFoundError,
+    check_options,
+    not_found,
+    open_mode,
+    refuse_if_shared,
+    resolve_location,
+)
 from vaultcache.backends.filesystem import FileStorage
+from vaultcache.backends.memory import MemoryStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
-from vaultcache.compat import check_decode_content
 from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
+from vaultcache.serializers.pipeline import check_decode_content
 
-__all__ = ["FileCache", "SQLiteCache"]
+__all__ = ["FileCache", "SQLiteCache", "filesystem_cache", "memory_cache", "sqlite_cache"]
 
 
 def _session_options(serializer: Any, expire_after: Any) -> dict[str, Any]:
@@ -118,3 +129,61 @@ class FileCache(BaseCache):
         storage = self.storage
         assert isinstance(storage, FileStorage)
         return storage.cache_dir.parent
+
+
+def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> SQLiteCache:
+    """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
+
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared``,
+    ``create`` and ``read_only`` (see :class:`~vaultcache.backends.SQLiteStorage`), and
+    ``serializer`` and ``expire_after`` for the session (see :class:`SQLiteCache`).
+    """
+    storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
+    known = (*storage, "create", "read_only", "serializer", "expire_after")
+    check_options(sqlite.BACKEND, options, known)
+    return SQLiteCache(cache_name, **options)
+
+
+def filesystem_cache(
+    cache_name: str | os.PathLike[str] = "http_cache", **options: Any
+) -> FileCache:
+    """A BaseCache with responses, redirects and body chunks in subdirectories of `cache_name`.
+
+    Options: ``use_cache_dir``, ``use_temp``, ``extension``, ``allow_shared`` (see
+    :class:`~vaultcache.backends.FileStorage`; the cache's own directory is checked as each
+    storage's is), and ``serializer`` and ``expire_after`` for the session (see
+    :class:`FileCache`). ``create=False`` makes a missing `cache_name` directory a
+    CacheNotFoundError, and ``read_only=True`` (which implies it) also writes nothing.
+    """
+    backend = filesystem.BACKEND
+    mode = open_mode(backend, options)
+    known = ("use_cache_dir", "use_temp", "extension", "allow_shared")
+    check_options(backend, options, (*known, "serializer", "expire_after", "decode_content"))
+    if not mode.create:
+        location = resolve_location(
+            backend,
+            Path(cache_name),
+            use_cache_dir=options.get("use_cache_dir", False),
+            use_temp=options.get("use_temp", False),
+        )
+        if not location.is_dir():
+            raise not_found(backend, location)
+    return FileCache(cache_name, read_only=mode.read_only, **options)
+
+
+def memory_cache(cache_name: str = "", **options: Any) -> BaseCache:
+    """A BaseCache whose responses and redirects live in this process's memory.
+
+    There is never an existing one to open: ``create=False`` or ``read_only=True`` is a
+    CacheNotFoundError.
+    """
+    if not open_mode("memory", options).create:
+        raise CacheNotFoundError(
+            "the memory backend keeps nothing between processes, so there is no existing "
+            "cache to open; give the path of a sqlite or filesystem cache",
+            backend="memory",
+        )
+    check_options("memory", options, ())
+    return BaseCache(
+        cache_name, responses=MemoryStorage(), redirects=MemoryStorage(), chunks=MemoryStorage()
+    )

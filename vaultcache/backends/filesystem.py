@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from typing import IO, NamedTuple
 
 from vaultcache.backends.base import (
     AccessLog,
@@ -48,10 +48,7 @@ from vaultcache.backends.base import (
     BaseStorage,
     EntryStats,
     check_bool,
-    check_options,
     lru_victims,
-    not_found,
-    open_mode,
     refuse_if_shared,
     resolve_location,
 )
@@ -61,10 +58,7 @@ from vaultcache.private_files import make_private_dirs
 if sys.platform != "win32":
     import fcntl
 
-if TYPE_CHECKING:
-    from vaultcache.cache import BaseCache
-
-__all__ = ["FileStorage", "filesystem_cache"]
+__all__ = ["FileStorage"]
 
 logger = logging.getLogger(__name__)
 
@@ -604,33 +598,3 @@ def _check_extension(extension: object) -> str:
             expected="file extension",
         )
     return extension
-
-
-def filesystem_cache(
-    cache_name: str | os.PathLike[str] = "http_cache", **options: Any
-) -> BaseCache:
-    """A BaseCache with responses, redirects and body chunks in subdirectories of `cache_name`.
-
-    Options: ``use_cache_dir``, ``use_temp``, ``extension``, ``allow_shared`` (see
-    :class:`FileStorage`; the cache's own directory is checked as each storage's is), and
-    ``serializer`` and ``expire_after`` for the session (see
-    :class:`~vaultcache.backends.FileCache`). ``create=False`` makes a missing `cache_name`
-    directory a CacheNotFoundError, and ``read_only=True`` (which implies it) also writes
-    nothing.
-    """
-    mode = open_mode(BACKEND, options)
-    known = ("use_cache_dir", "use_temp", "extension", "allow_shared")
-    check_options(BACKEND, options, (*known, "serializer", "expire_after", "decode_content"))
-    # Imported here: vaultcache.cache imports this package.
-    from vaultcache.backends.caches import FileCache  # noqa: PLC0415
-
-    if not mode.create:
-        location = resolve_location(
-            BACKEND,
-            Path(cache_name),
-            use_cache_dir=options.get("use_cache_dir", False),
-            use_temp=options.get("use_temp", False),
-        )
-        if not location.is_dir():
-            raise not_found(BACKEND, location)
-    return FileCache(cache_name, read_only=mode.read_only, **options)

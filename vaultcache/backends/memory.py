@@ -7,21 +7,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
 
 from vaultcache.backends.base import (
     BaseStorage,
-    CacheNotFoundError,
     EntryStats,
-    check_options,
     lru_victims,
-    open_mode,
 )
 
-if TYPE_CHECKING:
-    from vaultcache.cache import BaseCache
-
-__all__ = ["MemoryStorage", "memory_cache"]
+__all__ = ["MemoryStorage"]
 
 
 class MemoryStorage(BaseStorage):
@@ -168,24 +161,3 @@ class MemoryStorage(BaseStorage):
 
     def __repr__(self) -> str:
         return f"<MemoryStorage: {len(self)} entries>"
-
-
-def memory_cache(cache_name: str = "", **options: Any) -> BaseCache:
-    """A BaseCache whose responses and redirects live in this process's memory.
-
-    There is never an existing one to open: ``create=False`` or ``read_only=True`` is a
-    CacheNotFoundError.
-    """
-    if not open_mode("memory", options).create:
-        raise CacheNotFoundError(
-            "the memory backend keeps nothing between processes, so there is no existing "
-            "cache to open; give the path of a sqlite or filesystem cache",
-            backend="memory",
-        )
-    check_options("memory", options, ())
-    # Imported here: vaultcache.cache imports this package.
-    from vaultcache.cache import BaseCache  # noqa: PLC0415
-
-    return BaseCache(
-        cache_name, responses=MemoryStorage(), redirects=MemoryStorage(), chunks=MemoryStorage()
-    )

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vaultcache.backends.filesystem import filesystem_cache
-from vaultcache.backends.memory import memory_cache
-from vaultcache.backends.sqlite import sqlite_cache
+from vaultcache.backends.caches import filesystem_cache, memory_cache, sqlite_cache
 from vaultcache.hookspecs import hookimpl
 
 if TYPE_CHECKING:

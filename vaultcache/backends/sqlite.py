@@ -41,7 +41,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from vaultcache.backends.base import (
     AccessLog,
@@ -49,7 +49,6 @@ from vaultcache.backends.base import (
     BaseStorage,
     EntryStats,
     check_bool,
-    check_options,
     lru_victims,
     not_found,
     refuse_if_shared,
@@ -59,10 +58,7 @@ from vaultcache.backends.base import (
 from vaultcache.errors import ConfigError
 from vaultcache.private_files import make_private_dirs
 
-if TYPE_CHECKING:
-    from vaultcache.cache import BaseCache
-
-__all__ = ["SQLiteStorage", "sqlite_cache"]
+__all__ = ["SQLiteStorage"]
 
 logger = logging.getLogger(__name__)
 
@@ -936,18 +932,3 @@ def _warn_if_shared(path: Path) -> None:
             stat.S_IMODE(mode),
             path,
         )
-
-
-def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> BaseCache:
-    """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
-
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared``,
-    ``create`` and ``read_only`` (see :class:`SQLiteStorage`), and ``serializer`` and
-    ``expire_after`` for the session (see :class:`~vaultcache.backends.SQLiteCache`).
-    """
-    storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
-    check_options(BACKEND, options, (*storage, "create", "read_only", "serializer", "expire_after"))
-    # Imported here: vaultcache.cache imports this package.
-    from vaultcache.backends.caches import SQLiteCache  # noqa: PLC0415
-
-    return SQLiteCache(cache_name, **options)

@@ -30,8 +30,8 @@ from vaultcache.archive import (
     rotate,
 )
 from vaultcache.cli import from_requests_cache
-from vaultcache.cli.common import add_cache_arguments, emit_json, open_session, progress
-from vaultcache.cli.opening import no_key_creation, open_existing
+from vaultcache.cli.common import add_cache_arguments, emit_json, progress
+from vaultcache.cli.opening import no_key_creation, open_existing, open_session
 from vaultcache.serializers.builder import build_pipeline
 
 __all__ = ["add_parser"]

@@ -1,4 +1,7 @@
-"""What every cache subcommand shares: its options, opening a session, progress, JSON output."""
+"""What every cache subcommand shares: its options, progress, JSON output.
+
+Opening the cache a command works on is :mod:`vaultcache.cli.opening`'s.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,11 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from vaultcache.config import load_settings
-from vaultcache.config.applying import open_configured
-from vaultcache.session import CachedSession
-
 __all__ = [
     "SHARED_DEFAULTS",
     "add_cache_arguments",
     "add_shared_options",
     "emit_json",
-    "open_session",
     "progress",
     "progress_line",
     "set_progress",
@@ -80,17 +78,6 @@ def add_shared_options(parser: argparse.ArgumentParser, *, cache: bool = True) -
 def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
     """The shared options, as every subcommand that works on a cache takes them."""
     add_shared_options(parser)
-
-
-def open_session(args: argparse.Namespace) -> CachedSession:
-    """The CachedSession the command works on: config file settings, then ``--cache`` and
-    ``--rfc9111`` (where the command takes it)."""
-    settings = load_settings(getattr(args, "config", None))
-    overrides = {"cache_name": args.cache} if getattr(args, "cache", None) else {}
-    for option in ("serializer", "rfc9111"):
-        if getattr(args, option, None):
-            overrides[option] = getattr(args, option)
-    return open_configured(CachedSession, settings, **overrides)
 
 
 def set_progress(show: bool | None) -> None:

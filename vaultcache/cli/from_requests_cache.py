@@ -14,7 +14,8 @@ from typing import Any
 
 import attrs
 
-from vaultcache.cli.common import emit_json, open_session, progress
+from vaultcache.cli.common import emit_json, progress
+from vaultcache.cli.opening import open_session
 from vaultcache.errors import ConfigError
 from vaultcache.importers.requests_cache import SourceError, import_requests_cache
 

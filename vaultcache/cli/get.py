@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from vaultcache.cli.common import add_cache_arguments, open_session
+from vaultcache.cli.common import add_cache_arguments
+from vaultcache.cli.opening import open_session
 from vaultcache.models import AnyResponse
 from vaultcache.policy.settings import RFC9111_MODES
 

@@ -1,4 +1,8 @@
-"""Opening the cache a command works on, without creating anything it should not.
+"""Opening the cache a command works on: the one place the CLI opens caches.
+
+:func:`open_session` opens the configured cache as a session of the user's would, created
+when it does not exist: for commands that store (``get``, ``import``). Every other command
+opens one that must exist, with :func:`open_existing`, and creates nothing it should not.
 
 Commands that only read (``ls``, ``stats``, ``verify``, ``export``, ``keys list``, ``purge
 --dry-run``) open the cache read-only; those that change an existing cache (``verify
@@ -6,8 +10,8 @@ Commands that only read (``ls``, ``stats``, ``verify``, ``export``, ``keys list`
 backend factory gets ``read_only=True`` or ``create=False`` and says when no cache exists
 (:class:`~vaultcache.backends.CacheNotFoundError`): the rule every backend plugin follows.
 
-No key file is created while a cache is opened here: a new key could read nothing, and
-would make every entry look bad. Reads through an opened cache are not uses: LRU
+No key file is created while an existing cache is opened: a new key could read nothing,
+and would make every entry look bad. Reads through an opened cache are not uses: LRU
 retention's order stays as it was.
 """
 
@@ -25,12 +29,12 @@ import attrs
 from vaultcache.archive.common import untracked
 from vaultcache.cache import BaseCache
 from vaultcache.config import load_settings
+from vaultcache.config.applying import open_configured
 from vaultcache.errors import KeyRingError
-from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.session import CachedSession, init_backend
 
-__all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing"]
+__all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing", "open_session"]
 
 
 @attrs.frozen
@@ -83,14 +87,21 @@ def open_existing(args: argparse.Namespace, *, read_only: bool) -> OpenCache:
         except BaseException:
             cache.close()
             raise
-        try:
-            ring = _key_ring(kwargs.get("keys"))
-        except BaseException:
-            session.close()
-            raise
     untracking = contextlib.ExitStack()
     untracking.enter_context(untracked(session.cache.storage, session.cache.redirect_storage))
-    return OpenCache(session, ring, settings.backend, untracking)
+    return OpenCache(session, session.key_ring, settings.backend, untracking)
+
+
+def open_session(args: argparse.Namespace) -> CachedSession:
+    """The configured cache, created when it does not exist, as a session: config file
+    settings, then ``--cache``, ``--serializer`` and ``--rfc9111`` (where the command takes
+    them). Errors in what the config file chose name the file."""
+    settings = load_settings(getattr(args, "config", None))
+    overrides = {"cache_name": args.cache} if getattr(args, "cache", None) else {}
+    for option in ("serializer", "rfc9111"):
+        if getattr(args, option, None):
+            overrides[option] = getattr(args, option)
+    return open_configured(CachedSession, settings, **overrides)
 
 
 def _session(kwargs: dict[str, Any]) -> CachedSession:
@@ -103,15 +114,6 @@ def _session(kwargs: dict[str, Any]) -> CachedSession:
         if "serializer" in kwargs:
             raise
         return CachedSession(**{**kwargs, "serializer": "msgpack"})
-
-
-def _key_ring(keys: Any) -> KeyRing | None:
-    try:
-        return load_key_ring(keys, auto_create=False)
-    except KeyRingError:
-        if keys is not None:
-            raise  # keys that are configured but invalid are an error, not "no keys"
-        return None
 
 
 def cache_location(cache: BaseCache) -> str:

@@ -10,20 +10,16 @@ from typing import Any, Final
 import attrs
 from cattrs.errors import BaseValidationError
 
+from vaultcache.allow_list import ALLOW_KEY, PLUGINS_VARIABLE, allow_from_environment
 from vaultcache.config.converter import converter, is_tuple
-from vaultcache.config.key_material import looks_like_key
 from vaultcache.config.problems import Invalid
 from vaultcache.config.reporting import leaf_problems
 from vaultcache.config.schema import Settings
-from vaultcache.config.value_types import CacheName, Distribution, Expiry, Name, Spec
+from vaultcache.config.value_types import CacheName, Expiry, Name, Spec
 from vaultcache.errors import ConfigError
+from vaultcache.key_text import KEY_MATERIAL_HINT, looks_like_key
 
-__all__ = [
-    "ENVIRONMENT_VARIABLES",
-    "PLUGINS_VARIABLE",
-    "apply_environment",
-    "plugins_from_environment",
-]
+__all__ = ["ENVIRONMENT_VARIABLES", "apply_environment"]
 
 #: Environment variables that override one setting each: variable -> dotted key.
 ENVIRONMENT_VARIABLES: Final[Mapping[str, str]] = {
@@ -37,11 +33,8 @@ ENVIRONMENT_VARIABLES: Final[Mapping[str, str]] = {
     "VAULTCACHE_RETENTION_MAX_ENTRIES": "retention.max_entries",
     "VAULTCACHE_RETENTION_MAX_BYTES": "retention.max_bytes",
     "VAULTCACHE_RETENTION_MAX_AGE": "retention.max_age",
-    "VAULTCACHE_PLUGINS": "plugins.allow",
+    PLUGINS_VARIABLE: ALLOW_KEY,
 }
-#: The variable that sets the plugin allow-list; unlike the others, it cannot be set empty.
-PLUGINS_VARIABLE: Final = "VAULTCACHE_PLUGINS"
-_ALLOW_EXPECTED: Final = "none, all, or package names separated by commas"
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"0", "false", "no", "off"})
 
@@ -50,23 +43,12 @@ def apply_environment(settings: Settings, environ: Mapping[str, str]) -> Setting
     """`settings` with each variable of ENVIRONMENT_VARIABLES set in `environ` applied."""
     for variable, dotted in ENVIRONMENT_VARIABLES.items():
         text = environ.get(variable, "").strip()
-        if text:
+        if variable == PLUGINS_VARIABLE:
+            if variable in environ:
+                settings = _override(settings, dotted.split("."), allow_from_environment(environ))
+        elif text:
             settings = _override(settings, dotted.split("."), _from_environment(variable, text))
-        elif variable == PLUGINS_VARIABLE and variable in environ:
-            # Empty could mean "none" or "all"; guessing wrong would run unwanted code.
-            raise ConfigError(
-                f"set by environment variable {variable}: empty; expected {_ALLOW_EXPECTED}",
-                key=dotted,
-                expected=_ALLOW_EXPECTED,
-            )
     return settings
-
-
-def plugins_from_environment(environ: Mapping[str, str]) -> tuple[str, ...] | None:
-    """The allow-list ``VAULTCACHE_PLUGINS`` sets in `environ`; None when unset or ``all``."""
-    only = {name: environ[name] for name in (PLUGINS_VARIABLE,) if name in environ}
-    allow: tuple[str, ...] | None = apply_environment(Settings(), only).plugins.allow
-    return allow
 
 
 def _from_environment(variable: str, text: str) -> object:
@@ -75,9 +57,7 @@ def _from_environment(variable: str, text: str) -> object:
     annotation = _annotation(dotted.split("."))
     if looks_like_key(text):
         raise ConfigError(
-            f"set by environment variable {variable}: this looks like key material (not "
-            "shown); keys go in VAULTCACHE_KEYS or a key file named by VAULTCACHE_KEY_FILE",
-            key=dotted,
+            f"set by environment variable {variable}: {KEY_MATERIAL_HINT}", key=dotted
         )
     try:
         return converter.structure(_environment_value(annotation, text), annotation)
@@ -97,8 +77,6 @@ def _environment_value(annotation: object, text: str) -> object:
     lowered = text.lower()
     if annotation is bool:
         return True if lowered in _TRUE else False if lowered in _FALSE else text
-    if annotation == _ALLOW:
-        return _allow_value(text)
     if is_tuple(annotation):
         return _comma_list(text)
     if annotation in _TEXT_TYPES:
@@ -113,18 +91,7 @@ def _environment_value(annotation: object, text: str) -> object:
     return text
 
 
-_ALLOW: Final = tuple[Distribution, ...] | None
 _TEXT_TYPES: Final = (CacheName, Name, Spec | None)
-
-
-def _allow_value(text: str) -> list[str] | None:
-    lowered = text.lower()
-    if lowered in ("all", "none"):
-        return None if lowered == "all" else []
-    names = _comma_list(text)
-    if not names or {name.lower() for name in names} & {"all", "none"}:
-        raise Invalid(f"expected {_ALLOW_EXPECTED}", _ALLOW_EXPECTED)
-    return names
 
 
 def _comma_list(text: str) -> list[str]:

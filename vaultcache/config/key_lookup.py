@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.config.sources import PYPROJECT
-from vaultcache.errors import ConfigError, KeyRingError, UnknownPluginError
-from vaultcache.key_sources import load_key_ring
+from vaultcache.errors import ConfigError, UnknownPluginError
+from vaultcache.key_sources import key_ring_for
 from vaultcache.keys import KeyRing
 from vaultcache.serializers.builder import spec_needs_keys
-from vaultcache.session import DEFAULT_SERIALIZER
+from vaultcache.session_options import DEFAULT_SERIALIZER
 
 __all__ = ["configured_key_ring"]
 
@@ -24,26 +24,19 @@ def configured_key_ring(
     serializer: object,
     config_file: Path | None,
 ) -> KeyRing | None:
-    """The ring from the configured sources: required when `serializer` needs keys.
-
-    When it does not, keys only strengthen cache keys (an HMAC of credentials), so, as
-    the session does, none is created and a missing one is no error.
-    """
+    """The ring from the configured sources, by the session's rule
+    (:func:`~vaultcache.key_sources.key_ring_for`): required when `serializer` needs keys."""
     spec = DEFAULT_SERIALIZER if serializer is None else serializer
     required = isinstance(spec, str) and spec_needs_keys(spec)
     # None lets VAULTCACHE_AUTO_CREATE_KEY decide, so a key file is created only when
     # both the file and the environment allow it.
-    create = None if required and auto_create else False
+    create = None if auto_create else False
     try:
-        return load_key_ring(None, sources=sources, options=options, auto_create=create)
+        return key_ring_for(required=required, sources=sources, options=options, auto_create=create)
     except UnknownPluginError as exc:
         raise ConfigError(
             str(exc), file=_display(config_file), key=_prefix(config_file) + "keys.sources"
         ) from None
-    except KeyRingError:
-        if required:
-            raise
-        return None
 
 
 def _display(path: Path | None) -> str | None:

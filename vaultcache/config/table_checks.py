@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from vaultcache.config.problems import Invalid, quote_key
 from vaultcache.config.schema import KeySettings, SerializerSettings
 from vaultcache.serializers.builder import DEFAULT_FORMAT, parse_spec
-from vaultcache.session import DEFAULT_SERIALIZER, CacheMixin
+from vaultcache.session_options import DEFAULT_SERIALIZER, SESSION_KEYWORDS
 
 __all__ = ["OPTION_TABLE_CHECKS", "refuse_session_keywords"]
 
@@ -47,7 +46,7 @@ OPTION_TABLE_CHECKS: Final[dict[type, Callable[[Any, dict[str, Any]], None]]] = 
 
 def refuse_session_keywords(options: Mapping[str, Any]) -> None:
     """Raise Invalid when a backend option has the name of a session setting."""
-    taken = sorted(set(options) & _session_keywords())
+    taken = sorted(set(options) & SESSION_KEYWORDS)
     if taken:
         raise Invalid(
             f"{taken[0]!r} is a session setting, not a backend option; see docs/config.md "
@@ -55,9 +54,3 @@ def refuse_session_keywords(options: Mapping[str, Any]) -> None:
             "options of the backend itself",
             at=f".{quote_key(taken[0])}",
         )
-
-
-def _session_keywords() -> frozenset[str]:
-    """The keywords CacheMixin.__init__ names, which a backend option must not shadow."""
-    parameters = inspect.signature(CacheMixin.__init__).parameters.values()
-    return frozenset(p.name for p in parameters if p.kind is not p.VAR_KEYWORD) - {"self"}

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from vaultcache.allow_list import DISTRIBUTION_EXPECTED, DISTRIBUTION_NAME
 from vaultcache.config.problems import wrong
 from vaultcache.config.value_types import (
     ByteSize,
@@ -81,7 +82,6 @@ def _text(value: object) -> str:
 
 
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
-_DISTRIBUTION = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?")
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
 
 
@@ -95,8 +95,8 @@ def _name(value: object) -> str:
 
 @_checks(Distribution)
 def _distribution(value: object) -> str:
-    if not isinstance(value, str) or not _DISTRIBUTION.fullmatch(value):
-        raise wrong("a package name such as 'vaultcache-redis'", value)
+    if not isinstance(value, str) or not DISTRIBUTION_NAME.fullmatch(value):
+        raise wrong(DISTRIBUTION_EXPECTED, value)
     return value
 
 

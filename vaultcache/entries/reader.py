@@ -127,7 +127,7 @@ class ReaderPolicy:
                 "its last stage does not authenticate and this cache's serializer does "
                 "(reading it could be a downgrade)",
             )
-        if any(r.needs_keys for r in registrations) and self.keys is None:
+        if any(r.authenticates for r in registrations) and self.keys is None:
             raise UnknownKeyError(key_id or "-")
         try:
             return build_pipeline(

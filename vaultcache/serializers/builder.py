@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from vaultcache.errors import SpecError, UnknownPluginError
-from vaultcache.key_sources import load_key_ring
+from vaultcache.key_sources import key_ring_for
 from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, Registration, get_registry
 from vaultcache.serializers.pipeline import SerializerPipeline
@@ -67,10 +67,11 @@ def build_pipeline(
     built = {
         r.name: registry.build_stage(r.name, options.get(r.name, {}), None)
         for r in registrations
-        if not r.needs_keys
+        if not r.authenticates
     }
-    needs_keys = len(built) < len(registrations)
-    ring = load_key_ring(keys, registry=registry) if needs_keys or keys is not None else None
+    # Keys given are read (and checked) even when no stage needs them.
+    wanted = len(built) < len(registrations) or keys is not None
+    ring = key_ring_for(keys, required=True, registry=registry) if wanted else None
     stages = [
         built[r.name]
         if r.name in built
@@ -83,7 +84,7 @@ def build_pipeline(
 def spec_needs_keys(spec: str, *, registry: PluginRegistry | None = None) -> bool:
     """True when a stage of `spec` signs or encrypts (so a KeyRing must be found)."""
     registry = registry or get_registry()
-    return any(_look_up(registry, spec, name).needs_keys for name in parse_spec(spec))
+    return any(_look_up(registry, spec, name).authenticates for name in parse_spec(spec))
 
 
 def _look_up(registry: PluginRegistry, spec: str, name: str) -> Registration:

@@ -13,25 +13,39 @@ import warnings
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from vaultcache.compat import check_decode_content
-from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
+from vaultcache.errors import ConfigError, DecodeError, EncodeError, EntryError, VaultCacheError
+from vaultcache.registrars import AUTHENTICATING_KINDS
 from vaultcache.serializers.sealing import SealingStage
 
 __all__ = [
-    "AUTHENTICATING_KINDS",
     "SerializerPipeline",
     "Stage",
     "StageLike",
     "Step",
     "UnsafePipelineWarning",
     "canonical_name",
+    "check_decode_content",
     "run_steps",
     "stage_name",
 ]
 
-#: Stage kinds that authenticate what they read (and so may guard ``pickle``).
-AUTHENTICATING_KINDS = frozenset({"signing", "encryption"})
 _NOT_IN_SPECS = re.compile(r"[^a-z0-9_-]")
+
+
+def check_decode_content(decode_content: object) -> None:
+    """Accept ``decode_content=False``; refuse True, which vaultcache cannot honour.
+
+    requests-cache's ``decode_content=True`` stores JSON bodies decoded, so a text serializer
+    shows them readably. vaultcache stores every body as the exact bytes received (and
+    encrypted, so nothing in the store is readable anyway): that is ``decode_content=False``.
+    """
+    if decode_content is not False:
+        raise ConfigError(
+            "vaultcache stores bodies as the exact bytes received (decode_content=False); "
+            "remove decode_content=True (read an entry with `vaultcache get URL "
+            "--only-if-cached` or session.cache.responses)",
+            key="decode_content",
+        )
 
 
 class UnsafePipelineWarning(UserWarning):

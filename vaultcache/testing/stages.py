@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 from vaultcache.errors import ConfigError, DecodeError, IntegrityError, SizeLimitError
 from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import CachedResponse
+from vaultcache.registrars import AUTHENTICATING_KINDS as AUTHENTICATING
 from vaultcache.registry import Registration, get_registry
 from vaultcache.serializers import build_pipeline
 
@@ -40,7 +41,6 @@ __all__ = ["AUTHENTICATING", "ENTRY_ERRORS", "StageContract"]
 #: What a stage's ``loads`` may raise for input it cannot accept; anything else fails the test.
 ENTRY_ERRORS = (IntegrityError, DecodeError, SizeLimitError)
 
-AUTHENTICATING = ("signing", "encryption")
 _MIB = 1024 * 1024
 _SIZES = {"empty": 0, "1 byte": 1, "1 MiB random": _MIB, "1 MiB compressible": _MIB}
 #: Specs that put a stage of each kind where it belongs; ``{}`` is the stage's name.

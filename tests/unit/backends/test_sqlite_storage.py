@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
+from vaultcache.backends import SQLiteStorage, sqlite_cache
 from vaultcache.backends.base import BackendError
-from vaultcache.backends.sqlite import SQLiteStorage, sqlite_cache
 from vaultcache.errors import ConfigError
 from vaultcache.testing import StorageContract, StorageFactory, run_storage_workers
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from vaultcache.backends.memory import MemoryStorage, memory_cache
+from vaultcache.backends import MemoryStorage, memory_cache
 from vaultcache.keys import KeyRing
 from vaultcache.serializers import build_pipeline
 

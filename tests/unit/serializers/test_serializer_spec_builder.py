@@ -99,7 +99,7 @@ def test_specs_without_keys_need_no_key_source(monkeypatch: pytest.MonkeyPatch) 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("keys were loaded")
 
-    monkeypatch.setattr(builder, "load_key_ring", fail)
+    monkeypatch.setattr(builder, "key_ring_for", fail)
     for spec in ("zstd", "json+gzip", "yaml+bz2", "lzma"):
         build_pipeline(spec)
 

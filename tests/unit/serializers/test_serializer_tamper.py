@@ -33,7 +33,7 @@ from vaultcache import (
     build_pipeline,
     generate_key,
 )
-from vaultcache.backends.memory import memory_cache
+from vaultcache.backends import memory_cache
 from vaultcache.keys import KEY_ID_SIZE
 from vaultcache.serializers.stages.encryption import NONCE_SIZE
 
