@@ -36,7 +36,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "backends compat importers archive",
         "config",
         "session",
-        "patcher _stage_contract testing",
+        "patcher plugin testing",
         "cli",
     )
 )
