@@ -22,10 +22,11 @@ import requests
 from requests.hooks import dispatch_hook
 
 from vaultcache import cache_keys, clock, compat
-from vaultcache.cache import BaseCache
+from vaultcache.cache import DEFAULT_SERIALIZER, BaseCache
 from vaultcache.cache_access import CacheAccess
 from vaultcache.coalescing import KeyLocks
 from vaultcache.errors import KeyRingError
+from vaultcache.key_function import UNVERIFIED, KeyFunction
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
@@ -42,9 +43,6 @@ __all__ = ["DEFAULT_SERIALIZER", "CacheMixin", "CachedSession"]
 
 logger = logging.getLogger(__name__)
 
-#: The serializer used when none is given or configured: encrypted at rest.
-DEFAULT_SERIALIZER = "zstd+aesgcm"
-
 _OPTIONS: contextvars.ContextVar[RequestOptions | None] = contextvars.ContextVar(
     "vaultcache_request_options", default=None
 )
@@ -53,9 +51,6 @@ _FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 _DEFER_ENVIRONMENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "vaultcache_defer_environment", default=False
-)
-_UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "vaultcache_unverified", default=False
 )
 _NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
 
@@ -131,15 +126,16 @@ class CacheMixin(compat.SessionCompat):
         backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
         pipeline, ring = _resolve_serializer(serializer, keys, serializer_options)
         self.key_ring = ring
-        secrets = [key.subkey("cache-key") for key in ring] if ring else []
-        self._credential_secret = secrets[0] if secrets else None
-        self._older_credential_secrets = secrets[1:]
+        self._keys = KeyFunction.for_ring(self.settings, ring)
         self.backend_options = backend_options
-        self.cache = init_backend(cache_name, backend or "sqlite", backend_options)
-        self.cache.serializer = pipeline
-        self.cache.key_ring = ring
-        self.cache.create_key = self.create_key
-        self.cache.ignored_parameters = self.settings.redacted_parameters
+        self.cache = init_backend(
+            cache_name,
+            backend or "sqlite",
+            backend_options,
+            serializer=pipeline,
+            key_ring=ring,
+            create_key=self._keys,
+        )
         if retention is not None:
             self.cache.retention = retention
             retention.attach(self.cache.storage)
@@ -163,8 +159,7 @@ class CacheMixin(compat.SessionCompat):
         """Use `other`'s cache, settings, credential key and background refresher."""
         self.cache = other.cache
         self.settings = other.settings
-        self._credential_secret = other._credential_secret
-        self._older_credential_secrets = other._older_credential_secrets
+        self._keys = other._keys
         self._key_locks = other._key_locks
         self._refresh_later = other._refresh_later  # type: ignore[method-assign]
 
@@ -175,7 +170,7 @@ class CacheMixin(compat.SessionCompat):
             self.cache,
             self.settings,
             self.create_key,
-            self._older_credential_secrets,
+            self._keys.older_secrets,
             self,  # type: ignore[arg-type]
         )
 
@@ -189,35 +184,13 @@ class CacheMixin(compat.SessionCompat):
         vary: tuple[str, ...] = (),
         **kwargs: Any,
     ) -> str:
-        """The cache key for `request` (``key_fn`` if one was given).
+        """The cache key for `request` (``key_fn`` if one was given); see
+        :class:`~vaultcache.key_function.KeyFunction`, which the session's cache uses too.
 
         Credentials are mixed in with an HMAC under the primary key's ``cache-key`` subkey,
-        or under `secret` when given (an older key's, to find entries written before a
-        rotation). `vary` names request headers to match on top of ``match_headers``: the
-        key of one Vary variant.
+        or under `secret` when given (an older key's).
         """
-        settings = self.settings
-        match_headers = settings.match_headers
-        if vary and match_headers is not True:
-            match_headers = (*(match_headers or ()), *vary)
-        if settings.key_fn is not None:
-            return settings.key_fn(
-                request,
-                credential_parameters=settings.credential_parameters,
-                ignored_parameters=settings.ignored_parameters,
-                match_headers=match_headers,
-                **kwargs,
-            )
-        return cache_keys.create_key(
-            request,
-            match_headers=match_headers,
-            credential_parameters=settings.credential_parameters,
-            ignored_parameters=settings.ignored_parameters,
-            secret=secret or self._credential_secret,
-            share_credentials=settings.share_credentials,
-            verify=kwargs.get("verify", not _UNVERIFIED.get()),
-            shared_headers=settings.shared_credential_headers,
-        )
+        return self._keys(request, secret=secret, vary=vary, **kwargs)
 
     # -- requests' entry points ---------------------------------------------------------------
 
@@ -295,11 +268,11 @@ class CacheMixin(compat.SessionCompat):
         verify = kwargs.get("verify") if deferred is None else deferred.verify
         if verify is None:
             verify = getattr(self, "verify", True)
-        token = _UNVERIFIED.set(verify is False)
+        token = UNVERIFIED.set(verify is False)
         try:
             return self._send(request, options, deferred, kwargs)
         finally:
-            _UNVERIFIED.reset(token)
+            UNVERIFIED.reset(token)
 
     def _send(
         self,
@@ -548,18 +521,26 @@ def _key_list(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | str | lis
     return list(keys)
 
 
-def init_backend(cache_name: str, backend: str | BaseCache, options: dict[str, Any]) -> BaseCache:
-    """The cache `backend` names (a registered backend, built with `options`), or `backend`
-    itself when it is a BaseCache already."""
+def init_backend(
+    cache_name: str,
+    backend: str | BaseCache,
+    options: dict[str, Any],
+    **parts: Any,
+) -> BaseCache:
+    """The cache `backend` names, built with `options` and `parts` (``serializer``,
+    ``key_ring`` and ``create_key``, which a factory passes on to BaseCache), or `backend`
+    itself when it is a BaseCache already, configured with `parts`."""
     if isinstance(backend, BaseCache):
         if options:
             raise TypeError(
                 f"backend options {sorted(options)} cannot be used with a BaseCache instance"
             )
+        if parts:
+            backend.configure(**parts)
         return backend
     registration = get_registry().backend(backend)
     registration.ensure_available()
-    cache = registration.factory(cache_name, options)
+    cache = registration.factory(cache_name, {**options, **parts})
     if not isinstance(cache, BaseCache):
         raise TypeError(f"backend {backend!r} did not return a BaseCache")
     return cache

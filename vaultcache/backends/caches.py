@@ -1,9 +1,11 @@
 """SQLiteCache and FileCache: the backend classes requests-cache users construct by name.
 
 ``CachedSession(backend=SQLiteCache("c", serializer="json", expire_after=60))`` works as in
-requests-cache: a class takes its storage options (``use_cache_dir``, ``use_temp``, ...)
-and, for the session it is given to, ``serializer`` and ``expire_after``; the session uses
-them when it is not given its own (:func:`vaultcache.compat.backend_defaults`).
+requests-cache: a class takes its storage options (``use_cache_dir``, ``use_temp``, ...),
+the arguments of :class:`~vaultcache.cache.BaseCache` (``serializer``, ``key_ring``,
+``create_key``), so that it works on its own, and ``expire_after``. A session it is given to
+uses its ``serializer`` and ``expire_after`` when it is not given its own
+(:func:`vaultcache.compat.backend_defaults`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
 from vaultcache.compat import check_decode_content
+from vaultcache.key_function import KeyFunction
+from vaultcache.keys import KeyRing
 from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
 
 __all__ = ["FileCache", "SQLiteCache"]
@@ -44,6 +48,8 @@ class SQLiteCache(BaseCache):
         serializer: Any = None,
         *,
         expire_after: Any = NEVER_EXPIRE,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
         session_options = _session_options(serializer, expire_after)  # checked before opening
@@ -60,7 +66,15 @@ class SQLiteCache(BaseCache):
         except BaseException:
             responses.close()  # else its connection stays open until garbage collection
             raise
-        super().__init__(str(db_path), responses=responses, redirects=redirects, chunks=chunks)
+        super().__init__(
+            str(db_path),
+            responses=responses,
+            redirects=redirects,
+            chunks=chunks,
+            serializer=serializer,
+            key_ring=key_ring,
+            create_key=create_key,
+        )
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options = session_options
 
@@ -89,6 +103,8 @@ class FileCache(BaseCache):
         expire_after: Any = NEVER_EXPIRE,
         decode_content: bool = False,
         read_only: bool = False,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
         check_decode_content(decode_content)
@@ -108,6 +124,9 @@ class FileCache(BaseCache):
             responses=FileStorage(root / "responses", read_only=read_only, **options),
             redirects=FileStorage(root / "redirects", read_only=read_only, **options),
             chunks=FileStorage(root / "chunks", read_only=read_only, **options),
+            serializer=serializer,
+            key_ring=key_ring,
+            create_key=create_key,
         )
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options = session_options

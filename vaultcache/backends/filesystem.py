@@ -620,7 +620,7 @@ def filesystem_cache(
     """
     mode = open_mode(BACKEND, options)
     known = ("use_cache_dir", "use_temp", "extension", "allow_shared")
-    check_options(BACKEND, options, (*known, "serializer", "expire_after", "decode_content"))
+    check_options(BACKEND, options, (*known, "expire_after", "decode_content"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.backends.caches import FileCache  # noqa: PLC0415
 

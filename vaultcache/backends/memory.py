@@ -187,5 +187,9 @@ def memory_cache(cache_name: str = "", **options: Any) -> BaseCache:
     from vaultcache.cache import BaseCache  # noqa: PLC0415
 
     return BaseCache(
-        cache_name, responses=MemoryStorage(), redirects=MemoryStorage(), chunks=MemoryStorage()
+        cache_name,
+        responses=MemoryStorage(),
+        redirects=MemoryStorage(),
+        chunks=MemoryStorage(),
+        **options,
     )

@@ -946,7 +946,7 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     ``expire_after`` for the session (see :class:`~vaultcache.backends.SQLiteCache`).
     """
     storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
-    check_options(BACKEND, options, (*storage, "create", "read_only", "serializer", "expire_after"))
+    check_options(BACKEND, options, (*storage, "create", "read_only", "expire_after"))
     # Imported here: vaultcache.cache imports this package.
     from vaultcache.backends.caches import SQLiteCache  # noqa: PLC0415
 
