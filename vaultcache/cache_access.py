@@ -19,7 +19,7 @@ import requests
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.errors import EncodeError
-from vaultcache.models import CachedResponse
+from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.policy.actions import CacheActions
 from vaultcache.policy.settings import CacheSettings
 from vaultcache.policy.storable import omit_fields
@@ -31,6 +31,8 @@ from vaultcache.streaming import record_stream
 __all__ = ["CacheAccess"]
 
 logger = logging.getLogger(__name__)
+
+_NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
 
 
 @attrs.frozen
@@ -108,6 +110,59 @@ class CacheAccess:
                 self.write(self.cache.delete, old_key)
                 return cached
         return None
+
+    # -- the miss path --------------------------------------------------------------------------
+
+    def fetch(
+        self,
+        request: requests.PreparedRequest,
+        actions: CacheActions,
+        cached: CachedResponse | None,
+        revalidating: CachedResponse | None,
+        send: Callable[[requests.PreparedRequest], requests.Response],
+        *,
+        stream: bool,
+        group: str | None,
+    ) -> AnyResponse:
+        """Send `request` (conditionally when `revalidating`) with `send`, and store the
+        answer in the variant `group`; a stale `cached` answers when the policy allows it."""
+        outgoing = request.copy()
+        outgoing.hooks = _NO_HOOKS  # hooks run once, on what the caller gets
+        if revalidating is not None:
+            outgoing.headers.update(actions.conditional_headers(revalidating))
+        try:
+            response = send(outgoing)
+        except requests.RequestException:
+            if cached is not None and actions.stale_if_error(cached):
+                logger.info("origin failed; serving a stale response (stale-if-error)")
+                return cached
+            raise
+        if cached is not None and actions.stale_instead_of(response, cached):
+            logger.info("origin answered %s; serving a stale response", response.status_code)
+            response.close()
+            return cached
+        if response.status_code == 304 and revalidating is not None:
+            return self._revalidated(revalidating, response, actions, request)
+        response = OriginalResponse.wrap(response, actions.cache_key)
+        store, expires = actions.on_response(response)
+        if store:
+            self.store(response, actions, expires, request, group, stream=stream)
+        return response
+
+    def _revalidated(
+        self,
+        cached: CachedResponse,
+        not_modified: requests.Response,
+        actions: CacheActions,
+        request: requests.PreparedRequest,
+    ) -> CachedResponse:
+        """A 304: the stored entry, refreshed as the policy says, served as a 200."""
+        if actions.on_not_modified(cached, not_modified):
+            self.save(cached, request, cached.variant_group)
+        else:
+            self.write(self.cache.delete, actions.cache_key)
+        cached.revalidated = True
+        return cached
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ cache computes the keys the session does (``cache.delete(urls=...)``, ``cache.co
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -17,12 +19,22 @@ from vaultcache import cache_keys
 from vaultcache.keys import KeyRing
 from vaultcache.policy.settings import CacheSettings
 
-__all__ = ["UNVERIFIED", "KeyFunction"]
+__all__ = ["KeyFunction", "unverified"]
 
-#: True while a session sends a request with ``verify=False``, which gets keys of its own.
-UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
+_UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "vaultcache_unverified", default=False
 )
+
+
+@contextlib.contextmanager
+def unverified(value: bool) -> Iterator[None]:
+    """Within the block, keys are those of requests sent with ``verify=False`` (`value`
+    True), which are keys of their own, or of verified ones."""
+    token = _UNVERIFIED.set(value)
+    try:
+        yield
+    finally:
+        _UNVERIFIED.reset(token)
 
 
 @attrs.frozen
@@ -77,6 +89,6 @@ class KeyFunction:
             ignored_parameters=settings.ignored_parameters,
             secret=secret or (self.secrets[0] if self.secrets else None),
             share_credentials=settings.share_credentials,
-            verify=kwargs.get("verify", not UNVERIFIED.get()),
+            verify=kwargs.get("verify", not _UNVERIFIED.get()),
             shared_headers=settings.shared_credential_headers,
         )

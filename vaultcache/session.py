@@ -9,9 +9,7 @@ hooks behave as they do on a plain ``requests.Session``.
 
 from __future__ import annotations
 
-import contextvars
 import functools
-import inspect
 import logging
 import os
 import re
@@ -22,19 +20,26 @@ import requests
 from requests.hooks import dispatch_hook
 
 from vaultcache import cache_keys, clock, compat
+from vaultcache.backends.opening import init_backend
 from vaultcache.cache import DEFAULT_SERIALIZER, BaseCache
 from vaultcache.cache_access import CacheAccess
 from vaultcache.coalescing import KeyLocks
+from vaultcache.environment import DeferredEnvironment, DeferredEnvironmentMixin, deferring
 from vaultcache.errors import KeyRingError
-from vaultcache.key_function import UNVERIFIED, KeyFunction
+from vaultcache.key_function import KeyFunction, unverified
 from vaultcache.key_sources import load_key_ring
 from vaultcache.keys import KeyRing
-from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
+from vaultcache.models import AnyResponse, CachedResponse
 from vaultcache.policy.actions import CacheActions, Decision, stored_age
 from vaultcache.policy.answers import gateway_timeout
 from vaultcache.policy.settings import CacheSettings, RequestOptions, Rfc9111Mode
 from vaultcache.refresh import Refresher
-from vaultcache.registry import get_registry
+from vaultcache.request_context import (
+    carried_options,
+    carrying,
+    following_redirects,
+    is_following_redirects,
+)
 from vaultcache.retention import Retention
 from vaultcache.serializers.builder import build_pipeline, spec_needs_keys
 from vaultcache.serializers.pipeline import SerializerPipeline
@@ -43,19 +48,8 @@ __all__ = ["DEFAULT_SERIALIZER", "CacheMixin", "CachedSession"]
 
 logger = logging.getLogger(__name__)
 
-_OPTIONS: contextvars.ContextVar[RequestOptions | None] = contextvars.ContextVar(
-    "vaultcache_request_options", default=None
-)
-_FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "vaultcache_following_redirects", default=False
-)
-_DEFER_ENVIRONMENT: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "vaultcache_defer_environment", default=False
-)
-_NO_HOOKS: dict[str, list[Callable[..., Any]]] = {"response": []}
 
-
-class CacheMixin(compat.SessionCompat):
+class CacheMixin(compat.SessionCompat, DeferredEnvironmentMixin):
     """Adds caching to any ``requests.Session`` subclass: ``class S(CacheMixin, Session)``.
 
     `serializer` is a spec string (``"signed+zstd+fernet"``), a registered stage name, a
@@ -122,8 +116,7 @@ class CacheMixin(compat.SessionCompat):
             autoclose=autoclose,
             **compat.settings_only(kwargs),
         )
-        session_kwargs = _accepted_kwargs(super().__init__, kwargs)
-        backend_options = {k: v for k, v in kwargs.items() if k not in session_kwargs}
+        session_kwargs, backend_options = compat.split_kwargs(super().__init__, kwargs)
         pipeline, ring = _resolve_serializer(serializer, keys, serializer_options)
         self.key_ring = ring
         self._keys = KeyFunction.for_ring(self.settings, ring)
@@ -174,8 +167,6 @@ class CacheMixin(compat.SessionCompat):
             self,  # type: ignore[arg-type]
         )
 
-    # -- keys ---------------------------------------------------------------------------------
-
     def create_key(
         self,
         request: requests.PreparedRequest,
@@ -215,28 +206,8 @@ class CacheMixin(compat.SessionCompat):
             refresh=refresh,
             force_refresh=force_refresh,
         )
-        token = _OPTIONS.set(options)
-        defer = _DEFER_ENVIRONMENT.set(True)
-        try:
+        with carrying(options), deferring():
             return super().request(method, url, *args, **kwargs)  # type: ignore[misc, no-any-return]
-        finally:
-            _DEFER_ENVIRONMENT.reset(defer)
-            _OPTIONS.reset(token)
-
-    def merge_environment_settings(
-        self, url: str | None, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> dict[str, Any]:
-        """As in requests, but during :meth:`request` the work waits until a request is sent.
-
-        Reading proxy and CA settings from the environment costs more than a whole cache
-        hit, and a hit needs none of it; :meth:`send` completes the merge on a miss.
-        """
-        if _DEFER_ENVIRONMENT.get():
-            return {
-                "proxies": _DeferredEnvironment(url, proxies, stream, verify, cert),
-                "stream": stream if stream is not None else self.stream,  # type: ignore[attr-defined]
-            }
-        return super().merge_environment_settings(url, proxies, stream, verify, cert)  # type: ignore[misc, no-any-return]
 
     def send(
         self,
@@ -252,14 +223,10 @@ class CacheMixin(compat.SessionCompat):
 
         Takes the per-request options of :meth:`request` too, for prepared requests.
         """
-        deferred = kwargs.get("proxies")
-        if isinstance(deferred, _DeferredEnvironment):
-            del kwargs["proxies"]
-        else:
-            deferred = None
-        if _FOLLOWING_REDIRECTS.get():
+        deferred = DeferredEnvironment.take(kwargs)
+        if is_following_redirects():
             return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
-        options = (_OPTIONS.get() or RequestOptions()).given_to_send(
+        options = carried_options().given_to_send(
             expire_after=expire_after,
             only_if_cached=only_if_cached,
             refresh=refresh,
@@ -268,17 +235,14 @@ class CacheMixin(compat.SessionCompat):
         verify = kwargs.get("verify") if deferred is None else deferred.verify
         if verify is None:
             verify = getattr(self, "verify", True)
-        token = UNVERIFIED.set(verify is False)
-        try:
+        with unverified(verify is False):
             return self._send(request, options, deferred, kwargs)
-        finally:
-            UNVERIFIED.reset(token)
 
     def _send(
         self,
         request: requests.PreparedRequest,
         options: RequestOptions,
-        deferred: _DeferredEnvironment | None,
+        deferred: DeferredEnvironment | None,
         kwargs: dict[str, Any],
     ) -> AnyResponse:
         cache_key = self.create_key(request)
@@ -335,7 +299,7 @@ class CacheMixin(compat.SessionCompat):
         *,
         decision: Decision,
         cached: CachedResponse | None,
-        deferred: _DeferredEnvironment | None,
+        deferred: DeferredEnvironment | None,
         kwargs: dict[str, Any],
     ) -> AnyResponse:
         """Send the request (conditionally when revalidating), store, answer."""
@@ -344,73 +308,21 @@ class CacheMixin(compat.SessionCompat):
             kwargs.update(deferred.merge(self))
         revalidating = cached if decision is Decision.REVALIDATE else None
         group = None if cached is None else cached.variant_group
-        response = self._fetch(request, actions, cached, revalidating, kwargs, group=group)
+        send = functools.partial(self._send_following_redirects, kwargs=kwargs)
+        stream = kwargs.get("stream", False)
+        response = self._access.fetch(
+            request, actions, cached, revalidating, send, stream=stream, group=group
+        )
         invalidated = {self.create_key(r) for r in actions.invalidations(request, response)}
         if invalidated:
             self._access.write(self.cache.delete, *invalidated)
         return self._deliver(response, request, kwargs)
 
-    # -- the miss path --------------------------------------------------------------------------
-
-    def _fetch(
-        self,
-        request: requests.PreparedRequest,
-        actions: CacheActions,
-        cached: CachedResponse | None,
-        revalidating: CachedResponse | None,
-        kwargs: dict[str, Any],
-        *,
-        group: str | None,
-    ) -> AnyResponse:
-        """Send `request` (conditionally when `revalidating`), store the answer in `group`."""
-        outgoing = request.copy()
-        outgoing.hooks = _NO_HOOKS  # hooks run once, in _deliver, on what the caller gets
-        if revalidating is not None:
-            outgoing.headers.update(actions.conditional_headers(revalidating))
-        try:
-            response = self._send_following_redirects(outgoing, kwargs)
-        except requests.RequestException:
-            if actions.stale_if_error(cached):
-                logger.info("origin failed; serving a stale response (stale-if-error)")
-                return cached  # type: ignore[return-value]
-            raise
-        if actions.stale_instead_of(response, cached):
-            logger.info("origin answered %s; serving a stale response", response.status_code)
-            response.close()
-            return cached  # type: ignore[return-value]
-        if response.status_code == 304 and revalidating is not None:
-            return self._revalidated(revalidating, response, actions, request)
-        response = OriginalResponse.wrap(response, actions.cache_key)
-        store, expires = actions.on_response(response)
-        if store:
-            self._access.store(
-                response, actions, expires, request, group, stream=kwargs.get("stream", False)
-            )
-        return response
-
     def _send_following_redirects(
         self, request: requests.PreparedRequest, kwargs: dict[str, Any]
     ) -> requests.Response:
-        token = _FOLLOWING_REDIRECTS.set(True)
-        try:
+        with following_redirects():
             return super().send(request, **kwargs)  # type: ignore[misc, no-any-return]
-        finally:
-            _FOLLOWING_REDIRECTS.reset(token)
-
-    def _revalidated(
-        self,
-        cached: CachedResponse,
-        not_modified: requests.Response,
-        actions: CacheActions,
-        request: requests.PreparedRequest,
-    ) -> CachedResponse:
-        """A 304: the stored entry, refreshed as the policy says, served as a 200."""
-        if actions.on_not_modified(cached, not_modified):
-            self._access.save(cached, request, cached.variant_group)
-        else:
-            self._access.write(self.cache.delete, actions.cache_key)
-        cached.revalidated = True
-        return cached
 
     def _refresh_later(
         self,
@@ -420,13 +332,9 @@ class CacheMixin(compat.SessionCompat):
         group: str | None,
     ) -> None:
         """stale-while-revalidate: at most one background refresh per key at a time."""
-        kwargs = {**kwargs, "stream": False}
-        self._refresher.submit(
-            actions.cache_key,
-            lambda: self._fetch(request, actions, None, None, kwargs, group=group),
-        )
-
-    # -- what the caller gets -------------------------------------------------------------------
+        send = functools.partial(self._send_following_redirects, kwargs={**kwargs, "stream": False})
+        fetch = functools.partial(self._access.fetch, stream=False, group=group)
+        self._refresher.submit(actions.cache_key, lambda: fetch(request, actions, None, None, send))
 
     def _deliver(
         self, response: AnyResponse, request: requests.PreparedRequest, kwargs: dict[str, Any]
@@ -448,37 +356,6 @@ class CacheMixin(compat.SessionCompat):
 
 class CachedSession(CacheMixin, requests.Session):  # type: ignore[misc]
     """A ``requests.Session`` with an encrypted, compressed cache. See :class:`CacheMixin`."""
-
-
-class _DeferredEnvironment:
-    """The arguments of a postponed ``merge_environment_settings`` call."""
-
-    def __init__(self, *arguments: Any) -> None:
-        self.arguments = arguments
-
-    @property
-    def verify(self) -> Any:
-        """The ``verify`` argument of the request (None: the session's)."""
-        return self.arguments[3]
-
-    def merge(self, session: Any) -> dict[str, Any]:
-        """Do the merge now, as requests would have done it."""
-        token = _DEFER_ENVIRONMENT.set(False)
-        try:
-            return session.merge_environment_settings(*self.arguments)  # type: ignore[no-any-return]
-        finally:
-            _DEFER_ENVIRONMENT.reset(token)
-
-
-def _accepted_kwargs(function: Callable[..., Any], kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The part of `kwargs` that `function` (the next __init__ in the MRO) accepts."""
-    names = {
-        parameter.name
-        for parameter in inspect.signature(function).parameters.values()
-        if parameter.kind
-        in {inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD}
-    }
-    return {name: value for name, value in kwargs.items() if name in names}
 
 
 def _resolve_serializer(
@@ -519,28 +396,3 @@ def _key_list(keys: KeyRing | str | Iterable[str] | None) -> KeyRing | str | lis
     if keys is None or isinstance(keys, KeyRing | str):
         return keys
     return list(keys)
-
-
-def init_backend(
-    cache_name: str,
-    backend: str | BaseCache,
-    options: dict[str, Any],
-    **parts: Any,
-) -> BaseCache:
-    """The cache `backend` names, built with `options` and `parts` (``serializer``,
-    ``key_ring`` and ``create_key``, which a factory passes on to BaseCache), or `backend`
-    itself when it is a BaseCache already, configured with `parts`."""
-    if isinstance(backend, BaseCache):
-        if options:
-            raise TypeError(
-                f"backend options {sorted(options)} cannot be used with a BaseCache instance"
-            )
-        if parts:
-            backend.configure(**parts)
-        return backend
-    registration = get_registry().backend(backend)
-    registration.ensure_available()
-    cache = registration.factory(cache_name, {**options, **parts})
-    if not isinstance(cache, BaseCache):
-        raise TypeError(f"backend {backend!r} did not return a BaseCache")
-    return cache
