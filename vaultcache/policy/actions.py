@@ -349,9 +349,7 @@ class CacheActions:
     def variant_to_read(self, primary: CachedResponse) -> str | None:
         """RFC 9111 §4.1: the variant key to read when the stored `primary` response varies
         in a way this request does not match; None when `primary` is the one to consider."""
-        if primary.variant_group is None or self.variant_key is None:
-            return None
-        if self.vary_matches(primary):
+        if primary.variant_group is None or self.variant_key is None or self.vary_matches(primary):
             return None
         return variant_key(primary, self.cache_key, self.variant_key)
 
