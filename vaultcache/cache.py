@@ -188,11 +188,11 @@ class BaseCache:
     whose ``storage`` is the object that was set (its other attributes read through:
     ``cache.responses.data``).
 
-    `serializer` is a SerializerPipeline (or an object with dumps/loads) or a spec string,
-    built with `key_ring` when first needed, so keys are looked up only when an entry is read
-    or written; None is :data:`DEFAULT_SERIALIZER`. `key_ring` also reads entries (None: the
-    serializer's keys). `create_key` gives a request's cache key (None: default settings,
-    with `key_ring`'s secret). A session builds its cache with its own three.
+    `serializer` is a SerializerPipeline or a spec string, built with `key_ring` when first
+    needed, so keys are looked up only when an entry is read or written; None is
+    :data:`DEFAULT_SERIALIZER`. `key_ring` also reads entries (None: the serializer's keys).
+    `create_key` gives a request's cache key (None: default settings, with `key_ring`'s
+    secret). A session builds its cache with its own three.
     """
 
     def __init__(

@@ -1,10 +1,11 @@
 """CachedSession and CacheMixin: a requests Session that answers from an encrypted cache.
 
-The session orchestrates and nothing more: keys come from :mod:`vaultcache.cache_keys`,
-decisions from :mod:`vaultcache.policy`, bytes from the backend through the pipeline held by
-:class:`~vaultcache.cache.BaseCache`. Caching happens in :meth:`CacheMixin.send`, so adapters
-mounted with ``session.mount`` (requests-mock among them), wrapping sessions and response
-hooks behave as they do on a plain ``requests.Session``.
+The session orchestrates and nothing more: keys come from :mod:`vaultcache.key_function`
+(which its cache is built with), decisions and their outcomes from :mod:`vaultcache.policy`,
+carried out on the cache by :mod:`vaultcache.cache_access`; bytes come from the backend
+through the pipeline held by :class:`~vaultcache.cache.BaseCache`. Caching happens in
+:meth:`CacheMixin.send`, so adapters mounted with ``session.mount`` (requests-mock among
+them), wrapping sessions and response hooks behave as they do on a plain ``requests.Session``.
 """
 
 from __future__ import annotations
