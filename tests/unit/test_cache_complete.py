@@ -13,7 +13,7 @@ from vaultcache import generate_key
 from vaultcache.backends import FileCache, SQLiteCache
 from vaultcache.backends.memory import MemoryStorage, memory_cache
 from vaultcache.cache import DEFAULT_SERIALIZER, BaseCache
-from vaultcache.errors import SpecError
+from vaultcache.errors import ConfigError, SpecError
 from vaultcache.key_function import KeyFunction, unverified
 from vaultcache.keys import KeyRing
 from vaultcache.policy.settings import CacheSettings
@@ -113,6 +113,12 @@ def test_a_cache_given_to_a_session_is_configured_with_the_session_parts() -> No
         assert cache.create_key(json) != cache.create_key(text)
     finally:
         session.close()
+
+
+@pytest.mark.parametrize("name", ["key_ring", "create_key"])
+def test_the_cache_parts_are_not_backend_options(name: str) -> None:
+    with pytest.raises(ConfigError, match=f"{name} is not a backend option"):
+        CachedSession(backend="memory", serializer="json", **{name: None})
 
 
 def test_unverified_requests_have_keys_of_their_own() -> None:

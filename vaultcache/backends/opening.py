@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from vaultcache.backends.base import CACHE_ARGUMENTS
 from vaultcache.cache import BaseCache
+from vaultcache.errors import ConfigError
 from vaultcache.registry import get_registry
 
 __all__ = ["init_backend"]
@@ -27,6 +29,12 @@ def init_backend(
         if parts:
             backend.configure(**parts)
         return backend
+    reserved = sorted(set(options) & set(CACHE_ARGUMENTS))
+    if reserved:
+        raise ConfigError(
+            f"{reserved[0]} is not a backend option: a cache is built with its session's",
+            key=f"backend.{backend}.{reserved[0]}",
+        )
     registration = get_registry().backend(backend)
     registration.ensure_available()
     cache = registration.factory(cache_name, {**options, **parts})
