@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,6 @@ import requests
 
 from vaultcache import clock, maintenance
 from vaultcache.backends.memory import MemoryStorage
-from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.entries import (
     CHUNK_SIZE,
     ChunkedBody,
@@ -40,21 +39,24 @@ from vaultcache.entries import (
     split_chunk_key,
 )
 from vaultcache.errors import ConfigError, EntryError, ForeignEntryError, describe
+from vaultcache.key_function import KeyFunction
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
 from vaultcache.policy.expiration import ExpirationTime, validate_expiration
+from vaultcache.policy.settings import CacheSettings
 from vaultcache.saving import to_store
+from vaultcache.serializers.builder import build_pipeline, parse_spec
+from vaultcache.session_options import DEFAULT_SERIALIZER
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
+    from vaultcache.keys import KeyRing
     from vaultcache.retention import Retention
     from vaultcache.serializers.pipeline import SerializerPipeline
 
-__all__ = ["BaseCache", "CacheStats"]
+__all__ = ["DEFAULT_SERIALIZER", "BaseCache", "CacheStats"]
 
 logger = logging.getLogger(__name__)
-
-KeyFunction = Callable[..., str]
 
 #: Seconds an unclaimed body chunk is left alone (another process may be writing its entry).
 ORPHAN_GRACE = 3600.0
@@ -182,8 +184,13 @@ class BaseCache:
     where large bodies are stored chunk by chunk (without it, each entry is stored whole, in
     one value); reading ``cache.responses`` gives a mapping of cache keys to CachedResponses,
     whose ``storage`` is the object that was set (its other attributes read through:
-    ``cache.responses.data``). The session sets ``serializer``, ``key_ring`` and
-    ``create_key`` when the cache is attached to it.
+    ``cache.responses.data``).
+
+    `serializer` is a SerializerPipeline or a spec string, built with `key_ring` when first
+    needed, so keys are looked up only when an entry is read or written; None is
+    :data:`DEFAULT_SERIALIZER`. `key_ring` also reads entries (None: the serializer's keys).
+    `create_key` gives a request's cache key (None: default settings, with `key_ring`'s
+    secret). A session builds its cache with its own three.
     """
 
     def __init__(
@@ -194,6 +201,9 @@ class BaseCache:
         redirects: BaseStorage | None = None,
         chunks: BaseStorage | None = None,
         retention: Retention | None = None,
+        serializer: Any = None,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
         **kwargs: Any,
     ) -> None:
         self.cache_name = cache_name
@@ -203,20 +213,35 @@ class BaseCache:
         self.redirect_storage: BaseStorage = redirects if redirects is not None else MemoryStorage()
         #: Where chunked bodies are stored; None stores each entry whole.
         self.chunk_storage: BaseStorage | None = chunks
-        self._serializer: Any = None
-        self._key_ring: Any = None
         self._policy: ReaderPolicy | None = None
-        self.create_key: KeyFunction | None = None
-        #: Credentials taken out of live responses given to save_response (the session's).
-        self.ignored_parameters: tuple[str, ...] = DEFAULT_CREDENTIAL_PARAMETERS
+        self.configure(serializer=serializer, key_ring=key_ring, create_key=create_key)
         self.stats = CacheStats()
         #: Why entries were kept, each logged once (per cache, so once per process in use).
         self._reported: set[str] = set()
         self._reported_lock = threading.Lock()
 
+    def configure(
+        self,
+        *,
+        serializer: Any = None,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
+    ) -> None:
+        """Use `serializer`, `key_ring` and `create_key` from now on (the arguments of
+        :class:`BaseCache`): what a session does with a cache it is given, so both agree."""
+        if isinstance(serializer, str):
+            parse_spec(serializer)  # a malformed spec fails here, not at the first request
+        self._serializer = DEFAULT_SERIALIZER if serializer is None else serializer
+        self._key_ring = key_ring
+        self._policy = None
+        #: The cache key of a request, as the session that built this cache computes it.
+        self.create_key = create_key or KeyFunction.for_ring(CacheSettings(), key_ring)
+
     @property
     def serializer(self) -> Any:
         """The SerializerPipeline new entries are written with."""
+        if isinstance(self._serializer, str):
+            self._serializer = build_pipeline(self._serializer, keys=self._key_ring)
         return self._serializer
 
     @serializer.setter
@@ -239,7 +264,7 @@ class BaseCache:
         """The reader policy: which pipeline and key read an entry, from its header."""
         policy = self._policy
         if policy is None:
-            policy = self._policy = ReaderPolicy(self._serializer_(), keys=self._key_ring)
+            policy = self._policy = ReaderPolicy(self.serializer, keys=self._key_ring)
         return policy
 
     # -- the two mappings, as requests-cache users know them ---------------------------------
@@ -334,8 +359,8 @@ class BaseCache:
             cache_key,
             expires,
             redirect_keys,
-            key_function=self._key_function,
-            ignored_parameters=self.ignored_parameters,
+            create_key=self.create_key,
+            ignored_parameters=self.create_key.settings.redacted_parameters,
         )
         if not response.cache_key:
             raise ValueError("a response needs its cache_key set before it is saved")
@@ -373,7 +398,7 @@ class BaseCache:
         known = dict.fromkeys([*redirect_keys, *response.redirect_keys])
         response.redirect_keys = list(known)[:MAX_REDIRECT_KEYS]
         return EntryWriter(
-            pipeline or self._serializer_(),
+            pipeline or self.serializer,
             response,
             self.chunk_storage,
             redirect_keys=redirect_keys,
@@ -422,11 +447,6 @@ class BaseCache:
             if owners[key] != entry_id:
                 doomed.append(stats.key)
         return storage.bulk_delete(doomed) if doomed else 0
-
-    def _serializer_(self) -> Any:
-        if self._serializer is None:
-            raise RuntimeError("this cache is not attached to a session (no serializer set)")
-        return self._serializer
 
     def _keep(self, key: str, exc: ForeignEntryError) -> None:
         self.stats.count("kept")
@@ -590,16 +610,11 @@ class BaseCache:
         requests_ = list(requests_)
         urls = list(urls)
         if requests_ or urls:
-            create_key = self._key_function()
-            options = {} if verify else {"verify": False}
+            create_key = self.create_key
+            options: dict[str, Any] = {} if verify else {"verify": False}
             found.extend(create_key(request, **options) for request in requests_)
             found.extend(create_key(_get_request(url), **options) for url in urls)
         return found
-
-    def _key_function(self) -> KeyFunction:
-        if self.create_key is None:
-            raise RuntimeError("this cache is not attached to a session (no key function set)")
-        return self.create_key
 
     def reset_expiration(self, expire_after: ExpirationTime = None) -> int:
         """Give every readable response a new expiry, `expire_after` from now (see
@@ -609,7 +624,7 @@ class BaseCache:
     def recreate_keys(self) -> maintenance.KeyRecreation:
         """Move entries to the keys the current key function gives them (see
         :func:`vaultcache.maintenance.recreate_keys`)."""
-        return maintenance.recreate_keys(self, self._key_function())
+        return maintenance.recreate_keys(self, self.create_key)
 
     def clear(self) -> None:
         """Delete every response and redirect."""

@@ -618,7 +618,8 @@ def redact_request(
 ) -> requests.PreparedRequest:
     """A new PreparedRequest like `request`, with the value of every field in `names` REDACTED.
 
-    The session redacts its credential and ignored parameters both. URL query and userinfo,
+    Every stored response's request is redacted so (:mod:`vaultcache.redaction`), with the
+    session's credential and ignored parameters both. URL query and userinfo,
     headers, and JSON / form body fields are redacted (regardless of ``share_credentials``:
     it shares responses, it does not store secrets); Content-Length is updated when the body
     changes. The original request is not modified.

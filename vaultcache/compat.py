@@ -9,8 +9,9 @@ at once with one line that names the vaultcache way (docs/migrating.md lists eve
 from __future__ import annotations
 
 import contextlib
+import inspect
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Self
 
 import requests
@@ -28,6 +29,7 @@ __all__ = [
     "backend_defaults",
     "session_options",
     "settings_only",
+    "split_kwargs",
 ]
 
 #: CacheSettings fields requests-cache also takes as CachedSession keywords.
@@ -82,6 +84,21 @@ def settings_only(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Remove from `kwargs`, and return, the settings requests-cache takes as keywords that
     CachedSession has no parameter for (``only_if_cached=True`` for the whole session)."""
     return {name: kwargs.pop(name) for name in _SETTINGS_KEYWORDS if name in kwargs}
+
+
+def split_kwargs(
+    init: Callable[..., Any], kwargs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`kwargs` split as requests-cache does: those `init` (the next ``__init__`` in the MRO,
+    a ``requests.Session``'s) accepts, and the others, which are backend options."""
+    names = {
+        parameter.name
+        for parameter in inspect.signature(init).parameters.values()
+        if parameter.kind
+        in {inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD}
+    }
+    accepted = {name: value for name, value in kwargs.items() if name in names}
+    return accepted, {name: value for name, value in kwargs.items() if name not in names}
 
 
 def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:

@@ -114,6 +114,11 @@ def vaultcache_register_backends(registry: BackendRegistrar) -> None:
     (``vaultcache.plugin.check_options`` does). Naming rules, ``requires`` and ``extra`` are
     as for stages.
 
+    A session also puts the parts a cache is built with into ``options``: ``serializer``,
+    ``key_ring`` and ``create_key``. Pass them on to ``BaseCache.__init__`` (as
+    ``MyCache(cache_name, **options)`` does when ``MyCache.__init__`` passes its keywords on);
+    ``check_options`` lets them through.
+
     Every factory takes two more options, which ``vaultcache.plugin.open_mode(name, options)``
     takes out of ``options``: ``create`` (default True) and ``read_only`` (default
     False, implies ``create=False``). With ``create=False`` a factory never creates a cache

@@ -13,7 +13,9 @@ so vaultcache can rearrange its modules without breaking plugins. The names by u
 - backends: :class:`BaseStorage` and its support types (:class:`AccessLog`,
   :class:`EntryStats`, :class:`StorageUsage`, :func:`stored_number`), :func:`open_mode`,
   :func:`not_found` and :func:`check_options` for factories, :class:`BaseCache` with
-  :class:`EntryWriter`, :class:`CachedResponse` and :data:`NEVER_EXPIRE` for caches;
+  :class:`EntryWriter`, :class:`CachedResponse` and :data:`NEVER_EXPIRE` for caches, and
+  :class:`KeyFunction` and :class:`KeyRing`, the cache keys and crypto keys a session gives
+  a cache it builds;
 - key sources: the :class:`KeySource` protocol, :class:`KeyRing`, :class:`Key` and
   :func:`generate_key`;
 - errors a plugin raises or catches; and :mod:`clock <vaultcache.clock>`, the one place
@@ -48,6 +50,7 @@ from vaultcache.errors import (
     VaultCacheError,
 )
 from vaultcache.hookspecs import PLUGIN_API, hookimpl
+from vaultcache.key_function import KeyFunction
 from vaultcache.key_sources import KeySource
 from vaultcache.keys import Key, KeyRing, generate_key
 from vaultcache.models import CachedResponse
@@ -74,6 +77,7 @@ __all__ = [
     "EntryWriter",
     "IntegrityError",
     "Key",
+    "KeyFunction",
     "KeyRing",
     "KeyRingError",
     "KeySource",

@@ -17,11 +17,11 @@ URL_HEADERS = ("Location", "Content-Location")
 def redact_response(cached: CachedResponse, names: tuple[str, ...]) -> CachedResponse:
     """A copy of `cached` as it may be stored; `cached` itself is left as it is.
 
-    No credentials (`names`) in its URLs, its request and its URL-valued header fields, and
-    no hop-by-hop header fields (RFC 9111 §3.1); the same for its redirect history. Applying
-    it twice changes nothing more, so every path that writes an entry can apply it.
+    No credentials (`names`) in its URLs, its request (redacted by
+    :func:`vaultcache.cache_keys.redact_request`) and its URL-valued header fields, and no
+    hop-by-hop header fields (RFC 9111 §3.1); the same for its redirect history. Applying it
+    twice changes nothing more, so every path that writes an entry can apply it.
     """
-    request = cached.request
     headers = storable_headers(cached.headers)  # a new mapping
     for header in URL_HEADERS:
         if header in headers:
@@ -36,11 +36,6 @@ def redact_response(cached: CachedResponse, names: tuple[str, ...]) -> CachedRes
         headers=headers,
         header_fields=fields,
         url=cache_keys.redact_url(cached.url, names),
-        request=CachedRequest(
-            method=request.method,
-            url=cache_keys.redact_url(request.url, names),
-            headers=cache_keys.redact_headers(request.headers, names),
-            body=cache_keys.redact_body(request.body, request.headers.get("Content-Type"), names),
-        ),
+        request=CachedRequest.from_request(cache_keys.redact_request(cached.request, names)),
         history=[redact_response(item, names) for item in cached.history],
     )

@@ -20,7 +20,7 @@ from requests.structures import CaseInsensitiveDict
 
 from vaultcache.models import CachedResponse
 
-__all__ = ["chain_keys", "chain_matches"]
+__all__ = ["chain_keys", "chain_matches", "final_request"]
 
 KeyFunction = Callable[[requests.PreparedRequest], str]
 
@@ -34,6 +34,21 @@ def chain_keys(response: requests.Response, create_key: KeyFunction) -> list[str
         return []
     hops = [*response.history, response]
     return [create_key(hop.request) for hop in hops if hop.request is not None]
+
+
+def final_request(
+    response: requests.Response, request: requests.PreparedRequest, create_key: KeyFunction
+) -> tuple[requests.PreparedRequest, list[str]]:
+    """The request a response is stored for, and the keys of the requests redirected to it.
+
+    A redirected response is stored once, under its final URL's own key (set as its
+    ``cache_key``); the redirecting requests' keys lead to it through ``cache.redirects``.
+    """
+    redirect_keys = [create_key(r.request) for r in response.history if r.request]
+    if redirect_keys and response.request is not None:
+        request = response.request
+        response.cache_key = create_key(request)  # type: ignore[attr-defined]
+    return request, redirect_keys
 
 
 def chain_matches(

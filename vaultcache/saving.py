@@ -39,7 +39,7 @@ def to_store(
     expires: datetime | None,
     redirect_keys: Iterable[str],
     *,
-    key_function: Callable[[], Callable[..., str]],
+    create_key: Callable[..., str],
     ignored_parameters: tuple[str, ...],
 ) -> tuple[CachedResponse, list[str]]:
     """The response to write and the redirect keys to map to it.
@@ -57,7 +57,6 @@ def to_store(
             cache_key=cache_key or response.cache_key,
             expires=response.expires if expires is None else expires,
         ), redirect_keys
-    create_key = key_function()
     if cache_key is None:
         cache_key = create_key(response.request)
     redirect_keys += [create_key(r.request) for r in response.history if r.request]

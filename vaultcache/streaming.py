@@ -17,8 +17,9 @@ from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
 from vaultcache.errors import EncodeError, EntryError
 from vaultcache.models import CachedResponse
+from vaultcache.models.raw import StreamRecorder
 
-__all__ = ["StreamedEntry", "declared_length", "encoded"]
+__all__ = ["StreamedEntry", "declared_length", "encoded", "record_stream"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +62,27 @@ class StreamedEntry:
             self.writer.abort()
         except BackendError as exc:
             logger.warning("cache cleanup failed: %s", exc)
+
+
+def record_stream(
+    cache: BaseCache,
+    response: requests.Response,
+    request: requests.PreparedRequest,
+    cached: CachedResponse,
+    *,
+    redirect_keys: Iterable[str],
+    variant_key: str | None,
+) -> None:
+    """Store `cached` as the caller reads `response`'s body, which is not read yet; with
+    `variant_key`, then its copy under that key. A failure to begin is logged, not raised."""
+    try:
+        sink = StreamedEntry(cache, cached, redirect_keys, variant_key)
+    except (BackendError, EncodeError) as exc:
+        logger.warning("cache write failed, response not stored: %s", exc)
+        return
+    response.raw = StreamRecorder(
+        response.raw, encoded(response), sink, declared_length(request, response)
+    )
 
 
 def encoded(response: requests.Response) -> bool:

@@ -33,6 +33,7 @@ PLUGIN_NAMES = [
     "EntryWriter",
     "IntegrityError",
     "Key",
+    "KeyFunction",
     "KeyRing",
     "KeyRingError",
     "KeySource",

@@ -62,12 +62,6 @@ class SkippedEntry:
 # -- reading entries -----------------------------------------------------------------------
 
 
-def _pipeline(cache: BaseCache) -> Any:
-    if cache.serializer is None:
-        raise ArchiveError("this cache is not attached to a session (no serializer set)")
-    return cache.serializer
-
-
 def _spec(pipeline: Any) -> str:
     return str(getattr(pipeline, "spec", None) or type(pipeline).__name__)
 

@@ -19,7 +19,6 @@ from vaultcache.archive.common import (
     Progress,
     SkippedEntry,
     _no_progress,
-    _pipeline,
     _spec,
     untracked,
 )
@@ -55,7 +54,7 @@ def rotate(
 ) -> RotationReport:
     """Rewrite every response not already written by `to` (default: the cache's serializer)
     under its primary key. Safe while other processes use the cache, and resumable."""
-    pipeline = to if to is not None else _pipeline(cache)
+    pipeline = to if to is not None else cache.serializer
     primary = _writing_key_id(pipeline, required=to is None)
     storage = cache.storage
     keys = list(storage)

@@ -22,7 +22,6 @@ from vaultcache.archive.common import (
     Progress,
     SkippedEntry,
     _no_progress,
-    _pipeline,
     _private_file,
     _spec,
     untracked,
@@ -95,7 +94,7 @@ def export_archive(
 
     Refuses an existing `path` unless `force`. Entries are streamed: one at a time in memory.
     """
-    pipeline = _pipeline(cache)
+    pipeline = cache.serializer
     path = Path(path)
     created = clock.now()
     tally = _Tally()
@@ -213,7 +212,7 @@ def import_archive(
     key that is not in its ring, a stage that is not installed, or damage) are skipped and
     reported, with their body chunks: the archive still holds them.
     """
-    pipeline = _pipeline(cache)
+    pipeline = cache.serializer
     path = Path(path)
     progress = progress or _no_progress
     with _open_archive(path) as file, _open_archive(path) as sums_file:

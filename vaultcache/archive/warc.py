@@ -29,7 +29,6 @@ from vaultcache.archive.common import (
     SkippedEntry,
     _decode,
     _no_progress,
-    _pipeline,
     _private_file,
     _unreadable,
     untracked,
@@ -77,7 +76,6 @@ def export_warc(
     A name ending in ``.gz`` gets one gzip member per record (``.warc.gz``). The file holds
     plaintext: treat it as you would the responses themselves.
     """
-    _pipeline(cache)  # a cache with no serializer cannot read anything
     path = Path(path)
     report = WarcReport(path=path)
     unreadable: list[SkippedEntry] = []

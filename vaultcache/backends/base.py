@@ -520,10 +520,15 @@ class BaseStorage(MutableMapping[str, bytes]):
             raise TypeError(f"storage values must be bytes, not {type(value).__name__}")
 
 
+#: What a session gives every backend factory in its options, for ``BaseCache.__init__``.
+CACHE_ARGUMENTS = ("serializer", "key_ring", "create_key")
+
+
 def check_options(backend: str, options: Mapping[str, Any], known: Collection[str]) -> None:
-    """Raise ConfigError naming ``backend.<backend>.<option>`` for an option not in `known`."""
+    """Raise ConfigError naming ``backend.<backend>.<option>`` for an option not in `known`
+    (nor in :data:`CACHE_ARGUMENTS`, which the factory passes on to BaseCache)."""
     for name in options:
-        if name in known:
+        if name in known or name in CACHE_ARGUMENTS:
             continue
         close = difflib.get_close_matches(name, list(known), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -1,11 +1,13 @@
 """SQLiteCache and FileCache, and the factories the built-in backends are opened by.
 
 ``CachedSession(backend=SQLiteCache("c", serializer="json", expire_after=60))`` works as in
-requests-cache: a class takes its storage options (``use_cache_dir``, ``use_temp``, ...)
-and, for the session it is given to, ``serializer`` and ``expire_after``; the session uses
-them when it is not given its own (:func:`vaultcache.compat.backend_defaults`).
-``sqlite_cache``, ``filesystem_cache`` and ``memory_cache`` check a backend's options and open
-mode, then build its cache: the registry opens the built-in backends by them.
+requests-cache: a class takes its storage options (``use_cache_dir``, ``use_temp``, ...),
+the arguments of :class:`~vaultcache.cache.BaseCache` (``serializer``, ``key_ring``,
+``create_key``), so that it works on its own, and ``expire_after``. A session it is given to
+uses its ``serializer`` and ``expire_after`` when it is not given its own
+(:func:`vaultcache.compat.backend_defaults`). ``sqlite_cache``, ``filesystem_cache`` and
+``memory_cache`` check a backend's options and open mode, then build its cache: the registry
+opens the built-in backends by them.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
+from vaultcache.key_function import KeyFunction
+from vaultcache.keys import KeyRing
 from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
 from vaultcache.serializers.pipeline import check_decode_content
 
@@ -55,6 +59,8 @@ class SQLiteCache(BaseCache):
         serializer: Any = None,
         *,
         expire_after: Any = NEVER_EXPIRE,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
         session_options = _session_options(serializer, expire_after)  # checked before opening
@@ -71,7 +77,15 @@ class SQLiteCache(BaseCache):
         except BaseException:
             responses.close()  # else its connection stays open until garbage collection
             raise
-        super().__init__(str(db_path), responses=responses, redirects=redirects, chunks=chunks)
+        super().__init__(
+            str(db_path),
+            responses=responses,
+            redirects=redirects,
+            chunks=chunks,
+            serializer=serializer,
+            key_ring=key_ring,
+            create_key=create_key,
+        )
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options = session_options
 
@@ -100,6 +114,8 @@ class FileCache(BaseCache):
         expire_after: Any = NEVER_EXPIRE,
         decode_content: bool = False,
         read_only: bool = False,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
         check_decode_content(decode_content)
@@ -119,6 +135,9 @@ class FileCache(BaseCache):
             responses=FileStorage(root / "responses", read_only=read_only, **options),
             redirects=FileStorage(root / "redirects", read_only=read_only, **options),
             chunks=FileStorage(root / "chunks", read_only=read_only, **options),
+            serializer=serializer,
+            key_ring=key_ring,
+            create_key=create_key,
         )
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options = session_options
@@ -139,7 +158,7 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     ``serializer`` and ``expire_after`` for the session (see :class:`SQLiteCache`).
     """
     storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
-    known = (*storage, "create", "read_only", "serializer", "expire_after")
+    known = (*storage, "create", "read_only", "expire_after")
     check_options(sqlite.BACKEND, options, known)
     return SQLiteCache(cache_name, **options)
 
@@ -158,7 +177,7 @@ def filesystem_cache(
     backend = filesystem.BACKEND
     mode = open_mode(backend, options)
     known = ("use_cache_dir", "use_temp", "extension", "allow_shared")
-    check_options(backend, options, (*known, "serializer", "expire_after", "decode_content"))
+    check_options(backend, options, (*known, "expire_after", "decode_content"))
     if not mode.create:
         location = resolve_location(
             backend,
@@ -185,5 +204,9 @@ def memory_cache(cache_name: str = "", **options: Any) -> BaseCache:
         )
     check_options("memory", options, ())
     return BaseCache(
-        cache_name, responses=MemoryStorage(), redirects=MemoryStorage(), chunks=MemoryStorage()
+        cache_name,
+        responses=MemoryStorage(),
+        redirects=MemoryStorage(),
+        chunks=MemoryStorage(),
+        **options,
     )

@@ -27,12 +27,13 @@ from typing import Any
 import attrs
 
 from vaultcache.archive.common import untracked
+from vaultcache.backends.opening import init_backend
 from vaultcache.cache import BaseCache
 from vaultcache.config import load_settings
 from vaultcache.config.applying import open_configured
 from vaultcache.errors import KeyRingError
 from vaultcache.keys import KeyRing
-from vaultcache.session import CachedSession, init_backend
+from vaultcache.session import CachedSession
 
 __all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing", "open_session"]
 

@@ -9,11 +9,14 @@ The session asks three questions in order; this module answers them and does no 
    new request, or answer 504 (only-if-cached)?
 3. :meth:`CacheActions.on_response`: may this response be stored, and until when?
 
-and then one more: :meth:`CacheActions.invalidated_urls`, which stored responses an unsafe
-request's answer makes invalid (RFC 9111 §4.4). With ``rfc9111="private"`` or ``"shared"``
-the answers follow RFC 9111 for that kind of cache (:mod:`vaultcache.policy.freshness`);
-with ``cache_control=True`` alone they keep requests-cache's private-cache semantics, where
-``expire_after`` is the lifetime of responses that give none.
+and then the outcomes the session carries out: :meth:`CacheActions.answer` (a stored
+response, a 304 or a range of it), :meth:`CacheActions.on_not_modified` (a 304 merged into
+the stored response), :meth:`CacheActions.variant_to_read` (Vary, RFC 9111 §4.1) and
+:meth:`CacheActions.invalidations` (what an unsafe request's answer ends, RFC 9111 §4.4).
+With ``rfc9111="private"`` or ``"shared"`` the answers follow RFC 9111 for that kind of
+cache (:mod:`vaultcache.policy.freshness`); with ``cache_control=True`` alone they keep
+requests-cache's private-cache semantics, where ``expire_after`` is the lifetime of
+responses that give none.
 """
 
 from __future__ import annotations
@@ -21,8 +24,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any, Final
-from urllib.parse import urljoin, urlsplit
+from typing import Any
 
 import attrs
 import requests
@@ -30,6 +32,7 @@ import requests
 from vaultcache.models import CachedResponse
 from vaultcache.policy import directives as cc
 from vaultcache.policy.age import current_age, initial_age
+from vaultcache.policy.answers import hit_answer
 from vaultcache.policy.expiration import (
     NOT_FOUND,
     get_expiration_datetime,
@@ -43,12 +46,12 @@ from vaultcache.policy.freshness import (
     explicit_expires_lifetime,
     heuristic_lifetime,
 )
+from vaultcache.policy.invalidation import invalidated_lookups, invalidated_urls
+from vaultcache.policy.revalidation import merge_not_modified
 from vaultcache.policy.settings import CacheSettings, RequestOptions
+from vaultcache.policy.variants import variant_key
 
-__all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age", "varied_fields"]
-
-#: Methods that are safe (RFC 9110 §9.2.1); any other, extension methods included, is unsafe.
-SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+__all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age"]
 
 
 class Decision(enum.Enum):
@@ -319,27 +322,40 @@ class CacheActions:
             return ()
         return self.response_rules_of(response).omitted_fields
 
-    def invalidated_urls(self, method: str, url: str, response: requests.Response) -> list[str]:
-        """RFC 9111 §4.4: the URLs whose stored responses an unsafe request's answer ends.
+    def invalidations(
+        self, request: requests.PreparedRequest, response: requests.Response
+    ) -> list[requests.PreparedRequest]:
+        """RFC 9111 §4.4: the lookups whose stored responses the answer to an unsafe request
+        ends (:mod:`vaultcache.policy.invalidation`); only when headers decide
+        (``cache_control`` or an rfc9111 mode)."""
+        if not self.settings.http_semantics:
+            return []
+        urls = invalidated_urls(request.method or "GET", request.url or "", response)
+        return invalidated_lookups(request, urls)
 
-        An unsafe method (any method but GET, HEAD, OPTIONS and TRACE, extension methods
-        such as ``M-SEARCH`` included) answered with a non-error status (2xx or 3xx)
-        invalidates its target URI and the same-origin Location and Content-Location.
-        Only when headers decide (``cache_control`` or an rfc9111 mode).
+    def on_not_modified(self, cached: CachedResponse, not_modified: requests.Response) -> bool:
+        """RFC 9111 §4.3.4: refresh `cached` with the 304 that validated it. True when it is
+        to be stored again (its expiry, age and key renewed), False when it is to be deleted.
         """
-        status = response.status_code
-        if not self.settings.http_semantics or method.upper() in SAFE_METHODS:
-            return []
-        if not 200 <= status < 400:
-            return []
-        targets = [url]
-        for name in ("Location", "Content-Location"):
-            value = response.headers.get(name)
-            if value:
-                target = urljoin(url, value)
-                if _origin(target) == _origin(url):
-                    targets.append(target)
-        return targets
+        merge_not_modified(cached, not_modified)
+        store, expires = self.on_response(cached)
+        if store:
+            cached.expires = expires
+            cached.created_at = self.now  # validated now: its age starts again
+            if self.cache_key not in cached.redirect_keys:  # else it stays at its final URL
+                cached.cache_key = self.cache_key
+        return store
+
+    def variant_to_read(self, primary: CachedResponse) -> str | None:
+        """RFC 9111 §4.1: the variant key to read when the stored `primary` response varies
+        in a way this request does not match; None when `primary` is the one to consider."""
+        if primary.variant_group is None or self.variant_key is None or self.vary_matches(primary):
+            return None
+        return variant_key(primary, self.cache_key, self.variant_key)
+
+    def answer(self, cached: CachedResponse) -> CachedResponse:
+        """What a hit on `cached` answers (:func:`vaultcache.policy.answers.hit_answer`)."""
+        return hit_answer(cached, self.request_headers, self.settings)
 
     def _never_stale(self, cached: CachedResponse) -> bool:
         """True when `cached` must not be served stale (must-revalidate and its kin)."""
@@ -363,15 +379,6 @@ def is_never_expire_default(expire_after: Any) -> bool:
     return expire_after is None or (isinstance(expire_after, int) and expire_after == -1)
 
 
-def varied_fields(response: requests.Response) -> tuple[str, ...]:
-    """The request fields a response varies on, when it can have sibling variants.
-
-    Empty for no Vary and for ``Vary: *``, which no later request can match (§4.1).
-    """
-    fields = cc.vary_fields(response.headers)
-    return () if fields == cc.VARY_ANY else fields
-
-
 def stored_age(cached: CachedResponse, now: datetime) -> timedelta:
     """The current age of a stored response (RFC 9111 §4.2.3)."""
     return current_age(
@@ -382,11 +389,6 @@ def stored_age(cached: CachedResponse, now: datetime) -> timedelta:
 def _normalized(value: str | None) -> str | None:
     """A header value with whitespace runs folded, for Vary comparison (§4.1)."""
     return None if value is None else " ".join(value.split())
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _has_validators(response: requests.Response) -> bool:

@@ -6,7 +6,9 @@ from collections.abc import Iterable, Mapping
 
 from requests.structures import CaseInsensitiveDict
 
-__all__ = ["HOP_BY_HOP", "storable_fields", "storable_headers"]
+from vaultcache.models import CachedResponse
+
+__all__ = ["HOP_BY_HOP", "omit_fields", "storable_fields", "storable_headers"]
 
 #: Fields that describe one connection or one hop, never the response (RFC 9110 §7.6.1),
 #: and the proxy authentication fields, which concern the next hop only (RFC 9110 §11.7).
@@ -38,6 +40,16 @@ def storable_fields(fields: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     fields = list(fields)
     dropped = _dropped(fields)
     return [(name, value) for name, value in fields if name.lower() not in dropped]
+
+
+def omit_fields(cached: CachedResponse, names: Iterable[str]) -> None:
+    """Take the fields `names` out of `cached` (a shared cache's ``private="field"``, RFC 9111
+    §5.2.2.7)."""
+    omitted = {name.lower() for name in names}
+    if omitted:
+        for name in omitted:
+            cached.headers.pop(name, None)
+        cached.header_fields = [f for f in cached.header_fields if f[0].lower() not in omitted]
 
 
 def _dropped(fields: Iterable[tuple[str, str]]) -> frozenset[str]:

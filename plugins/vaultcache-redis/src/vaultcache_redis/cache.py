@@ -24,6 +24,8 @@ from vaultcache.plugin import (
     CachedResponse,
     ConfigError,
     EntryWriter,
+    KeyFunction,
+    KeyRing,
     check_options,
     clock,
     not_found,
@@ -40,8 +42,9 @@ class RedisCache(BaseCache):
     entry's TTL from its expiry.
 
     Built by name as requests-cache users do, ``RedisCache("myapp", url=..., serializer=...,
-    expire_after=...)``, with the backend options (see the package README); ``serializer``
-    and ``expire_after`` are for the session it is given to. requests-cache's ``namespace``
+    expire_after=...)``, with the backend options (see the package README); ``serializer``,
+    ``key_ring`` and ``create_key`` as BaseCache takes them (``serializer`` and
+    ``expire_after`` are also for a session it is given to). requests-cache's ``namespace``
     is ``cache_name``, ``ttl`` is ``use_ttl`` and ``ttl_offset`` is ``ttl_grace``; a
     ``connection`` object is refused (pass ``url``: vaultcache opens its own connections).
     Given storages instead, `ttl_grace` is the number of seconds an entry is kept after it
@@ -57,6 +60,8 @@ class RedisCache(BaseCache):
         responses: RedisStorage | None = None,
         redirects: RedisStorage | None = None,
         chunks: RedisStorage | None = None,
+        key_ring: KeyRing | None = None,
+        create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
         cache_name = options.pop("namespace", cache_name)  # requests-cache's name for it
@@ -67,7 +72,15 @@ class RedisCache(BaseCache):
         else:
             ttl_grace = options.pop("ttl_grace", None)
             check_options("redis", options, ())
-        super().__init__(str(cache_name), responses=responses, redirects=redirects, chunks=chunks)
+        super().__init__(
+            str(cache_name),
+            responses=responses,
+            redirects=redirects,
+            chunks=chunks,
+            serializer=serializer,
+            key_ring=key_ring,
+            create_key=create_key,
+        )
         self.ttl_grace: float | None = ttl_grace
         #: What the session this cache is given to uses unless it is given its own.
         self.session_options: dict[str, Any] = {"expire_after": expire_after}
