@@ -63,7 +63,9 @@ def test_verify_reads_every_chunk_and_counts_each_outcome(
     chunks = session.cache.chunk_storage
     assert chunks is not None
     last = sorted(chunks, key=lambda k: int(k.rsplit("/", 1)[1]))[-1]
-    chunks[last] = chunks[last][:-2] + b"=="  # one chunk of the big body altered
+    altered = bytearray(chunks[last])
+    altered[-3] ^= 0x01  # one chunk of the big body altered (a flip always changes it)
+    chunks[last] = bytes(altered)
     session.close()
 
     report = cli("verify", "--json", "--cache", str(cache))

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from vaultcache import generate_key
-from vaultcache.backends import FileCache, SQLiteCache
-from vaultcache.backends.memory import MemoryStorage, memory_cache
+from vaultcache.backends import FileCache, SQLiteCache, memory_cache
+from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import DEFAULT_SERIALIZER, BaseCache
 from vaultcache.errors import ConfigError, SpecError
 from vaultcache.key_function import KeyFunction, unverified
