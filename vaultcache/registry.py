@@ -568,6 +568,8 @@ def get_registry() -> PluginRegistry:
 
 def _allow_from_environment() -> tuple[str, ...] | None:
     """The allow-list ``VAULTCACHE_PLUGINS`` sets; ConfigError naming it when it is invalid."""
+    if "VAULTCACHE_PLUGINS" not in os.environ:
+        return None  # every plugin; and the config package, slow to import, is not needed
     from vaultcache.config.environment import plugins_from_environment  # noqa: PLC0415 - cycle
 
     return plugins_from_environment(os.environ)
