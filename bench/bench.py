@@ -2335,6 +2335,69 @@ def print_floor(results: Sequence[dict[str, Any]]) -> None:
             print(f"  peak {label:<35} {peak / MIB:7.2f} MiB  {share:5.2f} x body")
 
 
+# -- session construction -----------------------------------------------------------------------
+
+#: One process's figures, printed as JSON: import, first construction, later constructions.
+_CONSTRUCTION_SCRIPT = """
+import json, os, statistics, sys, tempfile, time
+start = time.perf_counter()
+from {module} import CachedSession
+imported = time.perf_counter()
+os.chdir(tempfile.mkdtemp(prefix="vaultcache-bench-"))
+times = []
+for _ in range(12):
+    before = time.perf_counter()
+    CachedSession().close()
+    times.append(time.perf_counter() - before)
+print(json.dumps([imported - start, times[0], statistics.median(times[1:])]))
+"""
+CONSTRUCTION_LIBRARIES = {"vaultcache": "vaultcache", REQUESTS_CACHE: "requests_cache"}
+
+
+def _construction_run(module: str, home: str) -> list[float]:
+    """Import time, first and median later ``CachedSession()`` time (seconds) in a fresh
+    process whose home (and so key file) is `home`."""
+    env = {**os.environ, "HOME": home, "XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home}
+    env.pop("VAULTCACHE_KEYS", None)
+    script = _CONSTRUCTION_SCRIPT.format(module=module)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    figures: list[float] = json.loads(result.stdout.splitlines()[-1])
+    return figures
+
+
+def run_construction(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``construction`` benchmark: ``CachedSession()`` with every default, in fresh
+    processes taking turns, vaultcache against requests-cache."""
+    rounds = args.rounds or (5 if args.quick else 21)
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    samples: dict[str, list[list[float]]] = {name: [] for name in CONSTRUCTION_LIBRARIES}
+    with tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as home:
+        for _ in range(rounds):
+            for name, module in CONSTRUCTION_LIBRARIES.items():
+                samples[name].append(_construction_run(module, home))
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    parts = ("import", "first", "later")
+    medians = {
+        name: {part: statistics.median(run[i] for run in runs) for i, part in enumerate(parts)}
+        for name, runs in samples.items()
+    }
+    vc, rc = samples["vaultcache"], samples[REQUESTS_CACHE]
+    ratio = quartiles([(a[0] + a[1]) / (b[0] + b[1]) for a, b in zip(vc, rc, strict=True)])
+    report = {"benchmark": "construction", "environment": env, "rounds": rounds}
+    report |= {"median_s": medians, "import_and_first_ratio": ratio}
+    print_environment(report)
+    print(f"CachedSession() in fresh processes, {rounds} each, taking turns (median ms)")
+    for name, figures in medians.items():
+        cells = "  ".join(f"{part} {figures[part] * 1e3:7.2f}" for part in parts)
+        print(f"  {name:<30} {cells}")
+    q1, median, q3 = ratio
+    print(f"import + first, vaultcache / requests-cache: {median:.2f} ({q1:.2f}-{q3:.2f})")
+    return report
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
@@ -2342,6 +2405,7 @@ BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]
     "session": (run_session, "end-to-end hit/miss latency, disk and memory vs requests-cache"),
     "small-hit": (run_small_hit, "1 KiB hit of the default spec vs requests-cache, for A/B"),
     "floor": (run_floor, "64 KiB to 16 MiB hits vs the primitives on the stored bytes"),
+    "construction": (run_construction, "CachedSession() import and construction times"),
     "streaming": (
         run_streaming,
         "streamed 1 GiB store and hit vs their floors, 16 MiB memory, listing 1000 entries",
