@@ -2274,7 +2274,7 @@ def _floor_candidates(
 
     def session_hit() -> bytes:
         response = session.get(url)
-        if not response.from_cache:
+        if not getattr(response, "from_cache", False):
             raise SystemExit("floor: a stored URL missed the cache")
         body: bytes = response.content
         return body
@@ -2284,7 +2284,11 @@ def _floor_candidates(
         raise SystemExit("floor: the floor read the wrong body")
     if len(cache_read()) != expected or len(session_hit()) != expected:
         raise SystemExit("floor: vaultcache read the wrong body")
-    runs = {FLOOR: floor, "vaultcache cache read": cache_read, "vaultcache hit": session_hit}
+    runs: dict[str, Callable[[], object]] = {
+        FLOOR: floor,
+        "vaultcache cache read": cache_read,
+        "vaultcache hit": session_hit,
+    }
     candidates = [Candidate(label, run, size) for label, run in runs.items()]
     candidates.append(Candidate(REQUESTS_CACHE, _hit_of(anchor, url), size))
     return candidates, runs
