@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from security_support import body_for, flip
 
-from vaultcache import KeyRing
+from vaultcache import ConfigError, KeyRing
 from vaultcache.serializers import build_pipeline
 
 SPECS = ("signed+zstd+fernet", "signed+zstd+aesgcm")
@@ -32,6 +32,12 @@ def test_signed_is_left_out_only_when_a_cipher_follows(spec: str, key: str) -> N
     assert _as_written(spec, key).spec == f"msgpack+{spec}"
     assert build_pipeline("signed+zstd", keys=ring).spec == "msgpack+signed+zstd"
     assert build_pipeline("aesgcm+signed", keys=ring).spec == "msgpack+aesgcm+signed"
+
+
+@pytest.mark.parametrize("spec", SPECS)
+def test_options_for_a_left_out_signed_are_still_refused(spec: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=r"serializer\.signed\.level"):
+        build_pipeline(spec, keys=KeyRing([key]), options={"signed": {"level": 1}})
 
 
 @pytest.mark.parametrize("path", PATHS)

@@ -70,8 +70,6 @@ def build_pipeline(
     _check(spec, registrations)
     options = {name.lower(): value for name, value in (options or {}).items()}
     _check_options(spec, options, registrations)
-    if not as_written:
-        registrations = _without_covered_signing(registrations)
     # Stages without keys are built first, so a mistyped option is reported before any key
     # is looked for (or a key file created); keys given explicitly are checked either way.
     built = {
@@ -87,6 +85,9 @@ def build_pipeline(
         else registry.build_stage(r.name, options.get(r.name, {}), ring)
         for r in registrations
     ]
+    # Left out only once built, so that its options are checked like any other stage's.
+    if not as_written:
+        stages = _without_covered_signing(registrations, stages)
     return SerializerPipeline(stages)
 
 
@@ -131,11 +132,12 @@ def _check(spec: str, stages: list[Registration]) -> None:
                 raise SpecError(spec, "more than one compression stage; use one")
 
 
-def _without_covered_signing(stages: list[Registration]) -> list[Registration]:
+def _without_covered_signing(registrations: list[Registration], stages: list[Any]) -> list[Any]:
     """`stages` without a ``signed`` stage that a later stage's authentication covers."""
+    names = [registration.name for registration in registrations]
     covered = [
-        stage.name == "signed" and any(s.name in _COVERS_SIGNED for s in stages[position + 1 :])
-        for position, stage in enumerate(stages)
+        name == "signed" and any(later in _COVERS_SIGNED for later in names[position + 1 :])
+        for position, name in enumerate(names)
     ]
     return [stage for stage, left_out in zip(stages, covered, strict=True) if not left_out]
 
