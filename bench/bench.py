@@ -29,6 +29,7 @@ import argparse
 import contextlib
 import datetime as dt
 import gc
+import io
 import itertools
 import json
 import os
@@ -1546,13 +1547,12 @@ def _floor_codec(spec: str, key: str) -> tuple[Callable[..., bytes], Callable[..
     """(seal, open) of one chunk with the bare primitives, for the specs measured here.
 
     ``zstd+aesgcm``: zstd level 3 (content size and checksum, as the stage writes), then
-    nonce + AES-256-GCM with the context as associated data. ``signed+zstd+fernet``:
-    HMAC-SHA256 of the context and the chunk appended, zstd, then a Fernet token of the
-    context's SHA-256 and the data. Subkeys are derived as the stages derive theirs.
+    nonce + AES-256-GCM with the context as associated data. ``signed+zstd+fernet``: zstd,
+    then a Fernet token of the context's SHA-256 and the data (``signed`` is left out before
+    a cipher). Subkeys are derived as the stages derive theirs.
     """
     import base64
     import hashlib
-    import hmac
 
     import zstandard
     from cryptography.fernet import Fernet
@@ -1578,28 +1578,19 @@ def _floor_codec(spec: str, key: str) -> tuple[Callable[..., bytes], Callable[..
 
         return seal, open_
     if spec == "signed+zstd+fernet":
+        # What vaultcache writes for this spec: signed is left out before fernet (its
+        # authentication covers signed's; docs/stages.md).
         fernet = Fernet(base64.urlsafe_b64encode(secret.subkey("fernet")))
-        signing = hmac.new(secret.subkey("signed"), b"vaultcache.signed", "sha256").digest()
-
-        def signature(context: bytes, data: Any) -> bytes:
-            mac = hmac.new(signing, len(context).to_bytes(4, "big") + context, "sha256")
-            mac.update(data)
-            return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=")
 
         def seal(data: Any, context: bytes) -> bytes:
-            signed = b"".join((data, b".", signature(context, data)))
             digest = hashlib.sha256(context).digest()
-            return fernet.encrypt(digest + compressor.compress(signed))
+            return fernet.encrypt(digest + compressor.compress(data))
 
         def open_(record: Any, context: bytes) -> bytes:
             plain = fernet.decrypt(bytes(record))
             if plain[:32] != hashlib.sha256(context).digest():
                 raise SystemExit("streaming floor: context mismatch")
-            signed = decompressor.decompress(memoryview(plain)[32:])
-            value, _, mac = signed.rpartition(b".")
-            if not hmac.compare_digest(mac, signature(context, value)):
-                raise SystemExit("streaming floor: bad signature")
-            result: bytes = value
+            result: bytes = decompressor.decompress(memoryview(plain)[32:])
             return result
 
         return seal, open_
@@ -2146,12 +2137,295 @@ def _hit_of(session: Any, url: str) -> Callable[[], None]:
     return hit
 
 
+# -- large hits against their floor -----------------------------------------------------------
+
+#: Specs and body sizes of the ``floor`` benchmark (``--quick``: all but the last).
+FLOOR_SPECS = ("zstd+aesgcm", "signed+zstd+fernet")
+FLOOR_SIZES = (KIB, 64 * KIB, MIB, 16 * MIB)
+FLOOR = "floor (primitives on the stored bytes)"
+
+
+def _stored_rows(path: Path) -> tuple[str, bytes, list[str]]:
+    """The one cache key in the sqlite cache at `path`, its head and its chunk keys."""
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    try:
+        ((key, head),) = connection.execute("SELECT key, value FROM responses").fetchall()
+        chunks = [row[0] for row in connection.execute("SELECT key FROM chunks ORDER BY key")]
+    finally:
+        connection.close()
+    return key, bytes(head), sorted(chunks, key=lambda name: int(name.rsplit("/", 1)[1]))
+
+
+def _floor_opener(spec: str, key: str) -> Callable[[Any, bytes], Any]:
+    """Open one record written by `spec` (a header's canonical spec) with the bare primitives:
+    each stage right to left, format excluded (docs/format.md gives the sealed forms)."""
+    import base64
+    import hashlib
+    import hmac
+
+    import zstandard
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from vaultcache import KeyRing
+
+    secret = KeyRing([key]).primary
+    aesgcm = AESGCM(secret.subkey("aesgcm"))
+    fernet = Fernet(base64.urlsafe_b64encode(secret.subkey("fernet")))
+    signing = hmac.new(secret.subkey("signed"), b"vaultcache.signed", "sha256").digest()
+    decompressor = zstandard.ZstdDecompressor()
+
+    def signed(record: Any, context: bytes) -> Any:
+        value, _, mac = bytes(record).rpartition(b".")
+        expected = hmac.new(signing, len(context).to_bytes(4, "big") + context, "sha256")
+        expected.update(value)
+        if mac != base64.urlsafe_b64encode(expected.digest()).rstrip(b"="):
+            raise SystemExit("floor: bad signature")
+        return value
+
+    def fernet_open(record: Any, context: bytes) -> Any:
+        plain = fernet.decrypt(bytes(record))
+        if plain[:32] != hashlib.sha256(context).digest():
+            raise SystemExit("floor: context mismatch")
+        return memoryview(plain)[32:]
+
+    def aesgcm_open(record: Any, context: bytes) -> Any:
+        view = memoryview(record)
+        return aesgcm.decrypt(view[:12], view[12:], context)
+
+    steps: dict[str, Callable[[Any, bytes], Any]] = {
+        "aesgcm": aesgcm_open,
+        "fernet": fernet_open,
+        "signed": signed,
+        "zstd": lambda record, context: decompressor.decompress(record),
+    }
+    chain = [steps[name] for name in reversed(spec.split("+")[1:])]
+
+    def open_(record: Any, context: bytes) -> Any:
+        for step in chain:
+            record = step(record, context)
+        return record
+
+    return open_
+
+
+def _floor_read(path: Path, key: str) -> Callable[[], bytes]:
+    """The floor of one hit: read the head and chunk records of the one entry in the sqlite
+    cache at `path` and open each with the primitives (the metadata record too, not decoded);
+    the body is the one chunk's plaintext, the chunks' written into one buffer, or the opened
+    metadata record when inline."""
+    import sqlite3
+
+    cache_key, head, chunk_keys = _stored_rows(path)
+    line = head[: head.index(b"\n") + 1]
+    spec = line.split(b" spec=")[1].split(b" ")[0].decode()
+    identity = line[: line.index(b" body=")]
+    open_ = _floor_opener(spec, key)
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    heads = "SELECT value FROM responses WHERE key = ?"
+    chunks = "SELECT value FROM chunks WHERE key = ?"
+    last = len(chunk_keys) - 1
+    end = _chunk_context(identity, 0, True)
+
+    def run() -> bytes:
+        stored = connection.execute(heads, (cache_key,)).fetchone()[0]
+        view = memoryview(stored)[len(line) :]
+        length = int.from_bytes(view[:4], "big")
+        meta = open_(view[4 : 4 + length], line + b"\x00meta")
+        if not chunk_keys:
+            return bytes(meta)
+        if len(chunk_keys) == 1:
+            return bytes(open_(connection.execute(chunks, (chunk_keys[0],)).fetchone()[0], end))
+        # Joined as vaultcache joins them (the cheapest way found): into one buffer, each
+        # chunk dropped once copied; b"".join of them all takes longer and twice the memory.
+        buffer = io.BytesIO()
+        for index, name in enumerate(chunk_keys):
+            record = connection.execute(chunks, (name,)).fetchone()[0]
+            buffer.write(open_(record, _chunk_context(identity, index, index == last)))
+        return buffer.getvalue()
+
+    return run
+
+
+def _floor_candidates(
+    spec: str, size: int, folder: Path, base_url: str, key: str
+) -> tuple[list[Candidate], dict[str, Callable[[], object]]]:
+    """Floor, vaultcache's cache-level read, its session hit and requests-cache's hit of one
+    `size` body; also the runs whose peak memory is measured."""
+    import requests_cache
+
+    from vaultcache import CachedSession
+
+    url = f"{base_url}/body/{size}"
+    path = folder / f"{spec}-{size}"
+    session = CachedSession(str(path), serializer=spec, keys=[key])
+    anchor: Any = requests_cache.CachedSession(str(folder / f"rc-{size}"), backend="sqlite")
+    expected = len(session.get(url).content)
+    anchor.get(url)
+    floor = _floor_read(path.with_name(path.name + ".sqlite"), key)
+    cache_key = _stored_rows(path.with_name(path.name + ".sqlite"))[0]
+    get_response = session.cache.get_response
+
+    def cache_read() -> bytes:
+        body: bytes = get_response(cache_key).content
+        return body
+
+    def session_hit() -> bytes:
+        response = session.get(url)
+        if not getattr(response, "from_cache", False):
+            raise SystemExit("floor: a stored URL missed the cache")
+        body: bytes = response.content
+        return body
+
+    # An inline body's floor is its opened metadata record: the body and a few fields.
+    if not expected <= len(floor()) <= expected + KIB:
+        raise SystemExit("floor: the floor read the wrong body")
+    if len(cache_read()) != expected or len(session_hit()) != expected:
+        raise SystemExit("floor: vaultcache read the wrong body")
+    runs: dict[str, Callable[[], object]] = {
+        FLOOR: floor,
+        "vaultcache cache read": cache_read,
+        "vaultcache hit": session_hit,
+    }
+    candidates = [Candidate(label, run, size) for label, run in runs.items()]
+    candidates.append(Candidate(REQUESTS_CACHE, _hit_of(anchor, url), size))
+    return candidates, runs
+
+
+def run_floor(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``floor`` benchmark: large hits against the bare primitives on the same bytes."""
+    from vaultcache import generate_key
+
+    sizes = FLOOR_SIZES[:-1] if args.quick else FLOOR_SIZES
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    bodies = {size: make_body(size, seed=4000 + index) for index, size in enumerate(sizes)}
+    results = []
+    with (
+        body_server(bodies) as base_url,
+        tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as folder,
+    ):
+        for spec in FLOOR_SPECS:
+            for size in sizes:
+                _progress(f"floor: {spec}, {_size_label(size)}")
+                key = generate_key()
+                candidates, runs = _floor_candidates(spec, size, Path(folder), base_url, key)
+                rounds = args.rounds or (5 if args.quick else (15 if size >= LARGE_SIZE else 41))
+                measure_round_robin(candidates, Plan(rounds, 5 if size >= LARGE_SIZE else 20))
+                floor, *others = candidates
+                entry: dict[str, Any] = {"spec": spec, "size": size, "median_ns": {}, "ratio": {}}
+                for candidate in candidates:
+                    entry["median_ns"][candidate.label] = statistics.median(candidate.samples)
+                for candidate in others:
+                    entry["ratio"][f"{candidate.label} / floor"] = paired_ratio(candidate, floor)
+                entry["ratio"]["vaultcache hit / requests-cache"] = paired_ratio(
+                    candidates[2], candidates[3]
+                )
+                if size >= MIB:
+                    entry["peak_bytes"] = {label: peak_memory(run) for label, run in runs.items()}
+                results.append(entry)
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    report = {"benchmark": "floor", "environment": env, "results": results}
+    print_environment(report)
+    print_floor(results)
+    return report
+
+
+def print_floor(results: Sequence[dict[str, Any]]) -> None:
+    """One line per spec and size: medians, ratios (median and IQR), tracemalloc peaks."""
+    for entry in results:
+        print(f"\n{entry['spec']}, {_size_label(entry['size'])} body (median us per call)")
+        for label, median in entry["median_ns"].items():
+            print(f"  {label:<40} {median / 1e3:10.1f}")
+        for label, (q1, ratio, q3) in entry["ratio"].items():
+            print(f"  {label:<40} {ratio:10.3f}  ({q1:.3f}-{q3:.3f})")
+        for label, peak in entry.get("peak_bytes", {}).items():
+            share = peak / entry["size"]
+            print(f"  peak {label:<35} {peak / MIB:7.2f} MiB  {share:5.2f} x body")
+
+
+# -- session construction -----------------------------------------------------------------------
+
+#: One process's figures, printed as JSON: import, first construction, later constructions.
+_CONSTRUCTION_SCRIPT = """
+import json, statistics, time
+start = time.perf_counter()
+from {module} import CachedSession
+imported = time.perf_counter()
+times = []
+for _ in range(12):
+    before = time.perf_counter()
+    CachedSession().close()
+    times.append(time.perf_counter() - before)
+print(json.dumps([imported - start, times[0], statistics.median(times[1:])]))
+"""
+CONSTRUCTION_LIBRARIES = {"vaultcache": "vaultcache", REQUESTS_CACHE: "requests_cache"}
+
+
+def _construction_run(module: str, home: str) -> list[float]:
+    """Import time, first and median later ``CachedSession()`` time (seconds) in a fresh
+    process whose home (and so key file) is `home`, in a working directory of `module`'s own
+    (whose cache file the first run creates and later ones open, as an application would)."""
+    env = {**os.environ, "HOME": home, "XDG_DATA_HOME": home, "XDG_CONFIG_HOME": home}
+    env.pop("VAULTCACHE_KEYS", None)
+    folder = Path(home) / module
+    folder.mkdir(exist_ok=True)
+    script = _CONSTRUCTION_SCRIPT.format(module=module)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=folder,  # also keeps a checkout in the caller's directory off sys.path
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: list[float] = json.loads(result.stdout.splitlines()[-1])
+    return figures
+
+
+def run_construction(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``construction`` benchmark: ``CachedSession()`` with every default, in fresh
+    processes taking turns, vaultcache against requests-cache."""
+    rounds = args.rounds or (5 if args.quick else 21)
+    env = environment(dt.datetime.now(dt.UTC), extra=("requests", "requests-cache"))
+    samples: dict[str, list[list[float]]] = {name: [] for name in CONSTRUCTION_LIBRARIES}
+    with tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as home:
+        for module in CONSTRUCTION_LIBRARIES.values():
+            _construction_run(module, home)  # creates the key file and cache: not counted
+        for _ in range(rounds):
+            for name, module in CONSTRUCTION_LIBRARIES.items():
+                samples[name].append(_construction_run(module, home))
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    parts = ("import", "first", "later")
+    medians = {
+        name: {part: statistics.median(run[i] for run in runs) for i, part in enumerate(parts)}
+        for name, runs in samples.items()
+    }
+    vc, rc = samples["vaultcache"], samples[REQUESTS_CACHE]
+    ratio = quartiles([(a[0] + a[1]) / (b[0] + b[1]) for a, b in zip(vc, rc, strict=True)])
+    report = {"benchmark": "construction", "environment": env, "rounds": rounds}
+    report |= {"median_s": medians, "import_and_first_ratio": ratio}
+    print_environment(report)
+    print(f"CachedSession() in fresh processes, {rounds} each, taking turns (median ms)")
+    for name, figures in medians.items():
+        cells = "  ".join(f"{part} {figures[part] * 1e3:7.2f}" for part in parts)
+        print(f"  {name:<30} {cells}")
+    q1, median, q3 = ratio
+    print(f"import + first, vaultcache / requests-cache: {median:.2f} ({q1:.2f}-{q3:.2f})")
+    return report
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
     "serializers": (run_serializers, "pipeline dumps/loads throughput and cipher memory"),
     "session": (run_session, "end-to-end hit/miss latency, disk and memory vs requests-cache"),
     "small-hit": (run_small_hit, "1 KiB hit of the default spec vs requests-cache, for A/B"),
+    "floor": (run_floor, "1 KiB to 16 MiB hits vs the primitives on the stored bytes"),
+    "construction": (run_construction, "CachedSession() import and construction times"),
     "streaming": (
         run_streaming,
         "streamed 1 GiB store and hit vs their floors, 16 MiB memory, listing 1000 entries",

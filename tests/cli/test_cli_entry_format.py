@@ -42,7 +42,7 @@ def test_a_fernet_cache_lists_verifies_rotates_and_exports_without_config(
     exported = cli("export", "--cache", cache, "copy.tar")
 
     assert listed.status == 0, listed.stderr
-    assert {e["spec"] for e in listed.json()["entries"]} == {"msgpack+signed+zstd+fernet"}
+    assert {e["spec"] for e in listed.json()["entries"]} == {"msgpack+zstd+fernet"}
     assert verified.status == 0
     assert "checked 2 entries: 2 ok" in verified.out
     assert recoded.json()["rotated"] == 2

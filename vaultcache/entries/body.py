@@ -215,15 +215,33 @@ class ChunkedBody(io.RawIOBase):
         return piece
 
     def read_all(self) -> bytes:
-        """The rest of the body."""
-        parts = [bytes(self._current)]
-        self._current = memoryview(b"")
-        while self._advance():
-            parts.append(bytes(self._current))
-            self._current = memoryview(b"")
-        body = b"".join(parts)
+        """The rest of the body.
+
+        One chunk is returned as decoded. More are written into one buffer, each dropped once
+        copied, whose bytes are returned without another copy: memory peaks at about the body
+        plus a chunk.
+        """
+        if not self._current and not self._advance():
+            return b""
+        body = self._take()
+        if self._advance():
+            buffer = io.BytesIO()
+            buffer.write(body)
+            del body
+            while True:
+                buffer.write(self._take())
+                if not self._advance():
+                    break
+            body = buffer.getvalue()
         self._given += len(body)
         return body
+
+    def _take(self) -> bytes:
+        """The rest of the current chunk; the chunk itself when none of it has been read."""
+        current, self._current = self._current, memoryview(b"")
+        if isinstance(current.obj, bytes) and len(current) == len(current.obj):
+            return current.obj
+        return bytes(current)
 
     def stream(
         self, amt: int | None = 2**16, decode_content: bool | None = None

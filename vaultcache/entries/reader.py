@@ -131,7 +131,11 @@ class ReaderPolicy:
             raise UnknownKeyError(key_id or "-")
         try:
             return build_pipeline(
-                "+".join(names), keys=self.keys, options=options, registry=registry
+                "+".join(names),
+                keys=self.keys,
+                options=options,
+                registry=registry,
+                as_written=True,
             )
         except (SpecError, KeyRingError) as exc:
             raise RefusedSpecError(spec, getattr(exc, "reason", type(exc).__name__)) from None

@@ -25,6 +25,10 @@ __all__ = ["DEFAULT_FORMAT", "build_pipeline", "parse_spec", "spec_needs_keys"]
 
 DEFAULT_FORMAT = "msgpack"
 
+#: Stages that authenticate everything a ``signed`` stage before them would: each record with
+#: its context, by HMAC-SHA256 under a subkey of the same ring (see docs/stages.md).
+_COVERS_SIGNED = frozenset({"aesgcm", "fernet"})
+
 KeysArgument = KeyRing | str | Sequence[str | bytes] | None
 
 
@@ -44,12 +48,16 @@ def build_pipeline(
     keys: KeysArgument = None,
     options: Mapping[str, Mapping[str, Any]] | None = None,
     registry: PluginRegistry | None = None,
+    as_written: bool = False,
 ) -> SerializerPipeline:
     """Build and check the pipeline a spec string names.
 
     `options` maps a stage name to its options (``{"zstd": {"level": 19}}``). `keys` is a
     KeyRing, key text or a list of keys; when None and a stage needs keys, they are loaded
     from the configured key sources (see :func:`vaultcache.key_sources.load_key_ring`).
+    A ``signed`` stage followed by ``aesgcm`` or ``fernet`` is left out, since that stage
+    already authenticates what it would; `as_written` keeps every stage, to read entries
+    whose header names such a spec (written before this was so).
 
     Raises SpecError for unknown names (listing the known ones) and for unsafe or pointless
     specs; KeyRingError when a stage needs keys and none can be found or created.
@@ -78,6 +86,9 @@ def build_pipeline(
         else registry.build_stage(r.name, options.get(r.name, {}), ring)
         for r in registrations
     ]
+    # Left out only once built, so that its options are checked like any other stage's.
+    if not as_written:
+        stages = _without_covered_signing(registrations, stages)
     return SerializerPipeline(stages)
 
 
@@ -120,6 +131,16 @@ def _check(spec: str, stages: list[Registration]) -> None:
                 )
             if any(s.kind == "compression" for s in later):
                 raise SpecError(spec, "more than one compression stage; use one")
+
+
+def _without_covered_signing(registrations: list[Registration], stages: list[Any]) -> list[Any]:
+    """`stages` without a ``signed`` stage that a later stage's authentication covers."""
+    names = [registration.name for registration in registrations]
+    covered = [
+        name == "signed" and any(later in _COVERS_SIGNED for later in names[position + 1 :])
+        for position, name in enumerate(names)
+    ]
+    return [stage for stage, left_out in zip(stages, covered, strict=True) if not left_out]
 
 
 def _check_options(spec: str, options: Mapping[str, Any], stages: list[Registration]) -> None:

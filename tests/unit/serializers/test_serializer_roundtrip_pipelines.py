@@ -52,6 +52,8 @@ def test_built_pipeline_names_its_stages(spec: str) -> None:
     expected = (
         names if names[0] in {"json", "pickle", "yaml", "toml", "bson"} else ["msgpack", *names]
     )
+    if names[-1] in {"aesgcm", "fernet"}:  # their authentication covers signed's: left out
+        expected = [name for name in expected if name != "signed"]
     assert pipeline.spec == "+".join(expected)
     assert [s.name for s in pipeline.stages] == expected
     assert pipeline.is_binary

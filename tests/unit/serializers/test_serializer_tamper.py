@@ -204,6 +204,37 @@ def test_auth_stage_refuses_inserted_bytes(name: str, inserted: bytes) -> None:
         assert _refused(s.loads, entry[:position] + inserted + entry[position:]), position
 
 
+_BASE64URL = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+def _respellings(token: bytes) -> list[bytes]:
+    """Other spellings of a Fernet token that its lenient decoder reads as the same bytes:
+    a stray character for a padding one, other unused low bits, ``+`` and ``/``."""
+    body = token.rstrip(b"=")
+    padding = len(token) - len(body)
+    spellings = [token.replace(b"-", b"+", 1), token.replace(b"_", b"/", 1), body]
+    if padding:
+        spellings += [token[:20] + stray + token[20:-1] for stray in (b"\n", b" ", b".")]
+        last = _BASE64URL.index(body[-1:])
+        spellings += [
+            body[:-1] + _BASE64URL[last ^ bit : (last ^ bit) + 1] + b"=" * padding
+            for bit in (1, 2, 3)
+        ]
+    return [spelling for spelling in spellings if spelling != token]
+
+
+@pytest.mark.parametrize("size", range(0, 48, 5))
+def test_fernet_refuses_other_spellings_of_its_token(size: int) -> None:
+    # Tokens of every padding length (0, 1, 2) among these sizes; each still decrypts.
+    s = stage("fernet")
+    entry = s.dumps(PAYLOAD[:size])
+    key_id, token = entry[:KEY_ID_SIZE], entry[KEY_ID_SIZE:]
+    spellings = _respellings(token)
+    assert spellings
+    for spelling in spellings:
+        assert _refused(s.loads, key_id + spelling), spelling
+
+
 @pytest.mark.parametrize(
     "spec", ["msgpack", "json", "zstd", "gzip", "zlib", "bz2", "lzma", "json+gzip", "yaml+zstd"]
 )
