@@ -1,0 +1,111 @@
+"""Training a zstd dictionary from a sample of a cache's stored bodies."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Final
+
+import attrs
+import zstandard
+
+from vaultcache.dictionaries.store import DictionaryStore
+from vaultcache.entries import INLINE_LIMIT
+from vaultcache.errors import EntryError, TrainingError
+from vaultcache.serializers.stages.compression import ZstdStage
+
+if TYPE_CHECKING:
+    from vaultcache.cache import BaseCache
+
+__all__ = ["DEFAULT_DICTIONARY_SIZE", "DEFAULT_SAMPLES", "TrainingReport", "train"]
+
+#: Size of a trained dictionary: zstd's own default, 110 KiB.
+DEFAULT_DICTIONARY_SIZE: Final = 110 * 1024
+#: How many stored bodies are read to train one.
+DEFAULT_SAMPLES: Final = 1000
+#: Fewer bodies than this train nothing useful (and zstd's trainer may refuse them).
+MIN_SAMPLES: Final = 8
+
+
+@attrs.frozen
+class TrainingReport:
+    """What :func:`train` did: the new dictionary's id and size, and what it learnt from."""
+
+    dictionary_id: str
+    size: int
+    samples: int
+    sample_bytes: int
+    #: The dictionary new entries were written with before (it stays, for their entries).
+    previous_id: str | None
+
+
+def train(
+    cache: BaseCache,
+    *,
+    size: int = DEFAULT_DICTIONARY_SIZE,
+    samples: int = DEFAULT_SAMPLES,
+    seed: int | None = None,
+) -> TrainingReport:
+    """Train a dictionary on up to `samples` stored bodies (those kept inline, at most
+    64 KiB: the small ones a dictionary helps), store it sealed, and write new entries with it.
+
+    Dictionaries trained before stay: the entries that name them read as before.
+    Raises TrainingError when the cache cannot hold one or has too few bodies.
+    """
+    store = _store(cache)
+    # A sample, not a secret: which bodies teach the dictionary needs no unpredictability.
+    bodies = sample_bodies(cache, samples, random.Random(seed))  # noqa: S311
+    if len(bodies) < MIN_SAMPLES:
+        raise TrainingError(
+            f"only {len(bodies)} stored bodies of 1 byte to 64 KiB were readable; a "
+            f"dictionary needs at least {MIN_SAMPLES} (and a few hundred to be useful)"
+        )
+    training: list[bytes | bytearray | memoryview] = [*bodies]
+    try:
+        trained = zstandard.train_dictionary(size, training)
+    except zstandard.ZstdError as exc:
+        raise TrainingError(
+            f"zstd could not train a dictionary from these bodies ({exc})"
+        ) from None
+    previous = store.current_id()
+    dictionary = store.add(trained.as_bytes())
+    store.set_current(dictionary.id)
+    return TrainingReport(
+        dictionary_id=dictionary.id,
+        size=len(dictionary.data),
+        samples=len(bodies),
+        sample_bytes=sum(map(len, bodies)),
+        previous_id=previous,
+    )
+
+
+def _store(cache: BaseCache) -> DictionaryStore:
+    store = cache.dictionaries
+    if store is None:
+        raise TrainingError(
+            "this cache's backend has no chunk storage, where dictionaries are kept"
+        )
+    if not any(isinstance(stage, ZstdStage) for stage in cache.serializer.stages):
+        raise TrainingError(
+            f"the serializer {cache.serializer.spec!r} has no zstd stage to use a dictionary"
+        )
+    return store
+
+
+def sample_bodies(cache: BaseCache, count: int, rng: random.Random) -> list[bytes]:
+    """Up to `count` readable inline bodies of stored responses, picked at random."""
+    keys = list(cache.storage)
+    rng.shuffle(keys)
+    bodies: list[bytes] = []
+    for key in keys:
+        if len(bodies) >= count:
+            break
+        head = cache.storage.get(key)
+        if head is None:
+            continue
+        try:
+            response = cache.read_entry(key, head)
+        except EntryError:
+            continue  # damaged or foreign: left for reads and `verify` to report
+        if response.body_loaded and 0 < len(response.content) <= INLINE_LIMIT:
+            bodies.append(response.content)
+    return bodies
