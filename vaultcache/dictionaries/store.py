@@ -39,6 +39,7 @@ from vaultcache.serializers.stages.compression import ZstdDictionary, ZstdStage
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
     from vaultcache.entries.reader import ReaderPolicy
+    from vaultcache.keys import Key
 
 __all__ = [
     "MAX_DICTIONARY_SIZE",
@@ -119,6 +120,30 @@ class DictionaryStore:
         """Seal and store `data` as a new dictionary (not yet the current one)."""
         if not 0 < len(data) <= MAX_DICTIONARY_SIZE:
             raise TrainingError(f"a dictionary holds 1 to {MAX_DICTIONARY_SIZE} bytes")
+        dictionary = ZstdDictionary(secrets.token_hex(8), bytes(data))
+        self._store(dictionary)
+        return dictionary
+
+    def reseal(self) -> int:
+        """Seal again, under the primary key, every dictionary another key sealed (before
+        that key is retired); returns how many. Those that cannot be read stay as they are."""
+        ids = list(self.ids())
+        primary = self._sealing()[1].hex_id if ids else ""
+        count = 0
+        for dictionary_id in ids:
+            stored = self.storage.get(dictionary_key(dictionary_id)) or b""
+            match = _LINE.match(stored[:_MAX_LINE])
+            if match is None or match["key"].decode() == primary:
+                continue
+            try:
+                self._store(self.load(dictionary_id))
+            except EntryError as exc:
+                logger.warning("zstd dictionary %s not sealed again: %s", dictionary_id, exc)
+                continue
+            count += 1
+        return count
+
+    def _sealing(self) -> tuple[SerializerPipeline, Key]:
         pipeline = self._policy().pipeline
         ring = pipeline.key_ring if pipeline.authenticates else None
         if ring is None or not pipeline.chunkable or pipeline.unsealed:
@@ -129,17 +154,18 @@ class DictionaryStore:
             )
         if "(dict=" in pipeline.spec:
             raise TrainingError("the serializer already names a dictionary")
-        dictionary = ZstdDictionary(secrets.token_hex(8), bytes(data))
-        key = ring.primary
+        return pipeline, ring.primary
+
+    def _store(self, dictionary: ZstdDictionary) -> None:
+        pipeline, key = self._sealing()
         line = (
             f"vaultcache-dictionary/1 spec={pipeline.spec} key={key.hex_id} "
-            f"id={dictionary.id} size={len(data)}\n"
+            f"id={dictionary.id} size={len(dictionary.data)}\n"
         ).encode("ascii")
         record = RecordCodec(pipeline, key).seal_chunk(dictionary.data, _context(line))
         self.storage[dictionary_key(dictionary.id)] = line + record
         with self._lock:
             self._loaded[dictionary.id] = dictionary
-        return dictionary
 
     def load(self, dictionary_id: str) -> ZstdDictionary:
         """The dictionary `dictionary_id`, authenticated.
@@ -178,6 +204,22 @@ class DictionaryStore:
         if len(data) != int(match["size"]) or len(data) > MAX_DICTIONARY_SIZE:
             raise DamagedDictionaryError(dictionary_id)
         return data
+
+    def restore(self, dictionary_id: str, stored: bytes) -> bool:
+        """Store `stored`, dictionary `dictionary_id` as another cache stored it (an import),
+        unless an authentic copy is here already; True when it was written.
+
+        Raises what :meth:`load` raises when `stored` does not open here.
+        """
+        data = self._open(dictionary_id, stored)
+        try:
+            self.load(dictionary_id)
+        except EntryError:  # missing, or damaged here: the archive's copy replaces it
+            self.storage[dictionary_key(dictionary_id)] = stored
+            with self._lock:
+                self._loaded[dictionary_id] = ZstdDictionary(dictionary_id, data)
+            return True
+        return False
 
     def ids(self) -> Iterator[str]:
         """The ids of the stored dictionaries (a scan of the storage's keys)."""
