@@ -1,4 +1,4 @@
-"""``vaultcache train``: train a zstd dictionary from stored bodies, or list dictionaries.
+"""``vaultcache train``: train a zstd dictionary from stored responses, or list dictionaries.
 
 New entries are written with the dictionary trained last; every dictionary stays in the cache
 while entries name it (none is ever deleted by this command), so older entries read as before.
@@ -33,9 +33,9 @@ def add_parser(commands: Any) -> None:
     """Add the ``train`` subcommand."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "train",
-        help="train a zstd dictionary from stored bodies; new entries are written with it",
-        description="Read a random sample of stored bodies (those of at most 64 KiB), train "
-        "a zstd dictionary from them, store it sealed by the serializer's signing or "
+        help="train a zstd dictionary from stored responses; new entries are written with it",
+        description="Read a random sample of stored responses (with bodies of at most 64 KiB), "
+        "train a zstd dictionary from them, store it sealed by the serializer's signing or "
         "encryption stage, and write new entries with it. Dictionaries trained before are "
         "kept for the entries that name them. With --list, only list the dictionaries.",
     )
@@ -52,7 +52,7 @@ def add_parser(commands: Any) -> None:
         type=int,
         default=DEFAULT_SAMPLES,
         metavar="N",
-        help=f"how many stored bodies to train from (default {DEFAULT_SAMPLES})",
+        help=f"how many stored responses to train from (default {DEFAULT_SAMPLES})",
     )
     parser.add_argument(
         "--list", action="store_true", help="list the dictionaries and the entries naming each"
@@ -87,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     print(
         f"trained zstd dictionary {report.dictionary_id}: {report.size} bytes from "
-        f"{report.samples} bodies ({report.sample_bytes} bytes); new entries are written with it"
+        f"{report.samples} responses ({report.sample_bytes} bytes); new entries are written with it"
     )
     if report.previous_id is not None:
         print(f"dictionary {report.previous_id} is kept for the entries written with it")

@@ -1,4 +1,4 @@
-"""Training a zstd dictionary from a sample of a cache's stored bodies."""
+"""Training a zstd dictionary from a sample of a cache's stored responses."""
 
 from __future__ import annotations
 
@@ -20,15 +20,16 @@ __all__ = ["DEFAULT_DICTIONARY_SIZE", "DEFAULT_SAMPLES", "TrainingReport", "trai
 
 #: Size of a trained dictionary: zstd's own default, 110 KiB.
 DEFAULT_DICTIONARY_SIZE: Final = 110 * 1024
-#: How many stored bodies are read to train one.
+#: How many stored responses are read to train one.
 DEFAULT_SAMPLES: Final = 1000
-#: Fewer bodies than this train nothing useful (and zstd's trainer may refuse them).
+#: Fewer samples than this train nothing useful (and zstd's trainer may refuse them).
 MIN_SAMPLES: Final = 8
 
 
 @attrs.frozen
 class TrainingReport:
-    """What :func:`train` did: the new dictionary's id and size, and what it learnt from."""
+    """What :func:`train` did: the new dictionary's id and size, and how many responses
+    (encoded records, `sample_bytes` in all) it learnt from."""
 
     dictionary_id: str
     size: int
@@ -45,26 +46,31 @@ def train(
     samples: int = DEFAULT_SAMPLES,
     seed: int | None = None,
 ) -> TrainingReport:
-    """Train a dictionary on up to `samples` stored bodies (those kept inline, at most
-    64 KiB: the small ones a dictionary helps), store it sealed, and write new entries with it.
+    """Train a dictionary on up to `samples` stored responses (those whose body is kept
+    inline, at most 64 KiB: the small ones a dictionary helps), store it sealed, and write
+    new entries with it.
+
+    The samples are what the zstd stage compresses: each response's metadata record with its
+    body, as the format stage encodes it, so the dictionary learns field names, header lines
+    and URLs as well as the bodies' own repetition.
 
     Dictionaries trained before stay: the entries that name them read as before.
-    Raises TrainingError when the cache cannot hold one or has too few bodies.
+    Raises TrainingError when the cache cannot hold one or has too few responses.
     """
     store = _store(cache)
-    # A sample, not a secret: which bodies teach the dictionary needs no unpredictability.
-    bodies = sample_bodies(cache, samples, random.Random(seed))  # noqa: S311
-    if len(bodies) < MIN_SAMPLES:
+    # A sample, not a secret: which responses teach the dictionary needs no unpredictability.
+    records = sample_records(cache, samples, random.Random(seed))  # noqa: S311
+    if len(records) < MIN_SAMPLES:
         raise TrainingError(
-            f"only {len(bodies)} stored bodies of 1 byte to 64 KiB were readable; a "
-            f"dictionary needs at least {MIN_SAMPLES} (and a few hundred to be useful)"
+            f"only {len(records)} stored responses with bodies of at most 64 KiB were "
+            f"readable; a dictionary needs at least {MIN_SAMPLES} (a few hundred to be useful)"
         )
-    training: list[bytes | bytearray | memoryview] = [*bodies]
+    training: list[bytes | bytearray | memoryview] = [*records]
     try:
         trained = zstandard.train_dictionary(size, training)
     except zstandard.ZstdError as exc:
         raise TrainingError(
-            f"zstd could not train a dictionary from these bodies ({exc})"
+            f"zstd could not train a dictionary from these responses ({exc})"
         ) from None
     previous = store.current_id()
     dictionary = store.add(trained.as_bytes())
@@ -72,8 +78,8 @@ def train(
     return TrainingReport(
         dictionary_id=dictionary.id,
         size=len(dictionary.data),
-        samples=len(bodies),
-        sample_bytes=sum(map(len, bodies)),
+        samples=len(records),
+        sample_bytes=sum(map(len, records)),
         previous_id=previous,
     )
 
@@ -91,13 +97,15 @@ def _store(cache: BaseCache) -> DictionaryStore:
     return store
 
 
-def sample_bodies(cache: BaseCache, count: int, rng: random.Random) -> list[bytes]:
-    """Up to `count` readable inline bodies of stored responses, picked at random."""
+def sample_records(cache: BaseCache, count: int, rng: random.Random) -> list[bytes]:
+    """Up to `count` stored responses picked at random, each as the zstd stage sees it: its
+    metadata record as the format stage encodes it, with the body inline (at most 64 KiB)."""
+    encode = cache.serializer.stages[0].dumps
     keys = list(cache.storage)
     rng.shuffle(keys)
-    bodies: list[bytes] = []
+    records: list[bytes] = []
     for key in keys:
-        if len(bodies) >= count:
+        if len(records) >= count:
             break
         head = cache.storage.get(key)
         if head is None:
@@ -106,6 +114,7 @@ def sample_bodies(cache: BaseCache, count: int, rng: random.Random) -> list[byte
             response = cache.read_entry(key, head)
         except EntryError:
             continue  # damaged or foreign: left for reads and `verify` to report
-        if response.body_loaded and 0 < len(response.content) <= INLINE_LIMIT:
-            bodies.append(response.content)
-    return bodies
+        if response.body_loaded and len(response.content) <= INLINE_LIMIT:
+            record = encode(response)
+            records.append(record.encode() if isinstance(record, str) else bytes(record))
+    return records
