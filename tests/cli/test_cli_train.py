@@ -36,3 +36,29 @@ def test_train_refuses_a_cache_with_too_few_bodies(cache: Any, cli: Any) -> None
     result = cli("train", "--cache", cache.name)
 
     result.assert_error(2, "at least 8")
+
+
+def test_verify_reports_entries_of_a_damaged_dictionary_as_kept(
+    cache: Any, cli: Any, origin: Any
+) -> None:
+    session = cache.session()
+    for index in range(30):
+        session.get(origin.url(f"/data/item-{index}"), timeout=10)
+    session.close()
+    dictionary_id = cli("train", "--cache", cache.name, "--size", "2048", "--json").json()[
+        "dictionary"
+    ]
+    session = cache.session()
+    session.get(origin.url("/data/after-training"), timeout=10)
+    stored_key = f"dictionary/{dictionary_id}"
+    stored = session.cache.chunk_storage[stored_key]
+    session.cache.chunk_storage[stored_key] = stored[:-1] + bytes([stored[-1] ^ 1])
+    session.close()
+
+    report = cli("verify", "--json", "--cache", cache.name)
+
+    assert report.status == 0, report.stderr  # kept, not tampered: only tampering fails verify
+    document = report.json()
+    assert document["outcomes"]["damaged dictionary"] == 1
+    assert document["kept"] == 1
+    assert cache.marker not in report.out
