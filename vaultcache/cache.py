@@ -151,6 +151,7 @@ class _ResponseView(_StorageAttributes, MutableMapping[str, CachedResponse]):
         self._cache.storage.clear()
         if self._cache.chunk_storage is not None:
             self._cache.chunk_storage.clear()
+        self._cache._dictionaries = None  # they went with the chunks
 
     def __repr__(self) -> str:
         return f"<responses of {self._cache!r}: {len(self)} entries>"
@@ -670,6 +671,7 @@ class BaseCache:
         self.redirect_storage.clear()
         if self.chunk_storage is not None:
             self.chunk_storage.clear()
+        self._dictionaries = None  # they went with the chunks
 
     def close(self) -> None:
         """Release connections and files held by the storages."""

@@ -12,6 +12,7 @@ import pytest
 
 from vaultcache import CachedResponse, generate_key
 from vaultcache.archive import export_archive, import_archive, rotate
+from vaultcache.backends.caches import FileCache
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
 from vaultcache.dictionaries import dictionary_key, train
@@ -304,3 +305,28 @@ def test_import_replaces_a_damaged_dictionary_and_skips_a_tampered_one(tmp_path:
     skipped = {entry.kind for entry in report.skipped}
     assert "dictionaries" in skipped
     assert dictionary_key(dictionary_id) not in stranger.chunk_storage
+
+
+def test_after_clear_new_entries_name_no_dictionary() -> None:
+    cache, _ = _trained_with_entries()
+
+    cache.clear()
+    _fill(cache, 0, 1)
+
+    assert _spec(cache, _key(0)) == "msgpack+zstd+aesgcm"
+    assert cache.get_response(_key(0)).content == _body(0)
+
+
+def test_a_filesystem_cache_holds_dictionaries(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path / "fs")
+    cache.serializer = build_pipeline("zstd+aesgcm", keys=KeyRing([KEY]))
+    _fill(cache, 0, 40)
+    dictionary_id = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 40, 2)
+
+    reopened = FileCache(tmp_path / "fs")
+    reopened.serializer = build_pipeline("zstd+aesgcm", keys=KeyRing([KEY]))
+
+    assert f"dict={dictionary_id}" in _spec(reopened, _key(41))
+    assert reopened.get_response(_key(41)).content == _body(41)
+    assert reopened.dictionaries.current_id() == dictionary_id
