@@ -58,7 +58,7 @@ if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
     from vaultcache.retention import Retention
     from vaultcache.serializers.pipeline import SerializerPipeline
-    from vaultcache.serializers.stages.compression import ZstdDictionary
+    from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 __all__ = ["BaseCache", "CacheStats"]
 

@@ -34,7 +34,7 @@ from vaultcache.errors import (
     TrainingError,
 )
 from vaultcache.serializers.pipeline import SerializerPipeline
-from vaultcache.serializers.stages.compression import ZstdDictionary, ZstdStage
+from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
@@ -47,6 +47,7 @@ __all__ = [
     "dictionary_key",
     "is_dictionary_id",
     "split_dictionary_key",
+    "takes_dictionary",
     "with_dictionary",
 ]
 
@@ -83,14 +84,23 @@ def split_dictionary_key(key: str) -> str | None:
     return rest if rest != key and is_dictionary_id(rest) else None
 
 
+def takes_dictionary(pipeline: SerializerPipeline) -> bool:
+    """True when a stage of `pipeline` can compress with a dictionary (``zstd``)."""
+    return any(_takes_dictionary(stage) for stage in pipeline.stages)
+
+
+def _takes_dictionary(stage: object) -> bool:
+    return callable(getattr(stage, "with_dictionary", None))
+
+
 def with_dictionary(
     pipeline: SerializerPipeline, dictionary: ZstdDictionary | None
 ) -> SerializerPipeline:
     """`pipeline` with `dictionary` in its zstd stage; `pipeline` itself without one."""
-    if not any(isinstance(stage, ZstdStage) for stage in pipeline.stages):
+    if not takes_dictionary(pipeline):
         return pipeline
     stages = [
-        stage.with_dictionary(dictionary) if isinstance(stage, ZstdStage) else stage
+        stage.with_dictionary(dictionary) if _takes_dictionary(stage) else stage
         for stage in pipeline.stages
     ]
     return SerializerPipeline(stages, is_binary=pipeline.is_binary)
@@ -250,7 +260,7 @@ class DictionaryStore:
         """`pipeline` with the current dictionary; as it is when there is none or it cannot
         be used (logged: entries are then written without one)."""
         current = self.current_id()
-        if current is None or not any(isinstance(s, ZstdStage) for s in pipeline.stages):
+        if current is None or not takes_dictionary(pipeline):
             return pipeline
         last = self._writing
         if last is not None and last[0] is pipeline and last[1] == current:

@@ -6,12 +6,10 @@ import random
 from typing import TYPE_CHECKING, Final
 
 import attrs
-import zstandard
 
-from vaultcache.dictionaries.store import DictionaryStore
+from vaultcache.dictionaries.store import DictionaryStore, takes_dictionary
 from vaultcache.entries import INLINE_LIMIT
 from vaultcache.errors import EntryError, TrainingError
-from vaultcache.serializers.stages.compression import ZstdStage
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -65,6 +63,8 @@ def train(
             f"only {len(records)} stored responses with bodies of at most 64 KiB were "
             f"readable; a dictionary needs at least {MIN_SAMPLES} (a few hundred to be useful)"
         )
+    import zstandard  # noqa: PLC0415 - loaded with the zstd stage, not by `import vaultcache`
+
     training: list[bytes | bytearray | memoryview] = [*records]
     try:
         trained = zstandard.train_dictionary(size, training)
@@ -90,7 +90,7 @@ def _store(cache: BaseCache) -> DictionaryStore:
         raise TrainingError(
             "this cache's backend has no chunk storage, where dictionaries are kept"
         )
-    if not any(isinstance(stage, ZstdStage) for stage in cache.serializer.stages):
+    if not takes_dictionary(cache.serializer):
         raise TrainingError(
             f"the serializer {cache.serializer.spec!r} has no zstd stage to use a dictionary"
         )

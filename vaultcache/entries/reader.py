@@ -34,7 +34,7 @@ from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.serializers.builder import build_pipeline
 from vaultcache.serializers.pipeline import SerializerPipeline, stage_name
-from vaultcache.serializers.stages.compression import ZstdDictionary
+from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 #: Gives the dictionary of an id, or raises a ForeignEntryError (it is missing or damaged).
 DictionaryLookup = Callable[[str], ZstdDictionary]

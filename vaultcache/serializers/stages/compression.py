@@ -33,12 +33,12 @@ from vaultcache.errors import DecodeError, SizeLimitError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.stages.options import int_option, parse_options
+from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 __all__ = [
     "DECOMPRESSION_STEP",
     "DEFAULT_MAX_SIZE",
     "CompressionStage",
-    "ZstdDictionary",
     "ZstdStage",
 ]
 
@@ -53,14 +53,6 @@ DECOMPRESSION_STEP = 256 * 1024
 
 def _max_size_option() -> Any:
     return int_option(DEFAULT_MAX_SIZE, 1, _MAX_SIZE_LIMIT)
-
-
-@attrs.frozen
-class ZstdDictionary:
-    """A trained zstd dictionary and the id entries name it by (16 hex digits)."""
-
-    id: str
-    data: bytes = attrs.field(repr=False)
 
 
 class ZstdStage:
