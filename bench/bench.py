@@ -4,6 +4,8 @@ Benchmarks:
 
 - ``serializers``: dumps/loads throughput of vaultcache pipelines against hand-written
   baselines built from the same libraries, plus peak memory of Fernet and AES-GCM.
+- ``dictionary``: on-disk size of 1000 JSON API responses with and without a trained zstd
+  dictionary, and the 1 KiB / 16 KiB hit latency of each, paired in one run.
 - ``session``: end-to-end ``session.get`` latency of cache hits and misses against a local
   HTTP server, for vaultcache's ``CachedSession`` (several serializers, sqlite and filesystem
   backends), requests-cache's ``CachedSession`` (the anchor) and a plain ``requests.Session``
@@ -2418,10 +2420,163 @@ def run_construction(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
+# -- dictionary benchmark ----------------------------------------------------------------------
+
+DICTIONARY_SPEC = "zstd+aesgcm"  # the default spec
+DICTIONARY_HIT_SIZES = (KIB, 16 * KIB)
+
+
+def dictionary_corpus(count: int) -> list[bytes]:
+    """`count` JSON API responses of 4 to 21 KiB, reproducible."""
+    rng = random.Random(4021)
+    return [make_body(rng.randint(4 * KIB, 21 * KIB), seed=50_000 + n) for n in range(count)]
+
+
+def _fill_dictionary_cache(
+    folder: Path, corpus: Sequence[bytes], *, train_on: int, key: str
+) -> dict[str, Any]:
+    """Store `corpus` in a new sqlite cache of the default spec; with `train_on`, first train
+    a dictionary on that many of its bodies (stored, then written again with it)."""
+    import attrs
+
+    from vaultcache import CachedSession
+    from vaultcache.dictionaries import train
+
+    session = CachedSession(str(folder / "vc"), serializer=DICTIONARY_SPEC, keys=[key])
+    template = make_response(b"")
+
+    def store(number: int, body: bytes) -> None:
+        url = f"https://api.example.org/v2/items?page={number}"
+        response = attrs.evolve(
+            template,
+            url=url,
+            content=body,
+            cache_key=f"{number:032x}",
+            headers={**template.headers, "Content-Length": str(len(body))},
+        )
+        session.cache.save_response(response)
+
+    trained: dict[str, Any] = {}
+    try:
+        if train_on:
+            for number, body in enumerate(corpus[:train_on]):
+                store(number, body)
+            started = time.perf_counter()
+            report = train(session.cache, samples=train_on)
+            trained = {"seconds": time.perf_counter() - started, "bytes": report.size}
+        for number, body in enumerate(corpus):
+            store(number, body)
+        storage = session.cache.storage
+        entry_bytes = sum(len(storage[key]) for key in storage)
+    finally:
+        session.close()
+    disk, _ = _disk_usage(folder)
+    raw = sum(map(len, corpus))
+    return {
+        "disk_bytes": disk,
+        "entry_bytes": entry_bytes,
+        "disk_ratio": disk / raw,
+        "entry_ratio": entry_bytes / raw,
+        "trained": trained,
+    }
+
+
+def run_dictionary(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``dictionary`` benchmark: on-disk size of a JSON corpus with and without a trained
+    zstd dictionary, and the 1 KiB / 16 KiB hit latency of each, in one run."""
+    from vaultcache import CachedSession, generate_key
+
+    count = 200 if args.quick else 1000
+    train_on = 100 if not args.quick else 50
+    plan = Plan(rounds=args.rounds or (9 if args.quick else 41), batch_ms=25)
+    env = environment(dt.datetime.now(dt.UTC))
+    corpus = dictionary_corpus(count)
+    key = generate_key()
+    bodies = {size: make_body(size, seed=60_000 + size) for size in DICTIONARY_HIT_SIZES}
+    modes = {"without": 0, "with": train_on}
+    report: dict[str, Any] = {
+        "benchmark": "dictionary",
+        "environment": env,
+        "corpus": {"responses": count, "raw_bytes": sum(map(len, corpus)), "trained_on": train_on},
+        "plan": {"rounds": plan.rounds, "batch_ms": plan.batch_ms},
+        "disk": {},
+        "hits": [],
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="vaultcache-bench-") as temp,
+        body_server(bodies) as base_url,
+    ):
+        sessions = {}
+        for mode, trained in modes.items():
+            _progress(f"dictionary: storing {count} responses {mode} a dictionary ...")
+            folder = Path(temp) / mode
+            folder.mkdir()
+            report["disk"][mode] = _fill_dictionary_cache(folder, corpus, train_on=trained, key=key)
+            sessions[mode] = CachedSession(
+                str(folder / "vc"), serializer=DICTIONARY_SPEC, keys=[key]
+            )
+        candidates: dict[tuple[str, int], Candidate] = {}
+        for size in DICTIONARY_HIT_SIZES:
+            url = f"{base_url}/body/{size}"
+            for mode, session in sessions.items():
+                session.get(url)
+                candidates[mode, size] = Candidate(
+                    f"{_size_label(size)} {mode}", _hit_of(session, url), size
+                )
+        _progress(f"dictionary: timing hits, {plan.rounds} rounds ...")
+        measure_round_robin(list(candidates.values()), plan)
+        for session in sessions.values():
+            session.close()
+    for size in DICTIONARY_HIT_SIZES:
+        plain, with_dict = candidates["without", size], candidates["with", size]
+        q1, ratio, q3 = paired_ratio(with_dict, plain)
+        report["hits"].append(
+            {
+                "size": size,
+                "without_ns": statistics.median(plain.samples),
+                "with_ns": statistics.median(with_dict.samples),
+                "ratio": ratio,
+                "ratio_q1": q1,
+                "ratio_q3": q3,
+            }
+        )
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    print_dictionary(report)
+    return report
+
+
+def print_dictionary(report: dict[str, Any]) -> None:
+    """The dictionary benchmark's tables."""
+    print_environment(report)
+    corpus = report["corpus"]
+    print(
+        f"corpus: {corpus['responses']} JSON responses of 4-21 KiB, {corpus['raw_bytes']:,} bytes;"
+        f" spec {DICTIONARY_SPEC}, sqlite; dictionary trained on {corpus['trained_on']} of them"
+    )
+    print(f"{'':<20} {'disk bytes':>12} {'disk / raw':>11} {'entries / raw':>14}")
+    for mode, row in report["disk"].items():
+        print(
+            f"{mode + ' dictionary':<20} {row['disk_bytes']:>12,} {row['disk_ratio']:>10.3f}x"
+            f" {row['entry_ratio']:>13.3f}x"
+        )
+    trained = report["disk"]["with"]["trained"]
+    print(f"training: {trained['bytes']:,} byte dictionary in {trained['seconds']:.2f} s")
+    print(f"{'hit':<8} {'without':>10} {'with':>10} {'with / without':>24}")
+    for row in report["hits"]:
+        print(
+            f"{_size_label(row['size']):<8} {row['without_ns'] / 1e3:>8.1f}us"
+            f" {row['with_ns'] / 1e3:>8.1f}us {row['ratio']:>8.3f}"
+            f" ({row['ratio_q1']:.3f}-{row['ratio_q3']:.3f})"
+        )
+    print("targets: disk / raw <= 0.35x with a dictionary; hit ratio <= 1.0")
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
     "serializers": (run_serializers, "pipeline dumps/loads throughput and cipher memory"),
+    "dictionary": (run_dictionary, "JSON corpus on disk and hit latency, with a zstd dictionary"),
     "session": (run_session, "end-to-end hit/miss latency, disk and memory vs requests-cache"),
     "small-hit": (run_small_hit, "1 KiB hit of the default spec vs requests-cache, for A/B"),
     "floor": (run_floor, "1 KiB to 16 MiB hits vs the primitives on the stored bytes"),

@@ -28,6 +28,8 @@ import requests
 
 from vaultcache import clock, maintenance
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.dictionaries.store import DictionaryStore
+from vaultcache.dictionaries.training import train
 from vaultcache.entries import (
     CHUNK_SIZE,
     ChunkedBody,
@@ -38,7 +40,14 @@ from vaultcache.entries import (
     read_entry,
     split_chunk_key,
 )
-from vaultcache.errors import ConfigError, EntryError, ForeignEntryError, describe
+from vaultcache.errors import (
+    ConfigError,
+    EntryError,
+    ForeignEntryError,
+    MissingDictionaryError,
+    VaultCacheError,
+    describe,
+)
 from vaultcache.key_function import KeyFunction
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
@@ -53,6 +62,7 @@ if TYPE_CHECKING:
     from vaultcache.keys import KeyRing
     from vaultcache.retention import Retention
     from vaultcache.serializers.pipeline import SerializerPipeline
+    from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 __all__ = ["DEFAULT_SERIALIZER", "BaseCache", "CacheStats"]
 
@@ -143,6 +153,7 @@ class _ResponseView(_StorageAttributes, MutableMapping[str, CachedResponse]):
         self._cache.storage.clear()
         if self._cache.chunk_storage is not None:
             self._cache.chunk_storage.clear()
+        self._cache._dictionaries = None  # they went with the chunks
 
     def __repr__(self) -> str:
         return f"<responses of {self._cache!r}: {len(self)} entries>"
@@ -219,6 +230,11 @@ class BaseCache:
         #: Why entries were kept, each logged once (per cache, so once per process in use).
         self._reported: set[str] = set()
         self._reported_lock = threading.Lock()
+        self._dictionaries: DictionaryStore | None = None
+        #: Train a zstd dictionary once this many entries were written without one (None:
+        #: only ``vaultcache train`` does; see docs/stages.md).
+        self.train_after: int | None = None
+        self._untrained_writes = 0
 
     def configure(
         self,
@@ -264,8 +280,27 @@ class BaseCache:
         """The reader policy: which pipeline and key read an entry, from its header."""
         policy = self._policy
         if policy is None:
-            policy = self._policy = ReaderPolicy(self.serializer, keys=self._key_ring)
+            policy = self._policy = ReaderPolicy(
+                self.serializer, keys=self._key_ring, dictionaries=self._dictionary
+            )
         return policy
+
+    @property
+    def dictionaries(self) -> DictionaryStore | None:
+        """The zstd dictionaries this cache holds, in its chunk storage (None without one)."""
+        storage = self.chunk_storage
+        if storage is None:
+            return None
+        store = self._dictionaries
+        if store is None or store.storage is not storage:
+            store = self._dictionaries = DictionaryStore(storage, lambda: self.reader)
+        return store
+
+    def _dictionary(self, dictionary_id: str) -> ZstdDictionary:
+        store = self.dictionaries
+        if store is None:
+            raise MissingDictionaryError(dictionary_id)
+        return store.load(dictionary_id)
 
     # -- the two mappings, as requests-cache users know them ---------------------------------
 
@@ -397,8 +432,12 @@ class BaseCache:
         # Newest first; the oldest fall off, and their records then read as misses.
         known = dict.fromkeys([*redirect_keys, *response.redirect_keys])
         response.redirect_keys = list(known)[:MAX_REDIRECT_KEYS]
+        if pipeline is None:
+            store = self.dictionaries
+            pipeline = self.serializer
+            pipeline = store.writing_pipeline(pipeline) if store is not None else pipeline
         return EntryWriter(
-            pipeline or self.serializer,
+            pipeline,
             response,
             self.chunk_storage,
             redirect_keys=redirect_keys,
@@ -421,6 +460,21 @@ class BaseCache:
             self.redirect_storage[redirect_key] = key.encode("utf-8")
         if self.retention is not None and self.retention.after_write(self.storage):
             self.collect_orphan_chunks()
+        if self.train_after is not None and "(dict=" not in writer.header.spec:
+            self._train_when_due()
+
+    def _train_when_due(self) -> None:
+        """Count a write without a dictionary; train one when `train_after` are due."""
+        self._untrained_writes += 1
+        if self.train_after is None or self._untrained_writes < self.train_after:
+            return
+        self._untrained_writes = 0
+        try:
+            report = train(self)
+        except VaultCacheError as exc:
+            logger.warning("could not train a zstd dictionary: %s", exc)
+            return
+        logger.info("trained zstd dictionary %s", report.dictionary_id)
 
     def collect_orphan_chunks(self, *, min_age: float = ORPHAN_GRACE) -> int:
         """Delete body chunks that no stored entry names, once older than `min_age` seconds.
@@ -632,6 +686,7 @@ class BaseCache:
         self.redirect_storage.clear()
         if self.chunk_storage is not None:
             self.chunk_storage.clear()
+        self._dictionaries = None  # they went with the chunks
 
     def close(self) -> None:
         """Release connections and files held by the storages."""

@@ -20,6 +20,7 @@ built-in (in brackets below), so ``except ValueError`` in migrated code still wo
     │   └── PluginLoadError         a plugin failed to import or register
     │       └── PluginIncompatibleError  written for a plugin API this vaultcache lacks
     ├── KeyRingError                no usable key, or an unsafe key file
+    ├── TrainingError               a zstd dictionary cannot be trained or stored
     ├── EncodeError                 a response cannot be written as an entry; it is not stored
     └── EntryError                  a stored entry cannot be read; the cache treats it as a miss
         ├── IntegrityError          proven damaged: fails to authenticate under a key in the ring
@@ -29,6 +30,9 @@ built-in (in brackets below), so ``except ValueError`` in migrated code still wo
             ├── UnknownKeyError     written under a key id that is not in the key ring
             ├── MissingStageError   names a stage that is not installed or not allowed
             ├── RefusedSpecError    names a spec the reader policy refuses (a downgrade)
+            ├── DictionaryError     names a zstd dictionary that cannot be used
+            │   ├── MissingDictionaryError   not in this cache's storage
+            │   └── DamagedDictionaryError   stored, but fails to authenticate or decode
             └── OldFormatError      written in an entry format this version does not read
 """
 
@@ -41,13 +45,16 @@ from vaultcache.key_text import quotes_key
 __all__ = [
     "ConfigError",
     "ConfigTypeError",
+    "DamagedDictionaryError",
     "DecodeError",
+    "DictionaryError",
     "EncodeError",
     "EntryError",
     "ForeignEntryError",
     "IntegrityError",
     "KeyRingError",
     "MissingDependencyError",
+    "MissingDictionaryError",
     "MissingStageError",
     "OldFormatError",
     "PluginConflictError",
@@ -57,6 +64,7 @@ __all__ = [
     "RefusedSpecError",
     "SizeLimitError",
     "SpecError",
+    "TrainingError",
     "UnknownKeyError",
     "UnknownPluginError",
     "VaultCacheError",
@@ -206,6 +214,11 @@ class KeyRingError(VaultCacheError):
     """No usable key could be found or created, or a key source is unsafe."""
 
 
+class TrainingError(VaultCacheError):
+    """A zstd dictionary cannot be trained or stored: too few bodies, no zstd stage, or a
+    serializer that cannot store it authenticated."""
+
+
 class EncodeError(VaultCacheError):
     """A stage failed to turn a response into an entry; the cache does not store it."""
 
@@ -298,6 +311,43 @@ class RefusedSpecError(ForeignEntryError):
         #: The spec the entry's (unverified) header names.
         self.spec = spec
         super().__init__(f"written with spec {spec!r}, which is refused: {reason}")
+
+
+class DictionaryError(ForeignEntryError):
+    """The entry names a zstd dictionary this cache cannot use. The entry itself is not
+    proven damaged, so it is kept: restoring the dictionary (an import) makes it readable."""
+
+    outcome = "dictionary"
+
+    def __init__(self, dictionary_id: str, reason: str) -> None:
+        #: Id of the dictionary the entry's (unverified) header names.
+        self.dictionary_id = dictionary_id
+        super().__init__(f"written with zstd dictionary {dictionary_id}, which {reason}")
+
+
+class MissingDictionaryError(DictionaryError):
+    """The dictionary an entry names is not in this cache's storage."""
+
+    outcome = "missing dictionary"
+
+    def __init__(self, dictionary_id: str) -> None:
+        super().__init__(
+            dictionary_id,
+            "is not in this cache; import an archive that holds it to read the entry",
+        )
+
+
+class DamagedDictionaryError(DictionaryError):
+    """The stored dictionary fails to authenticate or decode: it is never used."""
+
+    outcome = "damaged dictionary"
+
+    def __init__(self, dictionary_id: str) -> None:
+        super().__init__(
+            dictionary_id,
+            "failed authentication (tampered or corrupt) and is not used; import an "
+            "archive that holds it, or purge the entries that name it",
+        )
 
 
 class OldFormatError(ForeignEntryError):

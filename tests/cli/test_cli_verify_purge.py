@@ -23,6 +23,8 @@ def test_verify_passes_on_an_intact_cache(cache: Any, cli: Any) -> None:
         "missing stage": 0,
         "refused spec": 0,
         "old format": 0,
+        "missing dictionary": 0,
+        "damaged dictionary": 0,
     }
 
 

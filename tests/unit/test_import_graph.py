@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "policy redaction redirect_chain key_sources key_function request_context",
         "backends.base backends.memory backends.sqlite backends.filesystem retention",
         "serializers docs_hooks",
-        "entries saving maintenance cache streaming",
+        "entries dictionaries saving maintenance cache streaming",
         "backends compat importers archive cache_access",
         "config",
         "session",

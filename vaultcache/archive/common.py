@@ -27,6 +27,8 @@ RESPONSES = "responses"
 REDIRECTS = "redirects"
 #: The archive directory of body chunks.
 CHUNKS = "chunks"
+#: The archive directory of sealed zstd dictionaries.
+DICTIONARIES = "dictionaries"
 
 _T = TypeVar("_T")
 

@@ -26,7 +26,10 @@ __all__ = [
 
 ARCHIVE_FORMAT = "vaultcache-archive"
 #: Version 2 holds entries of entry format 2 (docs/format.md), body chunks included.
-ARCHIVE_VERSION = 2
+ARCHIVE_VERSION = 3
+#: Version 3 adds zstd dictionaries; an archive without any is written as version 2, which
+#: releases before dictionaries read.
+WITHOUT_DICTIONARIES_VERSION = 2
 CHECKSUMS_NAME = "SHA256SUMS"
 MANIFEST_NAME = "manifest.json"
 
@@ -60,11 +63,12 @@ class EntryCounts:
     responses: int = attrs.field(validator=_count_validator)
     redirects: int = attrs.field(validator=_count_validator)
     chunks: int = attrs.field(validator=_count_validator)
+    dictionaries: int = attrs.field(default=0, validator=_count_validator)
 
     @property
     def total(self) -> int:
         """Entries of every kind."""
-        return self.responses + self.redirects + self.chunks
+        return self.responses + self.redirects + self.chunks + self.dictionaries
 
 
 @attrs.frozen
@@ -132,6 +136,6 @@ def _parse_manifest(data: bytes, path: Path) -> Manifest:
             else [str(exc)]
         )
         raise _corrupt(path, f"{MANIFEST_NAME} is invalid: {'; '.join(details)}") from None
-    if manifest.format_version != ARCHIVE_VERSION:
+    if manifest.format_version not in (WITHOUT_DICTIONARIES_VERSION, ARCHIVE_VERSION):
         raise _corrupt(path, f"unknown archive format version {manifest.format_version}")
     return manifest

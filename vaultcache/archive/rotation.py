@@ -56,6 +56,10 @@ def rotate(
     under its primary key. Safe while other processes use the cache, and resumable."""
     pipeline = to if to is not None else cache.serializer
     primary = _writing_key_id(pipeline, required=to is None)
+    dictionaries = cache.dictionaries if to is None else None
+    if dictionaries is not None:  # first: entries are then written with the current one
+        dictionaries.reseal()
+        pipeline = dictionaries.writing_pipeline(pipeline)
     storage = cache.storage
     keys = list(storage)
     counts: Counter[str] = Counter()

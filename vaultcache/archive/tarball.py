@@ -2,8 +2,11 @@
 
 The archive is an uncompressed POSIX (pax) tar file::
 
+    dictionaries/<id>        one sealed zstd dictionary, as stored (first of all: entries
+                             that name it are read when they are imported)
     chunks/<cache key>/<entry id>/<n>   one body chunk of a response, as stored (these come
-                             first, so that an import writes a body before the head naming it)
+                             before the heads, so that an import writes a body before the head
+                             naming it)
     responses/<cache key>    the stored head of one response, exactly as the backend holds it
     redirects/<cache key>    the stored bytes of one redirect (the key of its response)
     ...
@@ -52,6 +55,7 @@ _KEY = re.compile(r"[0-9A-Fa-f]{1,128}\Z")
 _NAME = (
     r"(responses|redirects)/([0-9A-Fa-f]{1,128})"
     r"|(chunks)/([0-9A-Fa-f]{1,128}/[0-9a-f]{32}/[0-9]{1,8})"
+    r"|(dictionaries)/([0-9a-f]{16})"
 )
 _MEMBER = re.compile(rf"(?:{_NAME})\Z")
 _SUM_LINE = re.compile(rb"([0-9a-f]{64})  ((?:" + _NAME.encode() + rb"))\n\Z")
@@ -253,7 +257,7 @@ def _checked_entries(
             raise _corrupt(path, f"{info.name} is damaged: its SHA-256 does not match")
         match = _MEMBER.match(info.name)
         assert match is not None  # checked by _scan
-        yield match[1] or match[3], match[2] or match[4], data
+        yield match[1] or match[3] or match[5], match[2] or match[4] or match[6], data
     lines.finish(layout.manifest.checksums.sha256)
 
 

@@ -16,6 +16,7 @@ from vaultcache import clock
 from vaultcache._version import __version__
 from vaultcache.archive.common import (
     CHUNKS,
+    DICTIONARIES,
     REDIRECTS,
     RESPONSES,
     ArchiveError,
@@ -31,6 +32,7 @@ from vaultcache.archive.manifest import (
     ARCHIVE_VERSION,
     CHECKSUMS_NAME,
     MANIFEST_NAME,
+    WITHOUT_DICTIONARIES_VERSION,
     ChecksumInfo,
     EntryCounts,
     Manifest,
@@ -46,6 +48,8 @@ from vaultcache.archive.tarball import (
     _sum_line,
     _TarWriter,
 )
+from vaultcache.dictionaries.store import PREFIX as DICTIONARY_PREFIX
+from vaultcache.dictionaries.store import dictionary_key
 from vaultcache.entries import chunk_keys, peek_key_id, split_chunk_key
 from vaultcache.errors import EntryError, describe
 
@@ -77,6 +81,7 @@ class _Tally:
     responses: int = 0
     redirects: int = 0
     chunks: int = 0
+    dictionaries: int = 0
     not_exported: int = 0
     without_key_id: int = 0
     key_ids: Counter[str] = attrs.field(factory=Counter)
@@ -105,6 +110,7 @@ def export_archive(
             tempfile.SpooledTemporaryFile(_SPOOL_SIZE) as sums,
         ):
             tar = _TarWriter(out, int(created.timestamp()))
+            _export_dictionaries(tar, sums, tally, cache)
             storages = [(RESPONSES, cache.storage), (REDIRECTS, cache.redirect_storage)]
             if cache.chunk_storage is not None:  # first: an import writes bodies before heads
                 storages.insert(0, (CHUNKS, cache.chunk_storage))
@@ -134,6 +140,8 @@ def _export_storage(
 ) -> None:
     keys = list(storage)
     for key in progress(keys, len(keys), f"export {kind}"):
+        if kind == CHUNKS and key.startswith(DICTIONARY_PREFIX):
+            continue  # exported first, by _export_dictionaries
         if not _exportable(kind, key):
             tally.not_exported += 1
             continue
@@ -159,6 +167,21 @@ def _export_storage(
             tally.key_ids[key_id] += 1
 
 
+def _export_dictionaries(tar: _TarWriter, sums: IO[bytes], tally: _Tally, cache: BaseCache) -> None:
+    """Every stored zstd dictionary, as stored (sealed): entries that name one need it."""
+    store = cache.dictionaries
+    for dictionary_id in sorted(store.ids()) if store is not None else ():
+        data = store.storage.get(dictionary_key(dictionary_id)) if store is not None else None
+        if data is None:
+            continue
+        name = f"{DICTIONARIES}/{dictionary_id}"
+        tar.add(name, data)
+        line = _sum_line(data, name)
+        sums.write(line)
+        tally.sums.update(line)
+        tally.dictionaries += 1
+
+
 def _exportable(kind: str, key: str) -> bool:
     """Keys that are hex digests (a custom key_fn's keys may hold URLs: never exported)."""
     if kind != CHUNKS:
@@ -170,14 +193,17 @@ def _exportable(kind: str, key: str) -> bool:
 def _manifest(pipeline: Any, created: datetime, tally: _Tally) -> Manifest:
     return Manifest(
         format=ARCHIVE_FORMAT,
-        format_version=ARCHIVE_VERSION,
+        format_version=ARCHIVE_VERSION if tally.dictionaries else WITHOUT_DICTIONARIES_VERSION,
         vaultcache_version=__version__,
         created=created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         serializer=SerializerInfo(spec=_spec(pipeline)),
         key_ids=dict(sorted(tally.key_ids.items())),
         entries_without_key_id=tally.without_key_id,
         counts=EntryCounts(
-            responses=tally.responses, redirects=tally.redirects, chunks=tally.chunks
+            responses=tally.responses,
+            redirects=tally.redirects,
+            chunks=tally.chunks,
+            dictionaries=tally.dictionaries,
         ),
         checksums=ChecksumInfo(
             file=CHECKSUMS_NAME, algorithm="sha256", sha256=tally.sums.hexdigest()
@@ -196,6 +222,8 @@ class ImportReport:
     responses: int = 0
     redirects: int = 0
     chunks: int = 0
+    #: Dictionaries written (one that is here already, authentic, is not counted).
+    dictionaries: int = 0
     skipped: tuple[SkippedEntry, ...] = ()
     #: Entries the cache's retention bounds evicted once the import was written.
     evicted: int = 0
@@ -238,10 +266,16 @@ def _write_entries(
     entries = _checked_entries(archive, keep=True, progress=progress, label="import")
     try:
         for kind, key, data in entries:
-            problem = _entry_problem(cache, kind, key, data)
+            problem = (
+                _restore_dictionary(cache, report, key, data)
+                if kind == DICTIONARIES
+                else _entry_problem(cache, kind, key, data)
+            )
             if problem is not None:
                 key_id = peek_key_id(data) if kind == RESPONSES else None
                 skipped.append(SkippedEntry(kind=kind, key=key, key_id=key_id, reason=problem))
+            elif kind == DICTIONARIES:
+                pass  # written (or found here) by _restore_dictionary
             elif kind == RESPONSES:
                 cache.storage[key] = data
                 report.responses += 1
@@ -283,6 +317,21 @@ def _drop_unclaimed(cache: BaseCache, written: list[str]) -> int:
     if unclaimed and cache.chunk_storage is not None:
         cache.chunk_storage.bulk_delete(unclaimed)
     return len(written) - len(unclaimed)
+
+
+def _restore_dictionary(
+    cache: BaseCache, report: ImportReport, dictionary_id: str, data: bytes
+) -> str | None:
+    """Write one dictionary unless an authentic copy is here; why it is skipped (None: it
+    is not). One that does not open here is skipped: entries that name it are kept."""
+    store = cache.dictionaries
+    if store is None:
+        return "this cache's backend has no chunk storage, where dictionaries are kept"
+    try:
+        report.dictionaries += store.restore(dictionary_id, data)
+    except EntryError as exc:
+        return describe(exc)
+    return None
 
 
 def _entry_problem(cache: BaseCache, kind: str, key: str, data: bytes) -> str | None:

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Sequence
 
 from vaultcache._version import __version__
-from vaultcache.cli import archive, demo, get, inspect, keys, plugins, verify
+from vaultcache.cli import archive, demo, get, inspect, keys, plugins, train, verify
 from vaultcache.cli.common import SHARED_DEFAULTS, add_shared_options, set_progress
 from vaultcache.errors import VaultCacheError
 
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     add_shared_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, plugins, keys, get, inspect, verify, archive):
+    for module in (demo, plugins, keys, get, inspect, verify, archive, train):
         module.add_parser(commands)
     return parser
 

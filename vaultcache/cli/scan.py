@@ -20,8 +20,10 @@ from vaultcache.cli.common import progress
 from vaultcache.entries import CHUNK_SIZE, EntryHeader, chunk_key, peek_header
 from vaultcache.errors import (
     ConfigError,
+    DamagedDictionaryError,
     EntryError,
     ForeignEntryError,
+    MissingDictionaryError,
     MissingStageError,
     OldFormatError,
     RefusedSpecError,
@@ -59,6 +61,8 @@ OUTCOMES = (
     MissingStageError.outcome,
     RefusedSpecError.outcome,
     OldFormatError.outcome,
+    MissingDictionaryError.outcome,
+    DamagedDictionaryError.outcome,
 )
 
 

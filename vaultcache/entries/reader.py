@@ -6,12 +6,16 @@ and allowed, it passes the spec builder's checks, and, when this cache's own ser
 authenticates, its last stage authenticates too (so a header planted by someone without the
 key cannot downgrade a read to unauthenticated decoding). The key must be in the ring. Only
 then does anything run, and the first stage to run is the one that authenticates.
+
+A stage option ``dict=<id>`` names a zstd dictionary: the policy's `dictionaries` lookup gives
+it (authenticated, from the cache's storage), or the entry is kept as foreign.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from vaultcache.entries.header import EntryHeader
@@ -19,6 +23,7 @@ from vaultcache.entries.records import RecordCodec
 from vaultcache.errors import (
     DecodeError,
     KeyRingError,
+    MissingDictionaryError,
     MissingStageError,
     RefusedSpecError,
     SpecError,
@@ -28,7 +33,11 @@ from vaultcache.errors import (
 from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.serializers.builder import build_pipeline
-from vaultcache.serializers.pipeline import SerializerPipeline
+from vaultcache.serializers.pipeline import SerializerPipeline, stage_name
+from vaultcache.serializers.zstd_dictionary import ZstdDictionary
+
+#: Gives the dictionary of an id, or raises a ForeignEntryError (it is missing or damaged).
+DictionaryLookup = Callable[[str], ZstdDictionary]
 
 __all__ = ["ReaderPolicy"]
 
@@ -44,8 +53,9 @@ _STAGE = re.compile(r"(?P<name>[a-z0-9_-]+)(?:\((?P<options>[^)]*)\))?\Z")
 class ReaderPolicy:
     """Picks the pipeline and key that read an entry, for a cache writing with `pipeline`.
 
-    `keys` is the ring to read with (by default the pipeline's own). Pipelines built for
-    other specs are kept, per spec, for the life of the policy.
+    `keys` is the ring to read with (by default the pipeline's own); `dictionaries` looks up
+    the zstd dictionaries specs name. Pipelines built for other specs are kept, per spec, for
+    the life of the policy.
     """
 
     def __init__(
@@ -54,8 +64,10 @@ class ReaderPolicy:
         *,
         keys: KeyRing | None = None,
         registry: PluginRegistry | None = None,
+        dictionaries: DictionaryLookup | None = None,
     ) -> None:
         self.pipeline = pipeline
+        self._dictionaries = dictionaries
         self.keys: KeyRing | None = keys if keys is not None else pipeline.key_ring
         self._registry = registry
         self._built: dict[str, SerializerPipeline] = {}
@@ -105,6 +117,7 @@ class ReaderPolicy:
     def _build(self, spec: str, key_id: str | None) -> SerializerPipeline:
         registry = self._registry or get_registry()
         names, options = _parse(spec)
+        dictionary_ids = {n: o.pop("dict") for n, o in options.items() if "dict" in o}
         registrations = []
         for name in names:
             try:
@@ -130,7 +143,7 @@ class ReaderPolicy:
         if any(r.authenticates for r in registrations) and self.keys is None:
             raise UnknownKeyError(key_id or "-")
         try:
-            return build_pipeline(
+            built = build_pipeline(
                 "+".join(names),
                 keys=self.keys,
                 options=options,
@@ -139,6 +152,23 @@ class ReaderPolicy:
             )
         except (SpecError, KeyRingError) as exc:
             raise RefusedSpecError(spec, getattr(exc, "reason", type(exc).__name__)) from None
+        return self._with_dictionaries(spec, built, dictionary_ids) if dictionary_ids else built
+
+    def _with_dictionaries(
+        self, spec: str, pipeline: SerializerPipeline, ids: dict[str, str]
+    ) -> SerializerPipeline:
+        stages = []
+        for stage in pipeline.stages:
+            dictionary_id = ids.get(stage_name(stage))
+            if dictionary_id is None:
+                stages.append(stage)
+                continue
+            if not callable(getattr(stage, "with_dictionary", None)):
+                raise RefusedSpecError(spec, f"stage {stage_name(stage)!r} takes no dict")
+            if self._dictionaries is None:
+                raise MissingDictionaryError(dictionary_id)
+            stages.append(stage.with_dictionary(self._dictionaries(dictionary_id)))
+        return SerializerPipeline(stages, is_binary=pipeline.is_binary)
 
 
 def _parse(spec: str) -> tuple[list[str], dict[str, dict[str, Any]]]:

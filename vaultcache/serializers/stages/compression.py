@@ -9,6 +9,10 @@ can possibly hold (walking the block headers, see :func:`zstd_capacity`): a 16-b
 declares 200 MiB is refused, and one that makes the decompressor allocate n bytes must be at
 least about n / 18000 bytes long, the ratio any zstd data allows. Frames that declare no size
 (never written by this stage) are refused.
+
+A zstd stage may compress with a trained dictionary (:class:`ZstdDictionary`, see
+:mod:`vaultcache.dictionaries`); its id is then a reading option, so the entry header names it:
+``zstd(dict=<id>)``.
 """
 
 from __future__ import annotations
@@ -29,8 +33,14 @@ from vaultcache.errors import DecodeError, SizeLimitError
 from vaultcache.hookspecs import hookimpl
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.stages.options import int_option, parse_options
+from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
-__all__ = ["DECOMPRESSION_STEP", "DEFAULT_MAX_SIZE", "CompressionStage", "ZstdStage"]
+__all__ = [
+    "DECOMPRESSION_STEP",
+    "DEFAULT_MAX_SIZE",
+    "CompressionStage",
+    "ZstdStage",
+]
 
 VAULTCACHE_PLUGIN_API = 1  # the hook-spec version this plugin is written for
 
@@ -59,20 +69,43 @@ class ZstdStage:
         level: int = int_option(3, -7, zstandard.MAX_COMPRESSION_LEVEL)
         max_size: int = _max_size_option()
 
-    def __init__(self, level: int = 3, max_size: int = DEFAULT_MAX_SIZE) -> None:
+    def __init__(
+        self,
+        level: int = 3,
+        max_size: int = DEFAULT_MAX_SIZE,
+        *,
+        dictionary: ZstdDictionary | None = None,
+    ) -> None:
         self.level = level
         self.max_size = max_size
+        self.dictionary = dictionary
+        self._dict_data: Any = None
+        if dictionary is not None:
+            # Digested once for this level: a compressor would otherwise load it per call.
+            self._dict_data = zstandard.ZstdCompressionDict(
+                dictionary.data, dict_type=zstandard.DICT_TYPE_FULLDICT
+            )
+            self._dict_data.precompute_compress(level=level)
         # zstandard contexts are not thread-safe; each thread gets its own pair.
         self._local = threading.local()
+
+    def reading_options(self) -> dict[str, str]:
+        """The dictionary's id, when the stage has one: a reader needs that dictionary."""
+        return {} if self.dictionary is None else {"dict": self.dictionary.id}
+
+    def with_dictionary(self, dictionary: ZstdDictionary | None) -> ZstdStage:
+        """The same stage, compressing with `dictionary` (None: without one)."""
+        return ZstdStage(self.level, self.max_size, dictionary=dictionary)
 
     def _contexts(self) -> tuple[Any, Any]:
         contexts = getattr(self._local, "contexts", None)
         if contexts is None:
+            extra = {} if self._dict_data is None else {"dict_data": self._dict_data}
             contexts = self._local.contexts = (
                 zstandard.ZstdCompressor(
-                    level=self.level, write_content_size=True, write_checksum=True
+                    level=self.level, write_content_size=True, write_checksum=True, **extra
                 ),
-                zstandard.ZstdDecompressor(),
+                zstandard.ZstdDecompressor(**extra),
             )
         return contexts
 

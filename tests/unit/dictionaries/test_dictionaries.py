@@ -1,0 +1,332 @@
+"""zstd dictionaries: trained from stored bodies, sealed in the cache, named by entries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from vaultcache import CachedResponse, generate_key
+from vaultcache.archive import export_archive, import_archive, rotate
+from vaultcache.backends.caches import FileCache
+from vaultcache.backends.memory import MemoryStorage
+from vaultcache.cache import BaseCache
+from vaultcache.dictionaries import dictionary_key, train
+from vaultcache.dictionaries.store import CURRENT_KEY
+from vaultcache.entries import parse_header
+from vaultcache.errors import TrainingError
+from vaultcache.keys import KeyRing
+from vaultcache.serializers import build_pipeline
+
+KEY = generate_key()
+
+
+def _cache(spec: str = "zstd+aesgcm", keys: list[str] | None = None) -> BaseCache:
+    cache = BaseCache(
+        "dicts", responses=MemoryStorage(), redirects=MemoryStorage(), chunks=MemoryStorage()
+    )
+    cache.serializer = build_pipeline(spec, keys=KeyRing(keys or [KEY]))
+    return cache
+
+
+def _body(seed: int) -> bytes:
+    rng = random.Random(seed)
+    items = [
+        {
+            "id": rng.randrange(10**6),
+            "name": rng.choice(["alpha", "beta", "gamma", "delta"]) + " widget",
+            "price": round(rng.random() * 100, 2),
+            "tags": rng.sample(["new", "sale", "blue", "red", "large", "small"], k=2),
+        }
+        for _ in range(rng.randint(20, 60))
+    ]
+    return json.dumps({"items": items, "page": seed}).encode()
+
+
+def _key(index: int) -> str:
+    return f"{index:08x}"
+
+
+def _fill(cache: BaseCache, start: int, count: int) -> None:
+    for index in range(start, start + count):
+        body = _body(index)
+        cache.save_response(
+            CachedResponse(url=f"https://api.example/{index}", content=body, cache_key=_key(index))
+        )
+
+
+def _spec(cache: BaseCache, key: str) -> str:
+    return parse_header(cache.storage[key])[0].spec
+
+
+def test_training_makes_new_entries_name_the_dictionary_and_smaller() -> None:
+    cache = _cache()
+    _fill(cache, 0, 120)
+    plain = len(cache.storage[_key(100)])
+
+    report = train(cache, size=8 * 1024, seed=1)
+    _fill(cache, 100, 1)  # the same response, written again
+
+    assert report.samples == 120
+    assert report.previous_id is None
+    assert _spec(cache, _key(100)) == f"msgpack+zstd(dict={report.dictionary_id})+aesgcm"
+    assert len(cache.storage[_key(100)]) < plain
+    assert cache.get_response(_key(100)).content == _body(100)
+    assert _spec(cache, _key(0)) == "msgpack+zstd+aesgcm"  # older entries are left as written
+    assert cache.get_response(_key(0)).content == _body(0)
+
+
+def test_entries_of_every_dictionary_read_after_retraining() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    first = train(cache, size=4096, seed=1)
+    _fill(cache, 60, 20)
+    second = train(cache, size=4096, seed=2)
+    _fill(cache, 80, 20)
+
+    assert second.previous_id == first.dictionary_id != second.dictionary_id
+    assert sorted(cache.dictionaries.ids()) == sorted([first.dictionary_id, second.dictionary_id])
+    assert f"dict={first.dictionary_id}" in _spec(cache, _key(70))
+    assert f"dict={second.dictionary_id}" in _spec(cache, _key(90))
+    fresh = _cache()  # another process: nothing loaded yet
+    fresh.storage, fresh.chunk_storage = cache.storage, cache.chunk_storage
+    for index in (5, 70, 90):
+        assert fresh.get_response(_key(index)).content == _body(index)
+    assert fresh.stats.kept == fresh.stats.discarded == 0
+
+
+@pytest.mark.parametrize("where", ["record", "header-id", "swapped"])
+def test_a_tampered_dictionary_decodes_nothing_and_its_entries_are_kept(
+    where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    first = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 60, 5)
+    second = train(cache, size=4096, seed=2).dictionary_id
+    stored = cache.chunk_storage[dictionary_key(first)]
+    if where == "record":
+        stored = stored[:-40] + bytes(b ^ 1 for b in stored[-40:])
+    elif where == "header-id":
+        stored = stored.replace(first.encode(), second.encode())
+    else:  # another authentic dictionary, its header rewritten to claim this id
+        stored = cache.chunk_storage[dictionary_key(second)].replace(
+            second.encode(), first.encode(), 1
+        )
+    cache.chunk_storage[dictionary_key(first)] = stored
+    reader = _cache()
+    reader.storage, reader.chunk_storage = cache.storage, cache.chunk_storage
+
+    with caplog.at_level(logging.WARNING):
+        assert reader.get_response(_key(61)) is None
+
+    assert _key(61) in reader.storage  # the entry is not what was damaged: kept
+    assert reader.stats.kept == 1
+    assert reader.stats.discarded == 0
+    assert f"zstd dictionary {first}" in caplog.text
+
+
+def test_a_missing_dictionary_keeps_its_entries() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    dictionary_id = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 60, 3)
+    reader = _cache()
+    reader.storage, reader.chunk_storage = cache.storage, MemoryStorage()
+
+    assert reader.get_response(_key(61)) is None
+    assert reader.get_response(_key(62)) is None
+    assert _key(61) in reader.storage
+    assert _key(62) in reader.storage
+    assert reader.stats.kept == 2
+    assert reader.stats.discarded == 0
+    reader.chunk_storage[dictionary_key(dictionary_id)] = cache.chunk_storage[
+        dictionary_key(dictionary_id)
+    ]
+    assert reader.get_response(_key(61)).content == _body(61)  # restored: readable again
+
+
+def test_a_dictionary_under_a_key_not_in_the_ring_keeps_its_entries() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    train(cache, size=4096, seed=1)
+    _fill(cache, 60, 1)
+    other_key = generate_key()
+    rotated = _cache(keys=[other_key, KEY])
+    rotated.storage, rotated.chunk_storage = cache.storage, cache.chunk_storage
+    assert rotated.get_response(_key(60)).content == _body(60)  # the old key still reads
+
+    stranger = _cache(keys=[other_key])
+    stranger.storage, stranger.chunk_storage = cache.storage, cache.chunk_storage
+    assert stranger.get_response(_key(60)) is None
+    assert stranger.stats.kept == 1
+    assert _key(60) in stranger.storage
+
+
+def test_the_stored_dictionary_is_encrypted() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    dictionary_id = train(cache, size=4096, seed=1).dictionary_id
+    stored = cache.chunk_storage[dictionary_key(dictionary_id)]
+
+    assert b"widget" not in stored
+    assert b"price" not in stored
+
+
+def test_a_damaged_current_pointer_writes_without_a_dictionary() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    train(cache, size=4096, seed=1)
+    cache.chunk_storage[CURRENT_KEY] = b"0123456789abcdef"  # names no stored dictionary
+    cache._dictionaries = None  # as another process would read it
+
+    _fill(cache, 60, 1)
+
+    assert _spec(cache, _key(60)) == "msgpack+zstd+aesgcm"
+    assert cache.get_response(_key(60)).content == _body(60)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"), [("zstd", "does not sign or encrypt"), ("gzip+aesgcm", "no zstd stage")]
+)
+def test_training_is_refused_where_a_dictionary_cannot_be_used_safely(
+    spec: str, message: str
+) -> None:
+    cache = _cache(spec)
+    _fill(cache, 0, 30)
+
+    with pytest.raises(TrainingError, match=message):
+        train(cache, size=4096)
+
+
+def test_training_needs_enough_bodies() -> None:
+    cache = _cache()
+    _fill(cache, 0, 3)
+
+    with pytest.raises(TrainingError, match="at least"):
+        train(cache)
+
+
+def test_a_cache_trains_by_itself_after_train_after_writes() -> None:
+    cache = _cache()
+    cache.train_after = 50
+
+    _fill(cache, 0, 49)
+    assert cache.dictionaries.current_id() is None
+    _fill(cache, 49, 2)
+
+    assert cache.dictionaries.current_id() is not None
+    assert "dict=" in _spec(cache, _key(50))
+
+
+def test_rotation_seals_dictionaries_again_so_the_old_key_can_be_retired() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    first = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 60, 5)
+    new_key = generate_key()
+    rotating = _cache(keys=[new_key, KEY])
+    rotating.storage, rotating.chunk_storage = cache.storage, cache.chunk_storage
+
+    report = rotate(rotating)
+
+    assert report.rotated == 65
+    retired = _cache(keys=[new_key])
+    retired.storage, retired.chunk_storage = cache.storage, cache.chunk_storage
+    for index in (0, 61):
+        assert f"dict={first}" in _spec(retired, _key(index))
+        assert retired.get_response(_key(index)).content == _body(index)
+    assert retired.stats.kept == 0
+
+
+def test_orphan_collection_leaves_dictionaries_alone() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    dictionary_id = train(cache, size=4096, seed=1).dictionary_id
+
+    cache.collect_orphan_chunks(min_age=-1)
+
+    assert dictionary_key(dictionary_id) in cache.chunk_storage
+    assert cache.dictionaries.current_id() == dictionary_id
+
+
+def _trained_with_entries() -> tuple[BaseCache, str]:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    dictionary_id = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 60, 5)
+    return cache, dictionary_id
+
+
+def test_dictionaries_travel_in_export_and_import(tmp_path: Path) -> None:
+    cache, dictionary_id = _trained_with_entries()
+    archive = tmp_path / "with-dict.tar"
+
+    exported = export_archive(cache, archive)
+    target = _cache()
+    imported = import_archive(target, archive)
+
+    assert exported.manifest.format_version == 3
+    assert exported.manifest.counts.dictionaries == 1
+    assert exported.not_exported == 0
+    with tarfile.open(archive) as tar:
+        assert tar.getnames()[0] == f"dictionaries/{dictionary_id}"
+    assert imported.dictionaries == 1
+    assert imported.skipped == ()
+    assert target.get_response(_key(62)).content == _body(62)
+    assert target.dictionaries.current_id() is None  # the importer's writes are its own
+
+
+def test_an_archive_without_dictionaries_stays_format_2(tmp_path: Path) -> None:
+    cache = _cache()
+    _fill(cache, 0, 3)
+
+    assert export_archive(cache, tmp_path / "plain.tar").manifest.format_version == 2
+
+
+def test_import_replaces_a_damaged_dictionary_and_skips_a_tampered_one(tmp_path: Path) -> None:
+    cache, dictionary_id = _trained_with_entries()
+    archive = tmp_path / "a.tar"
+    export_archive(cache, archive)
+    target = _cache()
+    target.chunk_storage[dictionary_key(dictionary_id)] = b"damaged"
+
+    assert import_archive(target, archive).dictionaries == 1
+    assert target.get_response(_key(61)).content == _body(61)
+
+    stranger = _cache(keys=[generate_key()])
+    report = import_archive(stranger, archive)
+
+    assert report.dictionaries == 0
+    skipped = {entry.kind for entry in report.skipped}
+    assert "dictionaries" in skipped
+    assert dictionary_key(dictionary_id) not in stranger.chunk_storage
+
+
+def test_after_clear_new_entries_name_no_dictionary() -> None:
+    cache, _ = _trained_with_entries()
+
+    cache.clear()
+    _fill(cache, 0, 1)
+
+    assert _spec(cache, _key(0)) == "msgpack+zstd+aesgcm"
+    assert cache.get_response(_key(0)).content == _body(0)
+
+
+def test_a_filesystem_cache_holds_dictionaries(tmp_path: Path) -> None:
+    cache = FileCache(tmp_path / "fs")
+    cache.serializer = build_pipeline("zstd+aesgcm", keys=KeyRing([KEY]))
+    _fill(cache, 0, 40)
+    dictionary_id = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 40, 2)
+
+    reopened = FileCache(tmp_path / "fs")
+    reopened.serializer = build_pipeline("zstd+aesgcm", keys=KeyRing([KEY]))
+
+    assert f"dict={dictionary_id}" in _spec(reopened, _key(41))
+    assert reopened.get_response(_key(41)).content == _body(41)
+    assert reopened.dictionaries.current_id() == dictionary_id

@@ -1,0 +1,31 @@
+"""zstd dictionaries: trained from a cache's bodies, stored sealed in it, named by entries.
+
+:mod:`~vaultcache.dictionaries.store` keeps them (see its docstring for the stored form),
+:mod:`~vaultcache.dictionaries.training` trains them. docs/stages.md explains their use.
+"""
+
+from vaultcache.dictionaries.store import (
+    MAX_DICTIONARY_SIZE,
+    DictionaryStore,
+    dictionary_key,
+    split_dictionary_key,
+    with_dictionary,
+)
+from vaultcache.dictionaries.training import (
+    DEFAULT_DICTIONARY_SIZE,
+    DEFAULT_SAMPLES,
+    TrainingReport,
+    train,
+)
+
+__all__ = [
+    "DEFAULT_DICTIONARY_SIZE",
+    "DEFAULT_SAMPLES",
+    "MAX_DICTIONARY_SIZE",
+    "DictionaryStore",
+    "TrainingReport",
+    "dictionary_key",
+    "split_dictionary_key",
+    "train",
+    "with_dictionary",
+]
