@@ -25,8 +25,6 @@ from vaultcache.backends.opening import init_backend
 from vaultcache.cache import BaseCache
 from vaultcache.cache_access import CacheAccess
 from vaultcache.coalescing import KeyLocks
-from vaultcache.config import load_settings
-from vaultcache.config.applying import open_configured
 from vaultcache.environment import DeferredEnvironment, DeferredEnvironmentMixin, deferring
 from vaultcache.key_function import KeyFunction, unverified
 from vaultcache.key_sources import key_ring_for
@@ -145,6 +143,11 @@ class CacheMixin(compat.SessionCompat, DeferredEnvironmentMixin):
 
         See :func:`vaultcache.config.load_settings` for where settings are found.
         """
+        # The config layer (TOML, the schema and its converters) loads here, on first use:
+        # a session built in code never needs it, and it is most of import time.
+        from vaultcache.config import load_settings  # noqa: PLC0415
+        from vaultcache.config.applying import open_configured  # noqa: PLC0415
+
         return open_configured(cls, load_settings(path), **overrides)
 
     def share_cache_of(self, other: CacheMixin) -> None:
