@@ -4,6 +4,8 @@ from vaultcache._version import __version__
 from vaultcache.backends.base import BackendError
 from vaultcache.backends.caches import FileCache, SQLiteCache
 from vaultcache.cache import BaseCache
+from vaultcache.crypto_key_sources import load_key_ring
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.errors import (
     ConfigError,
     ConfigTypeError,
@@ -23,8 +25,6 @@ from vaultcache.errors import (
     VaultCacheError,
 )
 from vaultcache.hookspecs import PLUGIN_API, hookimpl
-from vaultcache.key_sources import load_key_ring
-from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import CachedRequest, CachedResponse
 from vaultcache.patcher import (
     clear,

@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Final, NoReturn
 
+from vaultcache.crypto_key_text import KEY_MATERIAL_HINT, looks_like_key
 from vaultcache.errors import ConfigError
-from vaultcache.key_text import KEY_MATERIAL_HINT, looks_like_key
 
 __all__ = [
     "ALLOW_EXPECTED",

@@ -28,6 +28,7 @@ import requests
 
 from vaultcache import clock, maintenance
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.cache_key_function import KeyFunction
 from vaultcache.dictionaries.store import DictionaryStore
 from vaultcache.dictionaries.training import train
 from vaultcache.entries import (
@@ -48,7 +49,6 @@ from vaultcache.errors import (
     VaultCacheError,
     describe,
 )
-from vaultcache.key_function import KeyFunction
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
 from vaultcache.policy.expiration import ExpirationTime, validate_expiration
@@ -59,7 +59,7 @@ from vaultcache.session_options import DEFAULT_SERIALIZER
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
-    from vaultcache.keys import KeyRing
+    from vaultcache.crypto_keys import KeyRing
     from vaultcache.retention import Retention
     from vaultcache.serializers.pipeline import SerializerPipeline
     from vaultcache.serializers.zstd_dictionary import ZstdDictionary

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from vaultcache.key_text import quotes_key
+from vaultcache.crypto_key_text import quotes_key
 
 __all__ = [
     "ConfigError",

@@ -39,6 +39,9 @@ from vaultcache.backends.base import (
     stored_number,
 )
 from vaultcache.cache import BaseCache
+from vaultcache.cache_key_function import KeyFunction
+from vaultcache.crypto_key_sources import KeySource
+from vaultcache.crypto_keys import Key, KeyRing, generate_key
 from vaultcache.entries import EntryWriter
 from vaultcache.errors import (
     ConfigError,
@@ -50,9 +53,6 @@ from vaultcache.errors import (
     VaultCacheError,
 )
 from vaultcache.hookspecs import PLUGIN_API, hookimpl
-from vaultcache.key_function import KeyFunction
-from vaultcache.key_sources import KeySource
-from vaultcache.keys import Key, KeyRing, generate_key
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import NEVER_EXPIRE
 from vaultcache.registry import BackendRegistrar, KeySourceRegistrar, StageRegistrar, get_registry

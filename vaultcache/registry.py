@@ -63,7 +63,7 @@ BUILTIN_PLUGINS = (
     "vaultcache.serializers.stages.compression",
     "vaultcache.serializers.stages.signing",
     "vaultcache.serializers.stages.encryption",
-    "vaultcache.key_sources",
+    "vaultcache.crypto_key_sources",
     "vaultcache.backends.plugin",
 )
 

@@ -1,6 +1,6 @@
 """CachedSession and CacheMixin: a requests Session that answers from an encrypted cache.
 
-The session orchestrates and nothing more: keys come from :mod:`vaultcache.key_function`
+The session orchestrates and nothing more: keys come from :mod:`vaultcache.cache_key_function`
 (which its cache is built with), decisions and their outcomes from :mod:`vaultcache.policy`,
 carried out on the cache by :mod:`vaultcache.cache_access`; bytes come from the backend
 through the pipeline held by :class:`~vaultcache.cache.BaseCache`. Caching happens in
@@ -24,11 +24,11 @@ from vaultcache import cache_keys, clock, compat
 from vaultcache.backends.opening import init_backend
 from vaultcache.cache import BaseCache
 from vaultcache.cache_access import CacheAccess
+from vaultcache.cache_key_function import KeyFunction, unverified
 from vaultcache.coalescing import KeyLocks
+from vaultcache.crypto_key_sources import key_ring_for
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.environment import DeferredEnvironment, DeferredEnvironmentMixin, deferring
-from vaultcache.key_function import KeyFunction, unverified
-from vaultcache.key_sources import key_ring_for
-from vaultcache.keys import KeyRing
 from vaultcache.models import AnyResponse, CachedResponse
 from vaultcache.policy.actions import CacheActions, Decision, stored_age
 from vaultcache.policy.answers import gateway_timeout
@@ -178,7 +178,7 @@ class CacheMixin(compat.SessionCompat, DeferredEnvironmentMixin):
         **kwargs: Any,
     ) -> str:
         """The cache key for `request` (``key_fn`` if one was given); see
-        :class:`~vaultcache.key_function.KeyFunction`, which the session's cache uses too.
+        :class:`~vaultcache.cache_key_function.KeyFunction`, which the session's cache uses too.
 
         Credentials are mixed in with an HMAC under the primary key's ``cache-key`` subkey,
         or under `secret` when given (an older key's).

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from vaultcache import generate_key
-from vaultcache.keys import Key
+from vaultcache.crypto_keys import Key
 from vaultcache.models import CachedResponse
 from vaultcache.session import CachedSession
 

@@ -11,8 +11,8 @@ import pytest
 
 from vaultcache import generate_key
 from vaultcache.archive import ArchiveError, rotate
+from vaultcache.crypto_keys import Key
 from vaultcache.entries import peek_key_id
-from vaultcache.keys import Key
 from vaultcache.models import CachedResponse
 from vaultcache.session import CachedSession
 

@@ -22,7 +22,7 @@ from vaultcache.archive import (
     import_archive,
     read_manifest,
 )
-from vaultcache.keys import Key
+from vaultcache.crypto_keys import Key
 from vaultcache.models import CachedResponse
 from vaultcache.session import CachedSession
 

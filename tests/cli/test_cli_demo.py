@@ -19,7 +19,7 @@ def test_demo_passes_on_a_fresh_machine_and_leaves_no_key(cli: Any, tmp_path: Pa
 
 
 def test_demo_uses_the_configured_key(cli: Any, key: str) -> None:
-    from vaultcache.keys import KeyRing
+    from vaultcache.crypto_keys import KeyRing
 
     result = cli("demo")  # VAULTCACHE_KEYS holds `key`
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from vaultcache import generate_key
-from vaultcache.keys import Key
+from vaultcache.crypto_keys import Key
 from vaultcache.session import CachedSession
 
 

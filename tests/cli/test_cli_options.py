@@ -11,7 +11,7 @@ import pytest
 
 from vaultcache.cli import inspect, main
 from vaultcache.cli.common import progress_line
-from vaultcache.keys import KeyRing
+from vaultcache.crypto_keys import KeyRing
 
 
 @pytest.mark.parametrize(

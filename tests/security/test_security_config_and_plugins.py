@@ -126,7 +126,7 @@ def test_unknown_backend_and_key_source_names_are_plugin_errors(cache_path: str)
     with pytest.raises(UnknownPluginError, match="sqlite"):
         CachedSession(cache_path, backend="sqlite3", keys=[new_key()])
     with pytest.raises(PluginError):
-        vaultcache.key_sources.load_key_ring(sources=["vault-of-nowhere"])
+        vaultcache.crypto_key_sources.load_key_ring(sources=["vault-of-nowhere"])
 
 
 # -- misbehaving plugin stages ------------------------------------------------------------------

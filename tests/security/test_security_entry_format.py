@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from vaultcache import CachedResponse, generate_key
 from vaultcache.backends import memory_cache
 from vaultcache.cache import BaseCache
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries import parse_header
 from vaultcache.errors import DecodeError, EntryError, OldFormatError
-from vaultcache.keys import KeyRing
 from vaultcache.serializers import build_pipeline
 
 RING = KeyRing([generate_key()])

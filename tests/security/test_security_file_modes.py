@@ -16,7 +16,7 @@ import pytest
 
 from vaultcache import KeyRingError, generate_key
 from vaultcache.cli import main
-from vaultcache.key_sources import load_key_ring
+from vaultcache.crypto_key_sources import load_key_ring
 
 UMASKS = [0o000, 0o022]
 

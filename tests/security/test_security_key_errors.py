@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vaultcache import KeyRingError, generate_key
-from vaultcache.key_sources import load_key_ring
+from vaultcache.crypto_key_sources import load_key_ring
 
 BAD = "not-a-key-but-secret-text-4f1c"
 

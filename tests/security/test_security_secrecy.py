@@ -18,8 +18,8 @@ import pytest
 from security_support import BODY_MARKER, flip
 
 from vaultcache import CachedSession, EntryError, KeyRing, KeyRingError, generate_key
+from vaultcache.crypto_keys import Key
 from vaultcache.errors import SpecError
-from vaultcache.keys import Key
 from vaultcache.serializers import build_pipeline
 
 TOKEN = "bearer-token-9c2d"

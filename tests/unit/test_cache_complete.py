@@ -13,9 +13,9 @@ from vaultcache import generate_key
 from vaultcache.backends import FileCache, SQLiteCache, memory_cache
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import DEFAULT_SERIALIZER, BaseCache
+from vaultcache.cache_key_function import KeyFunction, unverified
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.errors import ConfigError, SpecError
-from vaultcache.key_function import KeyFunction, unverified
-from vaultcache.keys import KeyRing
 from vaultcache.policy.settings import CacheSettings
 from vaultcache.serializers import SerializerPipeline, build_pipeline
 from vaultcache.session import CachedSession

@@ -27,9 +27,10 @@ Graph = Mapping[str, frozenset[str]]
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "_version clock errors key_text private_files coalescing cache_keys environment refresh",
-        "allow_list session_options registrars hookspecs registry keys models",
-        "policy redaction redirect_chain key_sources key_function request_context",
+        "_version clock errors crypto_key_text private_files coalescing cache_keys",
+        "environment refresh",
+        "allow_list session_options registrars hookspecs registry crypto_keys models",
+        "policy redaction redirect_chain crypto_key_sources cache_key_function request_context",
         "backends.base backends.memory backends.sqlite backends.filesystem retention",
         "serializers docs_hooks",
         "entries dictionaries saving maintenance cache streaming",

@@ -15,10 +15,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries import BodyWriter, EntryHeader, RecordCodec
 from vaultcache.entries.records import meta_context
 from vaultcache.entries.stored import chunk_key, frame
-from vaultcache.keys import KeyRing
 from vaultcache.models import CachedRequest, CachedResponse
 from vaultcache.serializers import SerializerPipeline
 from vaultcache.serializers.stages.compression import ZstdStage

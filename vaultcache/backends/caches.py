@@ -29,8 +29,8 @@ from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
-from vaultcache.key_function import KeyFunction
-from vaultcache.keys import KeyRing
+from vaultcache.cache_key_function import KeyFunction
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
 from vaultcache.serializers.pipeline import check_decode_content
 

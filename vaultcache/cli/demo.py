@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.cli.scan import scan
+from vaultcache.crypto_key_sources import load_key_ring
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.entries import peek_key_id
 from vaultcache.errors import KeyRingError
-from vaultcache.key_sources import load_key_ring
-from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import AnyResponse
 from vaultcache.session import CachedSession
 

@@ -12,8 +12,8 @@ from typing import Any
 from vaultcache.cli.common import add_cache_arguments, emit_json
 from vaultcache.cli.inspect import table
 from vaultcache.cli.opening import open_existing
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.entries import peek_header
-from vaultcache.keys import KeyRing, generate_key
 
 __all__ = ["add_parser"]
 

@@ -31,8 +31,8 @@ from vaultcache.backends.opening import init_backend
 from vaultcache.cache import BaseCache
 from vaultcache.config import load_settings
 from vaultcache.config.applying import open_configured
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.errors import KeyRingError
-from vaultcache.keys import KeyRing
 from vaultcache.session import CachedSession
 
 __all__ = ["OpenCache", "cache_location", "no_key_creation", "open_existing", "open_session"]

@@ -21,14 +21,14 @@ is no place for secrets, and one that holds key material is refused outright.
   file turns encryption off
 - :mod:`vaultcache.config.applying`: settings to a session, errors naming the file and key
 - :mod:`vaultcache.config.schema`: the settings classes, and ``Settings.session_kwargs``
-- :mod:`vaultcache.config.key_lookup`: the key ring a ``[keys]`` table asks for
+- :mod:`vaultcache.config.key_ring_lookup`: the key ring a ``[keys]`` table asks for
 - :mod:`vaultcache.config.value_types`: the schema's value types
 - :mod:`vaultcache.config.value_checks`: one check per value type
 - :mod:`vaultcache.config.table_checks`: checks across a table
 - :mod:`vaultcache.config.converter`: the cattrs converter wiring the checks together
 - :mod:`vaultcache.config.reporting`: cattrs errors told as one ConfigError
 - :mod:`vaultcache.config.problems`: how a problem is told (types, never values)
-- :mod:`vaultcache.config.key_material`: refusing key material
+- :mod:`vaultcache.config.crypto_key_material`: refusing key material
 - :mod:`vaultcache.config.environment`: the environment overrides
 """
 

@@ -16,8 +16,8 @@ from vaultcache.config.problems import Invalid
 from vaultcache.config.reporting import leaf_problems
 from vaultcache.config.schema import Settings
 from vaultcache.config.value_types import CacheName, Expiry, Name, Spec
+from vaultcache.crypto_key_text import KEY_MATERIAL_HINT, looks_like_key
 from vaultcache.errors import ConfigError
-from vaultcache.key_text import KEY_MATERIAL_HINT, looks_like_key
 
 __all__ = ["ENVIRONMENT_VARIABLES", "apply_environment"]
 

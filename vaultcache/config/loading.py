@@ -10,12 +10,12 @@ import attrs
 from cattrs.errors import BaseValidationError
 
 from vaultcache.config.converter import converter
-from vaultcache.config.environment import apply_environment
-from vaultcache.config.key_material import (
+from vaultcache.config.crypto_key_material import (
     KeyMaterialFound,
     key_material_error,
     refuse_key_material,
 )
+from vaultcache.config.environment import apply_environment
 from vaultcache.config.problems import Invalid
 from vaultcache.config.reporting import config_error
 from vaultcache.config.schema import Settings

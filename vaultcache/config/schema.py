@@ -9,7 +9,7 @@ from typing import Any, Final
 import attrs
 
 from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
-from vaultcache.config.key_lookup import configured_key_ring
+from vaultcache.config.key_ring_lookup import configured_key_ring
 from vaultcache.config.value_types import (
     BackendOptions,
     ByteSize,
@@ -28,7 +28,7 @@ from vaultcache.config.value_types import (
     StatusCode,
     Text,
 )
-from vaultcache.key_sources import DEFAULT_SOURCES
+from vaultcache.crypto_key_sources import DEFAULT_SOURCES
 from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.retention import Retention
 

@@ -38,8 +38,8 @@ from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 if TYPE_CHECKING:
     from vaultcache.backends.base import BaseStorage
+    from vaultcache.crypto_keys import Key
     from vaultcache.entries.reader import ReaderPolicy
-    from vaultcache.keys import Key
 
 __all__ = [
     "MAX_DICTIONARY_SIZE",

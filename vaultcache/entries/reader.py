@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries.header import EntryHeader
 from vaultcache.entries.records import RecordCodec
 from vaultcache.errors import (
@@ -30,7 +31,6 @@ from vaultcache.errors import (
     UnknownKeyError,
     UnknownPluginError,
 )
-from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.serializers.builder import build_pipeline
 from vaultcache.serializers.pipeline import SerializerPipeline, stage_name

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vaultcache.crypto_keys import Key
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
-from vaultcache.keys import Key
 from vaultcache.serializers.pipeline import SerializerPipeline, Step, run_steps, stage_name
 from vaultcache.serializers.sealing import SealingStage
 

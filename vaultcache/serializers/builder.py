@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vaultcache.crypto_key_sources import key_ring_for
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.errors import SpecError, UnknownPluginError
-from vaultcache.key_sources import key_ring_for
-from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry, Registration, get_registry
 from vaultcache.serializers.pipeline import SerializerPipeline
 
@@ -54,7 +54,7 @@ def build_pipeline(
 
     `options` maps a stage name to its options (``{"zstd": {"level": 19}}``). `keys` is a
     KeyRing, key text or a list of keys; when None and a stage needs keys, they are loaded
-    from the configured key sources (see :func:`vaultcache.key_sources.load_key_ring`).
+    from the configured key sources (see :func:`vaultcache.crypto_key_sources.load_key_ring`).
     A ``signed`` stage followed by ``aesgcm`` or ``fernet`` is left out, since that stage
     already authenticates what it would; `as_written` keeps every stage, to read entries
     whose header names such a spec (written before this was so).

@@ -12,8 +12,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Protocol, runtime_checkable
 
+from vaultcache.crypto_keys import KEY_ID_SIZE, Key, KeyRing
 from vaultcache.errors import IntegrityError
-from vaultcache.keys import KEY_ID_SIZE, Key, KeyRing
 
 __all__ = ["SealingStage", "StandaloneSealing"]
 

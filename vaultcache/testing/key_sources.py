@@ -34,9 +34,9 @@ from typing import Any, ClassVar
 
 import pytest
 
+from vaultcache.crypto_key_sources import KeySource, load_key_ring
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.errors import ConfigError, KeyRingError
-from vaultcache.key_sources import KeySource, load_key_ring
-from vaultcache.keys import KeyRing, generate_key
 from vaultcache.registry import Registration, get_registry
 
 __all__ = ["KeySourceContract"]

@@ -29,8 +29,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.errors import ConfigError, DecodeError, IntegrityError, SizeLimitError
-from vaultcache.keys import KeyRing, generate_key
 from vaultcache.models import CachedResponse
 from vaultcache.registrars import AUTHENTICATING_KINDS as AUTHENTICATING
 from vaultcache.registry import Registration, get_registry

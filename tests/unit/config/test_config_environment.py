@@ -10,8 +10,8 @@ import attrs
 import pytest
 
 from vaultcache.config import ENVIRONMENT_VARIABLES, Settings, load_settings
+from vaultcache.crypto_keys import generate_key
 from vaultcache.errors import ConfigError
-from vaultcache.keys import generate_key
 from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY
 
 Write = Callable[..., Path]

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from vaultcache.config import load_settings
+from vaultcache.crypto_keys import generate_key
 from vaultcache.errors import ConfigError
-from vaultcache.keys import generate_key
 
 Write = Callable[..., Path]
 KEY = generate_key()

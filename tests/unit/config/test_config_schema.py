@@ -22,8 +22,8 @@ from vaultcache.config import (
     Settings,
     load_settings,
 )
+from vaultcache.crypto_key_sources import DEFAULT_SOURCES
 from vaultcache.errors import ConfigError
-from vaultcache.key_sources import DEFAULT_SOURCES
 from vaultcache.policy.expiration import DO_NOT_CACHE, EXPIRE_IMMEDIATELY
 
 Write = Callable[..., Path]

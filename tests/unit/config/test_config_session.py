@@ -11,9 +11,9 @@ import pytest
 import requests_mock
 
 from vaultcache.config import Settings, load_settings
+from vaultcache.crypto_key_sources import default_key_file
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.errors import ConfigError, KeyRingError
-from vaultcache.key_sources import default_key_file
-from vaultcache.keys import KeyRing, generate_key
 from vaultcache.registry import get_registry
 from vaultcache.retention import Retention
 from vaultcache.session import CachedSession

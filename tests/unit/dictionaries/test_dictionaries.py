@@ -15,11 +15,11 @@ from vaultcache.archive import export_archive, import_archive, rotate
 from vaultcache.backends.caches import FileCache
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.dictionaries import dictionary_key, train
 from vaultcache.dictionaries.store import CURRENT_KEY
 from vaultcache.entries import parse_header
 from vaultcache.errors import TrainingError
-from vaultcache.keys import KeyRing
 from vaultcache.serializers import build_pipeline
 
 KEY = generate_key()

@@ -11,8 +11,8 @@ import pytest
 from vaultcache import CachedResponse, generate_key
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries import EntryWriter, parse_header
-from vaultcache.keys import KeyRing
 from vaultcache.serializers import build_pipeline
 
 KEY = generate_key()

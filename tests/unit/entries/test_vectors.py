@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from vaultcache.backends import MemoryStorage, memory_cache
-from vaultcache.keys import KeyRing
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.serializers import build_pipeline
 
 VECTORS = Path(__file__).parents[2] / "vectors"

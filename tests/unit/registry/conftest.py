@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import vaultcache
-from vaultcache.keys import KeyRing, generate_key
+from vaultcache.crypto_keys import KeyRing, generate_key
 from vaultcache.registry import PluginRegistry
 
 Hook = Callable[[Any], None]

@@ -11,8 +11,8 @@ import pytest
 
 import vaultcache
 from vaultcache import CachedResponse, UnknownPluginError, build_pipeline
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.errors import SpecError
-from vaultcache.keys import KeyRing
 from vaultcache.registry import BUILTIN_PLUGINS, STAGE_KINDS, PluginRegistry, get_registry
 
 BUILTIN_STAGES = {

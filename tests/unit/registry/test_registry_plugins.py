@@ -16,8 +16,8 @@ from vaultcache import (
     UnknownPluginError,
     build_pipeline,
 )
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.errors import SpecError
-from vaultcache.keys import KeyRing
 from vaultcache.registry import PluginRegistry
 
 MakePlugin = Callable[..., types.SimpleNamespace]

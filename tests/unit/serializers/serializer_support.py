@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from vaultcache import CachedRequest, CachedResponse, KeyRing, build_pipeline, generate_key
-from vaultcache.keys import KEY_ID_SIZE, Key
+from vaultcache.crypto_keys import KEY_ID_SIZE, Key
 from vaultcache.registry import get_registry
 from vaultcache.serializers import SerializerPipeline
 

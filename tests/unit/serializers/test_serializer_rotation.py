@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from serializer_support import AUTH_STAGES, key, stage
 
 from vaultcache import CachedResponse, IntegrityError, KeyRing, build_pipeline, generate_key
-from vaultcache.keys import KEY_ID_SIZE
+from vaultcache.crypto_keys import KEY_ID_SIZE
 
 PAYLOAD = b"rotation payload"
 RESPONSE = CachedResponse(url="https://example.org/r", status_code=200, content=b"rotate me")

@@ -21,7 +21,7 @@ from serializer_support import (
 )
 
 from vaultcache import CachedResponse
-from vaultcache.keys import KEY_ID_SIZE
+from vaultcache.crypto_keys import KEY_ID_SIZE
 from vaultcache.serializers.stages.formats import format_stage
 
 BYTE_STAGES = COMPRESSION_STAGES + AUTH_STAGES

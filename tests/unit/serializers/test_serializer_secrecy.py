@@ -24,7 +24,7 @@ from vaultcache import (
     generate_key,
     load_key_ring,
 )
-from vaultcache.keys import Key
+from vaultcache.crypto_keys import Key
 from vaultcache.serializers import Stage
 from vaultcache.serializers.stages.formats import format_stage
 

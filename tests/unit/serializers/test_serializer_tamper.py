@@ -34,7 +34,7 @@ from vaultcache import (
     generate_key,
 )
 from vaultcache.backends import memory_cache
-from vaultcache.keys import KEY_ID_SIZE
+from vaultcache.crypto_keys import KEY_ID_SIZE
 from vaultcache.serializers.stages.encryption import NONCE_SIZE
 
 AUTH_SPECS = (*SPECS, "signed", "fernet", "aesgcm", "pickle+signed", "json+zstd+fernet")

@@ -25,9 +25,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from vaultcache.crypto_keys import Key, KeyRing
 from vaultcache.errors import IntegrityError
 from vaultcache.hookspecs import hookimpl
-from vaultcache.keys import Key, KeyRing
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.sealing import StandaloneSealing
 from vaultcache.serializers.stages.options import reject_options

@@ -15,9 +15,9 @@ from typing import Any
 from itsdangerous import Signer
 from itsdangerous.encoding import base64_encode
 
+from vaultcache.crypto_keys import Key, KeyRing
 from vaultcache.errors import IntegrityError
 from vaultcache.hookspecs import hookimpl
-from vaultcache.keys import Key, KeyRing
 from vaultcache.registry import StageRegistrar
 from vaultcache.serializers.sealing import StandaloneSealing
 from vaultcache.serializers.stages.options import reject_options

@@ -25,9 +25,9 @@ from typing import Any, Protocol
 
 import platformdirs
 
+from vaultcache.crypto_keys import KeyRing, coerce_key_ring, generate_key
 from vaultcache.errors import ConfigError, KeyRingError
 from vaultcache.hookspecs import hookimpl
-from vaultcache.keys import KeyRing, coerce_key_ring, generate_key
 from vaultcache.private_files import make_private_dirs
 from vaultcache.registry import KeySourceRegistrar, PluginRegistry, get_registry
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.config.sources import PYPROJECT
+from vaultcache.crypto_key_sources import key_ring_for
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.errors import ConfigError, UnknownPluginError
-from vaultcache.key_sources import key_ring_for
-from vaultcache.keys import KeyRing
 from vaultcache.serializers.builder import spec_needs_keys
 from vaultcache.session_options import DEFAULT_SERIALIZER
 
@@ -25,7 +25,7 @@ def configured_key_ring(
     config_file: Path | None,
 ) -> KeyRing | None:
     """The ring from the configured sources, by the session's rule
-    (:func:`~vaultcache.key_sources.key_ring_for`): required when `serializer` needs keys."""
+    (:func:`~vaultcache.crypto_key_sources.key_ring_for`): required when `serializer` needs keys."""
     spec = DEFAULT_SERIALIZER if serializer is None else serializer
     required = isinstance(spec, str) and spec_needs_keys(spec)
     # None lets VAULTCACHE_AUTO_CREATE_KEY decide, so a key file is created only when

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from vaultcache import IntegrityError, KeyRing, KeyRingError, build_pipeline, generate_key
-from vaultcache.keys import KEY_ID_SIZE, KEY_SIZE, Key, coerce_key_ring
+from vaultcache.crypto_keys import KEY_ID_SIZE, KEY_SIZE, Key, coerce_key_ring
 from vaultcache.models import CachedResponse
 
 URLSAFE_KEY = re.compile(r"[A-Za-z0-9_-]{43}=\Z")

@@ -16,7 +16,7 @@ import attrs
 import requests
 
 from vaultcache import cache_keys
-from vaultcache.keys import KeyRing
+from vaultcache.crypto_keys import KeyRing
 from vaultcache.policy.settings import CacheSettings
 
 __all__ = ["KeyFunction", "unverified"]

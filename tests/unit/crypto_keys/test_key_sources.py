@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import vaultcache
-import vaultcache.key_sources
+import vaultcache.crypto_key_sources
 from vaultcache import (
     CachedResponse,
     ConfigError,
@@ -27,8 +27,8 @@ from vaultcache import (
     generate_key,
     load_key_ring,
 )
-from vaultcache.key_sources import DataDirKeySource, default_key_file
-from vaultcache.keys import Key
+from vaultcache.crypto_key_sources import DataDirKeySource, default_key_file
+from vaultcache.crypto_keys import Key
 from vaultcache.registry import PluginRegistry
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
@@ -366,7 +366,7 @@ def test_build_pipeline_loads_key_sources_from_the_given_registry(
     def no_global_registry() -> Any:
         raise AssertionError("build_pipeline(registry=...) used the process-wide registry")
 
-    monkeypatch.setattr(vaultcache.key_sources, "get_registry", no_global_registry)
+    monkeypatch.setattr(vaultcache.crypto_key_sources, "get_registry", no_global_registry)
     monkeypatch.setenv("VAULTCACHE_KEYS", generate_key())
     registry = PluginRegistry(entry_points=False)
     pipeline = build_pipeline("zstd+aesgcm", registry=registry)

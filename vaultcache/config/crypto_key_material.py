@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from vaultcache.config.problems import quote_key
+from vaultcache.crypto_key_text import looks_like_key
 from vaultcache.errors import ConfigError
-from vaultcache.key_text import looks_like_key
 
 __all__ = ["KeyMaterialFound", "key_material_error", "looks_like_key", "refuse_key_material"]
 
