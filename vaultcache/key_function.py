@@ -8,11 +8,9 @@ the keys of recent requests (:class:`KeyMemo`): every hit of a URL asks for the 
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import hashlib
 import secrets
-from collections.abc import Iterator
 from typing import Any, Final
 
 import attrs
@@ -20,6 +18,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from vaultcache import cache_keys
+from vaultcache.context_values import ContextValue
 from vaultcache.keys import KeyRing
 from vaultcache.policy.settings import CacheSettings
 
@@ -30,15 +29,10 @@ _UNVERIFIED: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def unverified(value: bool) -> Iterator[None]:
+def unverified(value: bool) -> ContextValue[bool]:
     """Within the block, keys are those of requests sent with ``verify=False`` (`value`
     True), which are keys of their own, or of verified ones."""
-    token = _UNVERIFIED.set(value)
-    try:
-        yield
-    finally:
-        _UNVERIFIED.reset(token)
+    return ContextValue(_UNVERIFIED, value)
 
 
 #: How many keys a KeyMemo holds before it starts again.

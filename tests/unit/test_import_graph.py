@@ -27,7 +27,8 @@ Graph = Mapping[str, frozenset[str]]
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "_version clock errors key_text private_files coalescing cache_keys environment refresh",
+        "_version clock errors key_text private_files coalescing cache_keys context_values "
+        "environment refresh",
         "allow_list session_options registrars hookspecs registry keys models",
         "policy redaction redirect_chain key_sources key_function request_context",
         "backends.base backends.memory backends.sqlite backends.filesystem retention",
