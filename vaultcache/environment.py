@@ -9,10 +9,10 @@ arguments instead, and the session completes the merge on a miss
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
 from typing import Any
+
+from vaultcache.context_values import ContextValue
 
 __all__ = ["DeferredEnvironment", "DeferredEnvironmentMixin", "deferring"]
 
@@ -21,15 +21,10 @@ _DEFER: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def deferring(defer: bool = True) -> Iterator[None]:
+def deferring(defer: bool = True) -> ContextValue[bool]:
     """Within the block, ``merge_environment_settings`` records its arguments (or with
     `defer` False, does the merge)."""
-    token = _DEFER.set(defer)
-    try:
-        yield
-    finally:
-        _DEFER.reset(token)
+    return ContextValue(_DEFER, defer)
 
 
 class DeferredEnvironment:

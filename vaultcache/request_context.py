@@ -4,10 +4,9 @@ following redirects (whose hops the session sends on without looking at its cach
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
-from collections.abc import Iterator
 
+from vaultcache.context_values import ContextValue
 from vaultcache.policy.settings import RequestOptions
 
 __all__ = ["carried_options", "carrying", "following_redirects", "is_following_redirects"]
@@ -20,14 +19,9 @@ _FOLLOWING_REDIRECTS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 )
 
 
-@contextlib.contextmanager
-def carrying(options: RequestOptions) -> Iterator[None]:
+def carrying(options: RequestOptions) -> ContextValue[RequestOptions | None]:
     """Within the block, :func:`carried_options` is `options`."""
-    token = _OPTIONS.set(options)
-    try:
-        yield
-    finally:
-        _OPTIONS.reset(token)
+    return ContextValue(_OPTIONS, options)
 
 
 def carried_options() -> RequestOptions:
@@ -35,14 +29,9 @@ def carried_options() -> RequestOptions:
     return _OPTIONS.get() or RequestOptions()
 
 
-@contextlib.contextmanager
-def following_redirects() -> Iterator[None]:
+def following_redirects() -> ContextValue[bool]:
     """Within the block, requests sends a request and follows its redirects."""
-    token = _FOLLOWING_REDIRECTS.set(True)
-    try:
-        yield
-    finally:
-        _FOLLOWING_REDIRECTS.reset(token)
+    return ContextValue(_FOLLOWING_REDIRECTS, True)
 
 
 def is_following_redirects() -> bool:

@@ -27,7 +27,7 @@ Graph = Mapping[str, frozenset[str]]
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "_version clock errors crypto_key_text private_files coalescing cache_keys",
+        "_version clock errors crypto_key_text private_files coalescing cache_keys context_values "
         "environment refresh",
         "allow_list session_options registrars hookspecs registry crypto_keys models",
         "policy redaction redirect_chain crypto_key_sources cache_key_function request_context",

@@ -54,6 +54,10 @@ from vaultcache.policy.variants import variant_key
 __all__ = ["HEURISTIC_FRACTION", "CacheActions", "Decision", "stored_age"]
 
 
+#: A request's directives when headers do not decide (frozen, so one serves every request).
+_NO_DIRECTIVES = cc.CacheDirectives()
+
+
 class Decision(enum.Enum):
     """What to do once the stored response (if any) is known."""
 
@@ -105,9 +109,7 @@ class CacheActions:
             by_url = get_url_expiration(request.url or "", settings.urls_expire_after)
             expire_after = settings.expire_after if by_url is NOT_FOUND else by_url
         directives = (
-            cc.request_directives(request.headers)
-            if settings.http_semantics
-            else cc.CacheDirectives()
+            cc.request_directives(request.headers) if settings.http_semantics else _NO_DIRECTIVES
         )
         uncacheable = (
             settings.disabled

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from vaultcache.policy.directives import header_value, parse_age, parse_http_date
 
 __all__ = ["current_age", "initial_age"]
 
 _ZERO = timedelta(0)
+
+
+@functools.lru_cache(maxsize=256)
+def _date(value: str | None, year: int) -> datetime | None:
+    """``parse_http_date(value)`` in `year` (which reads two-digit years), remembered: a
+    stored response's Date is read again on every hit."""
+    return parse_http_date(value, now=datetime(year, 7, 1, tzinfo=UTC))
 
 
 def initial_age(
@@ -21,7 +29,7 @@ def initial_age(
     and the origin's Age header plus `response_delay`, the time the request took: RFC 9111
     §4.2.3. A missing or invalid Date or Age counts as zero.
     """
-    date = parse_http_date(header_value(headers, "Date"))
+    date = _date(header_value(headers, "Date"), datetime.now(UTC).year)
     apparent = max(_ZERO, response_time - date) if date is not None else _ZERO
     corrected = timedelta(seconds=parse_age(header_value(headers, "Age")) or 0) + max(
         _ZERO, response_delay

@@ -161,6 +161,8 @@ class RequestOptions:
         self, *, expire_after: Any, only_if_cached: bool, refresh: bool, force_refresh: bool
     ) -> RequestOptions:
         """These options with those passed to ``send()`` on top (an option given there wins)."""
+        if expire_after is None and not (only_if_cached or refresh or force_refresh):
+            return self
         return RequestOptions(
             expire_after=self.expire_after if expire_after is None else expire_after,
             only_if_cached=self.only_if_cached or only_if_cached,
