@@ -30,7 +30,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "_version clock errors key_text private_files coalescing cache_keys environment refresh",
         "allow_list session_options registrars hookspecs registry keys models",
         "policy redaction redirect_chain key_sources key_function request_context",
-        "backends.base backends.memory backends.sqlite backends.filesystem retention",
+        "backends.errors backends.options backends.usage backends.location backends.base"
+        " backends.memory backends.sqlite backends.filesystem retention",
         "serializers docs_hooks",
         "entries dictionaries saving maintenance cache streaming",
         "backends compat importers archive cache_access",

@@ -17,16 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.backends import filesystem, sqlite
-from vaultcache.backends.base import (
-    CacheNotFoundError,
-    check_options,
-    not_found,
-    open_mode,
-    refuse_if_shared,
-    resolve_location,
-)
+from vaultcache.backends.errors import CacheNotFoundError
 from vaultcache.backends.filesystem import FileStorage
+from vaultcache.backends.location import not_found, refuse_if_shared, resolve_location
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.backends.options import check_options, open_mode
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
 from vaultcache.key_function import KeyFunction

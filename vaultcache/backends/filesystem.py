@@ -42,16 +42,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, NamedTuple
 
-from vaultcache.backends.base import (
-    AccessLog,
-    BackendError,
-    BaseStorage,
-    EntryStats,
-    check_bool,
-    lru_victims,
-    refuse_if_shared,
-    resolve_location,
-)
+from vaultcache.backends.base import BaseStorage
+from vaultcache.backends.errors import BackendError
+from vaultcache.backends.location import refuse_if_shared, resolve_location
+from vaultcache.backends.options import check_bool
+from vaultcache.backends.usage import AccessLog, EntryStats, lru_victims
 from vaultcache.errors import ConfigError
 from vaultcache.private_files import make_private_dirs
 

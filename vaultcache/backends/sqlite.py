@@ -43,18 +43,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vaultcache.backends.base import (
-    AccessLog,
-    BackendError,
-    BaseStorage,
-    EntryStats,
-    check_bool,
-    lru_victims,
-    not_found,
-    refuse_if_shared,
-    resolve_location,
-    stored_number,
-)
+from vaultcache.backends.base import BaseStorage
+from vaultcache.backends.errors import BackendError
+from vaultcache.backends.location import not_found, refuse_if_shared, resolve_location
+from vaultcache.backends.options import check_bool
+from vaultcache.backends.usage import AccessLog, EntryStats, lru_victims, stored_number
 from vaultcache.errors import ConfigError
 from vaultcache.private_files import make_private_dirs
 
