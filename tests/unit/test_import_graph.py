@@ -31,7 +31,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "allow_list session_options registrars hookspecs registry keys models",
         "policy redaction redirect_chain key_sources key_function request_context",
         "backends.errors backends.options backends.usage backends.location backends.base"
-        " backends.memory backends.sqlite backends.filesystem retention",
+        " backends.sqlite_options backends.sqlite_files backends.sqlite_connections"
+        " backends.sqlite_lru backends.memory backends.sqlite backends.filesystem retention",
         "serializers docs_hooks",
         "entries dictionaries saving maintenance cache streaming",
         "backends compat importers archive cache_access",
