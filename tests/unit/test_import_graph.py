@@ -34,7 +34,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         " backends.sqlite_options backends.sqlite_files backends.sqlite_connections"
         " backends.sqlite_lru backends.memory backends.sqlite backends.filesystem retention",
         "serializers docs_hooks",
-        "entries dictionaries saving maintenance cache streaming",
+        "entries dictionaries saving maintenance cache_stats cache_chunks cache_views cache_queries"
+        " cache streaming",
         "backends compat importers archive cache_access",
         "config",
         "session",
