@@ -32,8 +32,9 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "policy redaction redirect_chain key_sources key_function request_context",
         "backends.errors backends.options backends.usage backends.location backends.base"
         " backends.sqlite_options backends.sqlite_files backends.sqlite_connections"
-        " backends.sqlite_lru backends.filesystem_files backends.filesystem_lock"
-        " backends.filesystem_lru backends.memory backends.sqlite backends.filesystem retention",
+        " backends.sqlite_schema backends.sqlite_lru backends.filesystem_files"
+        " backends.filesystem_lock backends.filesystem_lru backends.memory backends.sqlite"
+        " backends.filesystem retention",
         "serializers docs_hooks",
         "entries dictionaries saving maintenance cache_stats cache_chunks cache_views cache_queries"
         " cache streaming",

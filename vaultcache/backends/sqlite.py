@@ -37,6 +37,12 @@ from vaultcache.backends.sqlite_options import (
     check_busy_timeout,
     check_table_name,
 )
+from vaultcache.backends.sqlite_schema import (
+    ADDRESSABLE,
+    EntryTable,
+    describe_damaged,
+    text_or_none,
+)
 from vaultcache.backends.usage import AccessLog, EntryStats, stored_number
 from vaultcache.errors import ConfigError
 
@@ -47,9 +53,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BACKEND = "sqlite"
-_COLUMNS = ("key", "value", "created", "accessed")
-#: Rows that a key can read: a text key and a blob value (others are damaged_items).
-_ADDRESSABLE = "typeof(key) = 'text' AND typeof(value) = 'blob'"
 # How long a read waits for the write lock to store recorded reads before it gives up
 # (they are kept for the next attempt): a hit should not wait on another process's write.
 _READ_FLUSH_TIMEOUT_MS = 50
@@ -99,6 +102,7 @@ class SQLiteStorage(BaseStorage):
         self.allow_shared = check_bool(BACKEND, "allow_shared", allow_shared)
         self._table = f'"{self.table_name}"'
         self._lru = LruTable(self._table, self.table_name)
+        self._schema = EntryTable(self._table, self.table_name, self.path)
         self._accesses = AccessLog()
         self.read_only = check_bool(BACKEND, "read_only", read_only)
         self._db = SQLiteConnections(
@@ -114,9 +118,9 @@ class SQLiteStorage(BaseStorage):
             raise not_found(BACKEND, self.path, hint)
         try:
             if self.read_only:
-                self._db.run(self._check_table)
+                self._db.run(self._schema.check)
             else:
-                self._db.run(self._create_table, write=True)
+                self._db.run(self._schema.create, write=True)
         except BusyError:
             self.close()
             raise self._db.busy_error("create its table") from None
@@ -215,55 +219,31 @@ class SQLiteStorage(BaseStorage):
         # As blobs: one key that is not UTF-8 (written by something else) must not make the
         # whole listing fail; it is left out.
         # Rows no key can read (see damaged_items) are left out too.
-        sql = f"SELECT CAST(key AS BLOB) FROM {self._table} WHERE {_ADDRESSABLE}"  # noqa: S608
-        try:
-            rows = self._db.run(lambda conn: conn.execute(sql).fetchall())
-        except BusyError:
-            raise self._db.busy_error("list its keys") from None
-        return iter([key for (raw,) in rows if (key := _text_or_none(raw)) is not None])
+        sql = f"SELECT CAST(key AS BLOB) FROM {self._table} WHERE {ADDRESSABLE}"  # noqa: S608
+        rows = self._db.run_or_fail("list its keys", lambda conn: conn.execute(sql).fetchall())
+        return iter([key for (raw,) in rows if (key := text_or_none(raw)) is not None])
 
     def damaged_items(self) -> list[str]:
         """Rows that no key reads: a key that is NULL, not text or not UTF-8, or a value that
         is not a blob (written by something other than vaultcache)."""
-        return [_describe(row) for row in self._damaged_rows()]
+        rows = self._db.run_or_fail("list its rows", self._schema.damaged_rows)
+        return [describe_damaged(row) for row in rows]
 
     def delete_damaged(self) -> int:
         """Delete the rows :meth:`damaged_items` lists, in one transaction."""
-        by_type = f"DELETE FROM {self._table} WHERE NOT ({_ADDRESSABLE})"  # noqa: S608
-        by_key = (
-            f"DELETE FROM {self._table} WHERE typeof(key) = 'text' "  # noqa: S608
-            "AND CAST(key AS BLOB) = ?"
+        rows = self._db.run_or_fail("list its rows", self._schema.damaged_rows)
+        undecodable = [raw for kind, raw, _ in rows if kind == "text"]
+        return self._db.run_or_fail(
+            "delete damaged rows",
+            lambda conn: self._schema.delete_damaged(conn, undecodable),
+            write=True,
         )
-        undecodable = [(raw,) for kind, raw, _ in self._damaged_rows() if kind == "text"]
-
-        def delete(conn: sqlite3.Connection) -> int:
-            count = int(conn.execute(by_type).rowcount)
-            return count + sum(int(conn.execute(by_key, raw).rowcount) for raw in undecodable)
-
-        try:
-            return self._db.run(delete, write=True)
-        except BusyError:
-            raise self._db.busy_error("delete damaged rows") from None
-
-    def _damaged_rows(self) -> list[tuple[str, Any, str]]:
-        """(key type, key as a blob, value type) of every row no key reads."""
-        sql = f"SELECT typeof(key), CAST(key AS BLOB), typeof(value) FROM {self._table}"  # noqa: S608
-        try:
-            rows = self._db.run(lambda conn: conn.execute(sql).fetchall())
-        except BusyError:
-            raise self._db.busy_error("list its rows") from None
-        return [
-            (kind, raw, value_kind)
-            for kind, raw, value_kind in rows
-            if kind != "text" or value_kind != "blob" or _text_or_none(raw) is None
-        ]
 
     def __len__(self) -> int:
         sql = f"SELECT COUNT(*) FROM {self._table}"  # noqa: S608 - checked name
-        try:
-            return int(self._db.run(lambda conn: conn.execute(sql).fetchone()[0]))
-        except BusyError:
-            raise self._db.busy_error("count its entries") from None
+        return int(
+            self._db.run_or_fail("count its entries", lambda conn: conn.execute(sql).fetchone()[0])
+        )
 
     # -- whole-table operations ---------------------------------------------------------------
 
@@ -295,10 +275,7 @@ class SQLiteStorage(BaseStorage):
             if lru.exists(conn):
                 conn.execute(lru.delete_all)
 
-        try:
-            self._db.run(clear, write=True)
-        except BusyError:
-            raise self._db.busy_error("clear its table") from None
+        self._db.run_or_fail("clear its table", clear, write=True)
         self.usage.cleared()
 
     def size_of(self, key: str) -> int | None:
@@ -335,10 +312,7 @@ class SQLiteStorage(BaseStorage):
                 conn.execute(lru.resize, (len(new), key))
             return True
 
-        try:
-            swapped = self._db.run(swap, write=True)
-        except BusyError:
-            raise self._db.busy_error("replace an entry") from None
+        swapped = self._db.run_or_fail("replace an entry", swap, write=True)
         if swapped and self.track_access:
             self.usage.resized(len(new) - len(expected))
         return swapped
@@ -358,10 +332,7 @@ class SQLiteStorage(BaseStorage):
         def read(conn: sqlite3.Connection) -> list[Any]:
             return conn.execute(lru.stats if lru.exists(conn) else plain).fetchall()
 
-        try:
-            rows = self._db.run(read)
-        except BusyError:
-            raise self._db.busy_error("list its entries") from None
+        rows = self._db.run_or_fail("list its entries", read)
         for key, size, created, accessed in rows:
             if not isinstance(key, str):
                 continue  # a damaged row: see damaged_items
@@ -400,10 +371,7 @@ class SQLiteStorage(BaseStorage):
             self.usage.counted(entries, size, moment)
             return deleted
 
-        try:
-            return self._db.run(evict, write=True)
-        except BusyError:
-            raise self._db.busy_error("evict entries") from None
+        return self._db.run_or_fail("evict entries", evict, write=True)
 
     def _flush_accesses(self, conn: sqlite3.Connection) -> None:
         """Store the recorded reads' times, in the caller's write transaction."""
@@ -424,10 +392,7 @@ class SQLiteStorage(BaseStorage):
             # VACUUM in WAL mode writes the new pages to the WAL; fold them back in.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
-        try:
-            self._db.run(vacuum)
-        except BusyError:
-            raise self._db.busy_error("vacuum") from None
+        self._db.run_or_fail("vacuum", vacuum)
 
     def has_table(self, table_name: str) -> bool:
         """True when the database file holds a table called `table_name`."""
@@ -458,32 +423,6 @@ class SQLiteStorage(BaseStorage):
     def __repr__(self) -> str:
         return f"<SQLiteStorage {str(self.path)!r} table {self.table_name!r}>"
 
-    def _create_table(self, conn: sqlite3.Connection) -> None:
-        conn.execute(
-            f"CREATE TABLE IF NOT EXISTS {self._table} ("
-            "key TEXT PRIMARY KEY NOT NULL, value BLOB NOT NULL, "
-            "created REAL NOT NULL, accessed REAL NOT NULL)"
-        )
-        self._check_table(conn)
-
-    def _check_table(self, conn: sqlite3.Connection) -> None:
-        columns = {row[1] for row in conn.execute(f"PRAGMA table_info({self._table})")}
-        if not columns:
-            raise BackendError(
-                f"sqlite database {self.path} has no table {self.table_name!r}, so it is not a "
-                "vaultcache cache; check the name or path",
-                backend=BACKEND,
-                path=str(self.path),
-            )
-        if not set(_COLUMNS) <= columns:
-            raise BackendError(
-                f"table {self.table_name!r} in {self.path} was not created by vaultcache "
-                f"(its columns are {', '.join(sorted(columns))}); choose another table_name "
-                "or database file",
-                backend=BACKEND,
-                path=str(self.path),
-            )
-
     def _warn_busy(self, consequence: str) -> None:
         # Never the key: keys can embed request details.
         logger.warning(
@@ -493,22 +432,3 @@ class SQLiteStorage(BaseStorage):
             self.busy_timeout,
             consequence,
         )
-
-
-def _text_or_none(raw: object) -> str | None:
-    if not isinstance(raw, bytes):
-        return None  # a NULL key
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-
-
-def _describe(row: tuple[str, Any, str]) -> str:
-    """A damaged row, named without its contents."""
-    kind, raw, value_kind = row
-    if kind != "text":
-        return f"<damaged row: key is {kind}>"
-    if _text_or_none(raw) is None:
-        return "<damaged row: key is not UTF-8>"
-    return f"<damaged row: value is {value_kind}, not a blob>"

@@ -70,6 +70,16 @@ class SQLiteConnections:
         for conn in connections:
             conn.close()
 
+    def run_or_fail(
+        self, doing: str, action: Callable[[sqlite3.Connection], T], *, write: bool = False
+    ) -> T:
+        """:meth:`run`, where a database busy for the whole timeout is a BackendError saying
+        that this storage could not do `doing`."""
+        try:
+            return self.run(action, write=write)
+        except BusyError:
+            raise self.busy_error(doing) from None
+
     def write_briefly(self, action: Callable[[sqlite3.Connection], None], timeout_ms: int) -> bool:
         """Run `action` in a write transaction, waiting at most `timeout_ms` for the lock.
 
