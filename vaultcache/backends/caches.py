@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vaultcache.backends import filesystem, sqlite
+from vaultcache.backends import filesystem, sqlite_options
 from vaultcache.backends.errors import CacheNotFoundError
 from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.location import not_found, refuse_if_shared, resolve_location
@@ -154,7 +154,7 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     """
     storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
     known = (*storage, "create", "read_only", "expire_after")
-    check_options(sqlite.BACKEND, options, known)
+    check_options(sqlite_options.BACKEND, options, known)
     return SQLiteCache(cache_name, **options)
 
 

@@ -12,7 +12,12 @@ foreign file, a full disk) raises BackendError naming the file and the fix, neve
 Several tables can share one file: ``SQLiteStorage(path, table_name="redirects")``, or
 :meth:`SQLiteStorage.for_table`.
 
-Retention's side table of sizes and times is described in :mod:`~vaultcache.backends.sqlite_lru`.
+Beside this module: per-thread connections, transactions and errors
+(:mod:`~vaultcache.backends.sqlite_connections`), the entry table's schema
+(:mod:`~vaultcache.backends.sqlite_schema`), retention's side table of sizes and times
+(:mod:`~vaultcache.backends.sqlite_lru`), the database file
+(:mod:`~vaultcache.backends.sqlite_files`) and the backend's options
+(:mod:`~vaultcache.backends.sqlite_options`).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from vaultcache.backends.base import BaseStorage
 from vaultcache.backends.errors import BackendError
@@ -33,6 +38,7 @@ from vaultcache.backends.sqlite_connections import BusyError, SQLiteConnections
 from vaultcache.backends.sqlite_files import check_existing, create_private_file
 from vaultcache.backends.sqlite_lru import LruTable
 from vaultcache.backends.sqlite_options import (
+    BACKEND,
     DEFAULT_BUSY_TIMEOUT,
     check_busy_timeout,
     check_table_name,
@@ -50,9 +56,6 @@ __all__ = ["SQLiteStorage"]
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-BACKEND = "sqlite"
 # How long a read waits for the write lock to store recorded reads before it gives up
 # (they are kept for the next attempt): a hit should not wait on another process's write.
 _READ_FLUSH_TIMEOUT_MS = 50

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from vaultcache.backends.errors import BackendError
+from vaultcache.backends.sqlite_options import BACKEND
 
 __all__ = ["JOURNAL_SIZE_LIMIT", "BusyError", "SQLiteConnections", "in_transaction", "is_busy"]
 
@@ -26,7 +27,6 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BACKEND = "sqlite"
 
 # Primary result codes (the low byte of an extended code).
 _SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8

@@ -9,13 +9,12 @@ from pathlib import Path
 
 from vaultcache.backends.errors import BackendError
 from vaultcache.backends.location import refuse_if_shared
+from vaultcache.backends.sqlite_options import BACKEND
 from vaultcache.private_files import make_private_dirs
 
 __all__ = ["check_existing", "create_private_file"]
 
 logger = logging.getLogger(__name__)
-
-BACKEND = "sqlite"
 
 
 def create_private_file(path: Path, *, allow_shared: bool) -> None:

@@ -6,9 +6,17 @@ import re
 
 from vaultcache.errors import ConfigError
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT", "MAX_BUSY_TIMEOUT", "check_busy_timeout", "check_table_name"]
+__all__ = [
+    "BACKEND",
+    "DEFAULT_BUSY_TIMEOUT",
+    "MAX_BUSY_TIMEOUT",
+    "check_busy_timeout",
+    "check_table_name",
+]
 
 
+#: The backend's name, in options and errors.
+BACKEND = "sqlite"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 

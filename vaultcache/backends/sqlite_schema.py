@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from vaultcache.backends.errors import BackendError
+from vaultcache.backends.sqlite_options import BACKEND
 
 __all__ = ["ADDRESSABLE", "EntryTable", "describe_damaged", "text_or_none"]
 
-BACKEND = "sqlite"
 _COLUMNS = ("key", "value", "created", "accessed")
 #: Rows that a key can read: a text key and a blob value (others are damaged_items).
 ADDRESSABLE = "typeof(key) = 'text' AND typeof(value) = 'blob'"
