@@ -13,22 +13,22 @@ by key and reason only.
 
 from __future__ import annotations
 
-import fnmatch
 import functools
 import logging
 import threading
-import time
-from abc import abstractmethod
-from collections.abc import Iterable, Iterator, MutableMapping
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import requests
 
-from vaultcache import clock, maintenance
+from vaultcache import maintenance
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.cache_chunks import ORPHAN_GRACE, collect_orphan_chunks, delete_chunks
 from vaultcache.cache_key_function import KeyFunction
+from vaultcache.cache_queries import CacheQueries
+from vaultcache.cache_stats import CacheStats
+from vaultcache.cache_views import RedirectView, ResponseView
 from vaultcache.dictionaries.store import DictionaryStore
 from vaultcache.dictionaries.training import train
 from vaultcache.entries import (
@@ -37,12 +37,9 @@ from vaultcache.entries import (
     EntryWriter,
     ReaderPolicy,
     chunk_keys,
-    peek_header,
     read_entry,
-    split_chunk_key,
 )
 from vaultcache.errors import (
-    ConfigError,
     EntryError,
     ForeignEntryError,
     MissingDictionaryError,
@@ -51,7 +48,7 @@ from vaultcache.errors import (
 )
 from vaultcache.models import CachedResponse
 from vaultcache.models.response import MAX_REDIRECT_KEYS
-from vaultcache.policy.expiration import ExpirationTime, validate_expiration
+from vaultcache.policy.expiration import ExpirationTime
 from vaultcache.policy.settings import CacheSettings
 from vaultcache.saving import to_store
 from vaultcache.serializers.builder import build_pipeline, parse_spec
@@ -68,126 +65,8 @@ __all__ = ["DEFAULT_SERIALIZER", "BaseCache", "CacheStats"]
 
 logger = logging.getLogger(__name__)
 
-#: Seconds an unclaimed body chunk is left alone (another process may be writing its entry).
-ORPHAN_GRACE = 3600.0
 
-
-@attrs.define
-class CacheStats:
-    """Counters since the cache was opened: hits, misses, damaged entries discarded, and
-    entries kept that this reader cannot read."""
-
-    hits: int = 0
-    misses: int = 0
-    discarded: int = 0
-    #: Entries read as misses and kept: another reader (key, plugin, release) could read them.
-    kept: int = 0
-    _lock: threading.Lock = attrs.field(factory=threading.Lock, repr=False, eq=False)
-
-    def count(self, name: str) -> None:
-        """Add one to a counter."""
-        with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
-
-
-class _StorageAttributes:
-    """Exposes the storage a view reads: as ``view.storage``, and its own attributes.
-
-    A custom backend that sets ``self.responses = MyStorage()`` finds its object again at
-    ``cache.responses.storage``, and ``cache.responses.data`` reads ``MyStorage().data``.
-    """
-
-    def __init__(self, cache: BaseCache) -> None:
-        self._cache = cache
-
-    @property
-    @abstractmethod
-    def storage(self) -> BaseStorage:
-        """The byte storage behind this view: the object the backend assigned."""
-
-    def __getattr__(self, name: str) -> Any:
-        # Only for names the view does not have itself; private names are never forwarded
-        # (nor is "storage", whose own failure must not come back here).
-        if name.startswith("_") or name == "storage":
-            raise AttributeError(name)
-        return getattr(self.storage, name)
-
-
-class _ResponseView(_StorageAttributes, MutableMapping[str, CachedResponse]):
-    """``cache.responses``: the response storage seen through the pipeline."""
-
-    @property
-    def storage(self) -> BaseStorage:
-        """The byte storage behind this view: the object the backend assigned."""
-        return self._cache.storage
-
-    def values(self, check_expiry: bool = False) -> Iterator[CachedResponse]:  # type: ignore[override]
-        """Every readable response; with `check_expiry`, only unexpired ones."""
-        return self._cache.values(check_expiry=check_expiry)
-
-    def __getitem__(self, key: str) -> CachedResponse:
-        response = self._cache.get_response(key)
-        if response is None:
-            raise KeyError(key)
-        return response
-
-    def __setitem__(self, key: str, response: CachedResponse) -> None:
-        response.cache_key = key
-        self._cache.save_response(response)
-
-    def __delitem__(self, key: str) -> None:
-        if not self._cache.delete(key):
-            raise KeyError(key)
-
-    def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and key in self._cache.storage
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._cache.storage))
-
-    def __len__(self) -> int:
-        return len(self._cache.storage)
-
-    def clear(self) -> None:
-        """Delete every stored response."""
-        self._cache.storage.clear()
-        if self._cache.chunk_storage is not None:
-            self._cache.chunk_storage.clear()
-        self._cache._dictionaries = None  # they went with the chunks
-
-    def __repr__(self) -> str:
-        return f"<responses of {self._cache!r}: {len(self)} entries>"
-
-
-class _RedirectView(_StorageAttributes, MutableMapping[str, str]):
-    """``cache.redirects``: the key of a redirecting request -> the key of its response."""
-
-    @property
-    def storage(self) -> BaseStorage:
-        """The byte storage behind this view: the object the backend assigned."""
-        return self._cache.redirect_storage
-
-    def __getitem__(self, key: str) -> str:
-        return self._cache.redirect_storage[key].decode("utf-8", "replace")
-
-    def __setitem__(self, key: str, target: str) -> None:
-        self._cache.redirect_storage[key] = target.encode("utf-8")
-
-    def __delitem__(self, key: str) -> None:
-        del self._cache.redirect_storage[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(list(self._cache.redirect_storage))
-
-    def __len__(self) -> int:
-        return len(self._cache.redirect_storage)
-
-    def clear(self) -> None:
-        """Delete every redirect."""
-        self._cache.redirect_storage.clear()
-
-
-class BaseCache:
+class BaseCache(CacheQueries):
     """A cache of responses: two byte storages and the pipeline that reads and writes them.
 
     Subclasses (and backend factories) set ``responses`` and ``redirects`` to
@@ -305,18 +184,18 @@ class BaseCache:
     # -- the two mappings, as requests-cache users know them ---------------------------------
 
     @property
-    def responses(self) -> _ResponseView:
+    def responses(self) -> ResponseView:
         """Cache key -> CachedResponse (unreadable entries are discarded, never returned)."""
-        return _ResponseView(self)
+        return ResponseView(self)
 
     @responses.setter
     def responses(self, storage: BaseStorage) -> None:
         self.storage = storage
 
     @property
-    def redirects(self) -> _RedirectView:
+    def redirects(self) -> RedirectView:
         """Key of a request that was redirected -> key of the final response."""
-        return _RedirectView(self)
+        return RedirectView(self)
 
     @redirects.setter
     def redirects(self, storage: BaseStorage) -> None:
@@ -484,23 +363,9 @@ class BaseCache:
         a body another process is still writing (its entry is stored last). Chunks whose
         storage does not know when they were written are left alone. Returns how many went.
         """
-        storage = self.chunk_storage
-        if storage is None:
+        if self.chunk_storage is None:
             return 0
-        now = time.time()
-        owners: dict[str, str | None] = {}
-        doomed = []
-        for stats in storage.entry_stats():
-            parts = split_chunk_key(stats.key)
-            if parts is None or stats.created is None or now - stats.created < min_age:
-                continue
-            key, entry_id, _ = parts
-            if key not in owners:
-                header = peek_header(self.storage.get(key))
-                owners[key] = None if header is None else header.entry_id
-            if owners[key] != entry_id:
-                doomed.append(stats.key)
-        return storage.bulk_delete(doomed) if doomed else 0
+        return collect_orphan_chunks(self.storage, self.chunk_storage, min_age)
 
     def _keep(self, key: str, exc: ForeignEntryError) -> None:
         self.stats.count("kept")
@@ -525,150 +390,10 @@ class BaseCache:
         self._delete_chunks(key, self.storage.pop(key, None))
 
     def _delete_chunks(self, key: str, head: bytes | None, keep: set[str] | None = None) -> None:
-        if self.chunk_storage is None or head is None:
-            return
-        doomed = [k for k in chunk_keys(key, head) if keep is None or k not in keep]
-        if doomed:
-            self.chunk_storage.bulk_delete(doomed)
+        if self.chunk_storage is not None:
+            delete_chunks(self.chunk_storage, key, head, keep)
 
-    # -- whole-cache operations ---------------------------------------------------------------
-
-    def keys(self, check_expiry: bool = False) -> Iterator[str]:
-        """Keys of stored responses, and redirect keys; with `check_expiry`, fresh ones only."""
-        if not check_expiry:
-            yield from list(self.storage)
-            yield from list(self.redirect_storage)
-            return
-        for response in self.filter(expired=False):
-            yield response.cache_key
-
-    def values(self, check_expiry: bool = False) -> Iterator[CachedResponse]:
-        """Every readable response; with `check_expiry`, only unexpired ones."""
-        return self.filter(expired=not check_expiry)
-
-    def response_count(self, check_expiry: bool = False) -> int:
-        """How many responses are stored (readable and, with `check_expiry`, unexpired)."""
-        if not check_expiry:
-            return len(self.storage)
-        return sum(1 for _ in self.filter(expired=False))
-
-    @property
-    def urls(self) -> URLList:
-        """Sorted, de-duplicated URLs of every readable response.
-
-        Also callable, as requests-cache 1.x's method: ``cache.urls(expired=False)`` takes
-        the arguments of :meth:`filter`.
-        """
-        return URLList(self)
-
-    def filter(
-        self,
-        *,
-        valid: bool = True,
-        expired: bool = True,
-        older_than: datetime | ExpirationTime = None,
-        url: str | None = None,
-    ) -> Iterator[CachedResponse]:
-        """Readable responses, selected by expiry, age and URL glob.
-
-        `older_than` is a datetime, or (as in requests-cache) a duration before now.
-        """
-        now = clock.now()
-        older_than = as_cutoff(older_than, now)
-        for key in list(self.storage):
-            response = self.get_response(key)
-            if response is None:
-                continue
-            is_expired = response.expires is not None and response.expires <= now
-            if (is_expired and not expired) or (not is_expired and not valid):
-                continue
-            if older_than is not None and response.created_at >= older_than:
-                continue
-            if url is not None and not fnmatch.fnmatchcase(response.url, url):
-                continue
-            yield response
-
-    def contains(
-        self,
-        key: str | None = None,
-        request: requests.PreparedRequest | None = None,
-        url: str | None = None,
-        verify: bool = True,
-    ) -> bool:
-        """True if a response is stored for this key, request or GET url (`verify`: for
-        requests made with TLS verification, or without)."""
-        keys = self._keys_for(
-            key=key,
-            requests_=[request] if request else [],
-            urls=[url] if url else [],
-            verify=verify,
-        )
-        return any(k in self.storage or k in self.redirect_storage for k in keys)
-
-    def delete(
-        self,
-        *keys: str,
-        expired: bool = False,
-        urls: Iterable[str] = (),
-        requests: Iterable[requests.PreparedRequest] = (),
-        older_than: datetime | ExpirationTime = None,
-        invalid: bool = False,
-        verify: bool = True,
-    ) -> int:
-        """Delete responses by key, by URL or request, expired ones, older ones, or (with
-        `invalid`) those that cannot be read with the current serializer and keys.
-
-        Returns how many responses were deleted. Redirects that pointed at them go too.
-        """
-        doomed = set(self._keys_for(keys=keys, requests_=requests, urls=urls, verify=verify))
-        for key in list(doomed):
-            target = self.redirect_storage.get(key)
-            if target is not None:
-                doomed.add(target.decode("utf-8", "replace"))
-        if expired:
-            doomed.update(response.cache_key for response in self.filter(valid=False))
-        if older_than is not None:
-            doomed.update(response.cache_key for response in self.filter(older_than=older_than))
-        unreadable = [
-            key for key in list(self.storage) if invalid and self.get_response(key) is None
-        ]
-        doomed.update(unreadable)
-        # Reading an unreadable entry may already have discarded it: it counts as deleted.
-        deleted = sum(1 for key in unreadable if key not in self.storage)
-        present = [key for key in doomed if key in self.storage]
-        chunked = self.chunk_storage is not None
-        heads = {key: self.storage.get(key) for key in present} if chunked else {}
-        deleted += self.storage.bulk_delete(present)
-        for key, head in heads.items():
-            self._delete_chunks(key, head)
-        redirects = [key for key in doomed if key in self.redirect_storage]
-        if deleted:  # redirects that pointed at a deleted response: one pass over them all
-            redirects += [
-                key
-                for key in list(self.redirect_storage)
-                if self.redirect_storage.get(key, b"").decode("utf-8", "replace") in doomed
-            ]
-        self.redirect_storage.bulk_delete(redirects)
-        return deleted
-
-    def _keys_for(
-        self,
-        *,
-        key: str | None = None,
-        keys: Iterable[str] = (),
-        requests_: Iterable[requests.PreparedRequest] = (),
-        urls: Iterable[str] = (),
-        verify: bool = True,
-    ) -> list[str]:
-        found = [*keys, *([key] if key else [])]
-        requests_ = list(requests_)
-        urls = list(urls)
-        if requests_ or urls:
-            create_key = self.create_key
-            options: dict[str, Any] = {} if verify else {"verify": False}
-            found.extend(create_key(request, **options) for request in requests_)
-            found.extend(create_key(_get_request(url), **options) for url in urls)
-        return found
+    # -- maintenance ----------------------------------------------------------------------------
 
     def reset_expiration(self, expire_after: ExpirationTime = None) -> int:
         """Give every readable response a new expiry, `expire_after` from now (see
@@ -682,8 +407,12 @@ class BaseCache:
 
     def clear(self) -> None:
         """Delete every response and redirect."""
-        self.storage.clear()
+        self.clear_responses()
         self.redirect_storage.clear()
+
+    def clear_responses(self) -> None:
+        """Delete every response and its body, keeping redirects (``cache.responses.clear()``)."""
+        self.storage.clear()
         if self.chunk_storage is not None:
             self.chunk_storage.clear()
         self._dictionaries = None  # they went with the chunks
@@ -697,32 +426,3 @@ class BaseCache:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}({self.cache_name!r})>"
-
-
-def _get_request(url: str) -> requests.PreparedRequest:
-    return requests.Request("GET", url).prepare()
-
-
-class URLList(list[str]):
-    """``cache.urls``: a sorted list of URLs that can also be called with filter arguments."""
-
-    def __init__(self, cache: BaseCache) -> None:
-        self._cache = cache
-        super().__init__(self(expired=True))
-
-    def __call__(self, **filters: Any) -> list[str]:
-        """The sorted URLs of the responses :meth:`BaseCache.filter` selects with `filters`."""
-        if not filters and len(self):  # already listed, when the property was read
-            return list(self)
-        return sorted({response.url for response in self._cache.filter(**filters)})
-
-
-def as_cutoff(older_than: datetime | ExpirationTime, now: datetime) -> datetime | None:
-    """`older_than` as a datetime: given as one, or a duration (requests-cache's form) before
-    `now`."""
-    if older_than is None or isinstance(older_than, datetime):
-        return older_than
-    age = validate_expiration(older_than, name="older_than")
-    if not isinstance(age, timedelta):
-        raise ConfigError("older_than must be a datetime or a positive duration", key="older_than")
-    return now - age

@@ -25,19 +25,11 @@ so vaultcache can rearrange its modules without breaking plugins. The names by u
 from __future__ import annotations
 
 from vaultcache import clock
-from vaultcache.backends.base import (
-    AccessLog,
-    BackendError,
-    BaseStorage,
-    CacheNotFoundError,
-    EntryStats,
-    OpenMode,
-    StorageUsage,
-    check_options,
-    not_found,
-    open_mode,
-    stored_number,
-)
+from vaultcache.backends.base import BaseStorage
+from vaultcache.backends.errors import BackendError, CacheNotFoundError
+from vaultcache.backends.location import not_found
+from vaultcache.backends.options import OpenMode, check_options, open_mode
+from vaultcache.backends.usage import AccessLog, EntryStats, StorageUsage, stored_number
 from vaultcache.cache import BaseCache
 from vaultcache.cache_key_function import KeyFunction
 from vaultcache.crypto_key_sources import KeySource

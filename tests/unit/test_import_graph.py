@@ -31,9 +31,14 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "environment refresh",
         "allow_list session_options registrars hookspecs registry crypto_keys models",
         "policy redaction redirect_chain crypto_key_sources cache_key_function request_context",
-        "backends.base backends.memory backends.sqlite backends.filesystem retention",
+        "backends.errors backends.options backends.usage backends.location backends.base"
+        " backends.sqlite_options backends.sqlite_files backends.sqlite_connections"
+        " backends.sqlite_schema backends.sqlite_lru backends.filesystem_files"
+        " backends.filesystem_lock backends.filesystem_lru backends.memory backends.sqlite"
+        " backends.filesystem retention",
         "serializers docs_hooks",
-        "entries dictionaries saving maintenance cache streaming",
+        "entries dictionaries saving maintenance cache_stats cache_chunks cache_views cache_queries"
+        " cache streaming",
         "backends compat importers archive cache_access",
         "config",
         "session",

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from vaultcache.backends.base import BackendError, BaseStorage, CacheNotFoundError, open_mode
+from vaultcache.backends.base import BaseStorage
 from vaultcache.backends.caches import (
     FileCache,
     SQLiteCache,
@@ -16,8 +16,10 @@ from vaultcache.backends.caches import (
     memory_cache,
     sqlite_cache,
 )
+from vaultcache.backends.errors import BackendError, CacheNotFoundError
 from vaultcache.backends.filesystem import FileStorage
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.backends.options import open_mode
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
 

@@ -1,4 +1,4 @@
-"""BaseStorage, the byte-storage contract every backend implements, and BackendError.
+"""BaseStorage, the byte-storage contract every backend implements.
 
 A storage maps ``str`` keys to ``bytes`` values and knows nothing else: the cache above it
 turns responses into bytes and back. Storages must be safe to use from several threads;
@@ -14,29 +14,35 @@ protocol with working defaults, so third-party storages need not implement it:
   :attr:`BaseStorage.usage` is an in-memory estimate of entries and bytes, so that retention
   does not count the whole store after every write.
 - :meth:`BaseStorage.replace` is a compare-and-swap, for re-encrypting entries in place.
+
+The support types live beside it (:mod:`~vaultcache.backends.usage` for retention,
+:mod:`~vaultcache.backends.options` and :mod:`~vaultcache.backends.location` for factories,
+:mod:`~vaultcache.backends.errors`) and are re-exported here, where code has imported them.
 """
 
 from __future__ import annotations
 
-import difflib
-import logging
-import math
-import os
-import tempfile
 import threading
 import time
-import weakref
 from abc import abstractmethod
-from collections.abc import Collection, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from datetime import timedelta
-from pathlib import Path
 from types import TracebackType
-from typing import Any, NamedTuple, Self, TypeVar, cast
+from typing import Self, cast
 
-import platformdirs
-
-from vaultcache.errors import ConfigError, VaultCacheError
-from vaultcache.private_files import written_by_others
+from vaultcache.backends.errors import BackendError, CacheNotFoundError
+from vaultcache.backends.location import not_found, refuse_if_shared, resolve_location
+from vaultcache.backends.options import OpenMode, check_options, open_mode
+from vaultcache.backends.usage import (
+    ACCESS_LOG_DELAY,
+    ACCESS_LOG_LIMIT,
+    AccessLog,
+    EntryStats,
+    StorageUsage,
+    UsageSnapshot,
+    lru_victims,
+    stored_number,
+)
 
 __all__ = [
     "ACCESS_LOG_DELAY",
@@ -57,274 +63,6 @@ __all__ = [
     "resolve_location",
     "stored_number",
 ]
-
-T = TypeVar("T")
-
-logger = logging.getLogger(__name__)
-
-#: Recorded reads a storage keeps in memory before it writes them out, even without a write.
-ACCESS_LOG_LIMIT = 1024
-#: Seconds after which recorded reads are written out at the next read, even without a write.
-ACCESS_LOG_DELAY = 30.0
-
-
-class BackendError(VaultCacheError):
-    """Storage failed for a reason that is not the caller's fault (corrupt file, full disk).
-
-    Carries the backend name and the path involved; the message says how to fix it and
-    never contains keys or stored bytes.
-    """
-
-    def __init__(self, message: str, *, backend: str, path: str | None = None) -> None:
-        self.backend = backend
-        self.path = path
-        super().__init__(message)
-
-
-class CacheNotFoundError(BackendError):
-    """No cache exists where a backend was asked to open one without creating it."""
-
-
-class OpenMode(NamedTuple):
-    """How a backend factory opens a cache: the ``create`` and ``read_only`` options."""
-
-    #: False: never create a cache (file, directory, table) that does not exist.
-    create: bool
-    #: True: write nothing, not even on opening (implies ``create=False``).
-    read_only: bool
-
-
-def open_mode(backend: str, options: dict[str, Any]) -> OpenMode:
-    """Take ``create`` (default True) and ``read_only`` (default False) out of `options`.
-
-    Every backend factory accepts these two options (see docs/plugins.md): the read-only
-    commands of ``vaultcache`` pass ``read_only=True``, the others that work on an existing
-    cache ``create=False``.
-    """
-    read_only = check_bool(backend, "read_only", options.pop("read_only", False))
-    create = check_bool(backend, "create", options.pop("create", True))
-    return OpenMode(create=create and not read_only, read_only=read_only)
-
-
-def not_found(backend: str, location: Path | str, hint: str = "") -> CacheNotFoundError:
-    """The error of a factory asked not to create the cache at `location`, which is missing."""
-    return CacheNotFoundError(
-        f"no {backend} cache at {location}{hint}: no cache exists there; check the name or path "
-        "(--cache NAME_OR_PATH, or the cache name in the config file)",
-        backend=backend,
-        path=str(location),
-    )
-
-
-class EntryStats(NamedTuple):
-    """One entry as retention sees it: key, size in bytes, and times in epoch seconds.
-
-    `created` is when the value was written and `accessed` when it was last read or
-    written; either is None when the storage does not know it.
-    """
-
-    key: str
-    size: int
-    created: float | None
-    accessed: float | None
-
-
-class UsageSnapshot(NamedTuple):
-    """A consistent reading of a :class:`StorageUsage`."""
-
-    entries: int
-    bytes: int
-    writes: int
-    counted_at: float | None
-
-
-class StorageUsage:
-    """An estimate, in memory, of how many entries and bytes a storage holds.
-
-    Exact after each :meth:`BaseStorage.evict`, which counts the store (``counted``). Between
-    counts it moves with the writes this object hears of: the built-in storages report each
-    write (``wrote``) while :attr:`BaseStorage.track_access` is on, and
-    :meth:`vaultcache.retention.Retention.after_write` counts a write the storage did not
-    report as one new entry of average size (``tick``). Writes by other processes are not
-    seen until the next count, and deletes are not subtracted, so between counts the figure
-    may be low by other processes' writes and high by deletes; retention only uses it to
-    decide when to count and evict, never what to evict.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries = 0
-        self._bytes = 0
-        self._writes = 0  # writes since the last count
-        self._counted_at: float | None = None
-        self._unticked = 0  # writes reported by the storage and not yet ticked
-
-    def wrote(self, size: int, replaced: int | None = None) -> None:
-        """Count a write of `size` bytes; `replaced` is the size it overwrote, None if new."""
-        with self._lock:
-            if replaced is None:
-                self._entries += 1
-            self._bytes += size - (replaced or 0)
-            self._writes += 1
-            self._unticked += 1
-
-    def resized(self, delta: int) -> None:
-        """Count an entry that changed size in place by `delta` bytes (a replace)."""
-        with self._lock:
-            self._bytes += delta
-
-    def tick(self) -> None:
-        """Count one write made through the cache, unless the storage already reported it."""
-        with self._lock:
-            if self._unticked:
-                self._unticked -= 1
-                return
-            mean = self._bytes // self._entries if self._entries > 0 else 0
-            self._entries += 1
-            self._bytes += mean
-            self._writes += 1
-
-    def counted(self, entries: int, size: int, now: float) -> None:
-        """Set the exact figures, counted from the store at epoch time `now`."""
-        with self._lock:
-            self._entries = entries
-            self._bytes = size
-            self._writes = 0
-            self._counted_at = now
-
-    def cleared(self) -> None:
-        """Every entry was just deleted."""
-        with self._lock:
-            self._entries = 0
-            self._bytes = 0
-
-    def snapshot(self) -> UsageSnapshot:
-        """The current estimate."""
-        with self._lock:
-            return UsageSnapshot(self._entries, self._bytes, self._writes, self._counted_at)
-
-    def __repr__(self) -> str:
-        entries, size, writes, _ = self.snapshot()
-        return f"<StorageUsage ~{entries} entries, ~{size} bytes, {writes} writes since count>"
-
-
-class AccessLog:
-    """Reads recorded in memory (key -> epoch time), until a storage writes them in one batch.
-
-    :meth:`note` is what the hit path pays: a clock read and a dict store under a lock.
-    """
-
-    def __init__(self, limit: int = ACCESS_LOG_LIMIT, delay: float = ACCESS_LOG_DELAY) -> None:
-        self.limit = limit
-        self.delay = delay
-        self._lock = threading.Lock()
-        self._times: dict[str, float] = {}
-        self._since = 0.0  # when the oldest unwritten read was noted
-        _ACCESS_LOGS.add(self)
-
-    def note(self, key: str) -> bool:
-        """Record a read of `key` now; True when the log is due to be written out."""
-        now = time.time()
-        with self._lock:
-            times = self._times
-            if not times:
-                self._since = now
-            times[key] = now
-            return len(times) >= self.limit or now - self._since >= self.delay
-
-    def take(self) -> dict[str, float]:
-        """Every recorded read, removed from the log."""
-        with self._lock:
-            times, self._times = self._times, {}
-        return times
-
-    def restore(self, times: Mapping[str, float]) -> None:
-        """Put back reads that could not be written out (the later time of a key wins)."""
-        with self._lock:
-            current = self._times
-            if not current:
-                self._since = time.time()
-            for key, when in times.items():
-                if current.get(key, 0.0) < when:
-                    current[key] = when
-
-    def get(self, key: str) -> float | None:
-        """When `key` was last read, if that is still in the log."""
-        return self._times.get(key)
-
-    def __len__(self) -> int:
-        return len(self._times)
-
-    def _after_fork(self) -> None:
-        # Another thread may have held the lock when the process forked.
-        self._lock = threading.Lock()
-
-
-_ACCESS_LOGS: weakref.WeakSet[AccessLog] = weakref.WeakSet()
-
-
-def _reset_access_logs_after_fork() -> None:
-    for log in list(_ACCESS_LOGS):
-        log._after_fork()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_reset_access_logs_after_fork)
-
-
-def lru_victims(
-    oldest_first: Iterable[tuple[T, int]],
-    *,
-    entries: int,
-    size: int,
-    max_entries: int | None,
-    max_bytes: int | None,
-    slack: float = 0.0,
-) -> tuple[list[T], int, int]:
-    """Which entries to evict, walking (id, size) pairs from the least recently used.
-
-    `entries` and `size` are the current totals. Nothing is chosen unless a bound is
-    exceeded; then entries go until the total is at most the bound less `slack` (a fraction)
-    of it. Returns the chosen ids and the totals that remain. Stops reading `oldest_first`
-    as soon as it is within bounds, so it may be a lazy database cursor.
-    """
-    keep_entries = _target(entries, max_entries, slack)
-    keep_bytes = _target(size, max_bytes, slack)
-    victims: list[T] = []
-    if keep_entries is None and keep_bytes is None:
-        return victims, entries, size
-    for ident, item_size in oldest_first:
-        if (keep_entries is None or entries <= keep_entries) and (
-            keep_bytes is None or size <= keep_bytes
-        ):
-            break
-        victims.append(ident)
-        entries -= 1
-        size -= item_size
-    return victims, entries, size
-
-
-def stored_number(value: object) -> float | None:
-    """A size or time read from a store's metadata; None when it is not a finite number.
-
-    Metadata is not authenticated: someone who can write the store can put text, NULL or a
-    huge value there, which must make it unknown, never an exception for the caller.
-    """
-    if isinstance(value, bytes | bytearray | str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    number = float(value)
-    return number if math.isfinite(number) and number >= 0 else None
-
-
-def _target(amount: int, bound: int | None, slack: float) -> int | None:
-    if bound is None or amount <= bound:
-        return None
-    return bound - int(bound * slack)
 
 
 class BaseStorage(MutableMapping[str, bytes]):
@@ -518,87 +256,3 @@ class BaseStorage(MutableMapping[str, bytes]):
             raise TypeError(f"storage keys must be str, not {type(key).__name__}")
         if not isinstance(value, bytes):
             raise TypeError(f"storage values must be bytes, not {type(value).__name__}")
-
-
-#: What a session gives every backend factory in its options, for ``BaseCache.__init__``.
-CACHE_ARGUMENTS = ("serializer", "key_ring", "create_key")
-
-
-def check_options(backend: str, options: Mapping[str, Any], known: Collection[str]) -> None:
-    """Raise ConfigError naming ``backend.<backend>.<option>`` for an option not in `known`
-    (nor in :data:`CACHE_ARGUMENTS`, which the factory passes on to BaseCache)."""
-    for name in options:
-        if name in known or name in CACHE_ARGUMENTS:
-            continue
-        close = difflib.get_close_matches(name, list(known), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        listing = ", ".join(sorted(known)) or "none"
-        raise ConfigError(
-            f"unknown option for backend {backend!r}{hint} (known: {listing})",
-            key=f"backend.{backend}.{name}",
-        )
-
-
-def check_bool(backend: str, name: str, value: object) -> bool:
-    """`value` if it is a bool, else ConfigError naming ``backend.<backend>.<name>``."""
-    if not isinstance(value, bool):
-        raise ConfigError(
-            f"expected true or false, got {type(value).__name__}",
-            key=f"backend.{backend}.{name}",
-            expected="boolean",
-        )
-    return value
-
-
-def resolve_location(
-    backend: str,
-    location: str | os.PathLike[str],
-    *,
-    use_cache_dir: bool,
-    use_temp: bool,
-) -> Path:
-    """Where a cache lives: `location`, or relative to the user cache dir or the temp dir."""
-    use_cache_dir = check_bool(backend, "use_cache_dir", use_cache_dir)
-    use_temp = check_bool(backend, "use_temp", use_temp)
-    if not isinstance(location, str | os.PathLike):
-        raise ConfigError(
-            f"expected a path, got {type(location).__name__}", key=f"backend.{backend}.path"
-        )
-    path = Path(location).expanduser()
-    if use_cache_dir and use_temp:
-        raise ConfigError(
-            "use_cache_dir and use_temp exclude each other; set only one",
-            key=f"backend.{backend}.use_temp",
-        )
-    if use_cache_dir or use_temp:
-        if path.is_absolute():
-            # Joining would silently drop the base directory the user asked for.
-            option = "use_cache_dir" if use_cache_dir else "use_temp"
-            raise ConfigError(
-                f"{option} needs a relative name, got the absolute path {str(path)!r}",
-                key=f"backend.{backend}.{option}",
-            )
-        base = platformdirs.user_cache_dir("vaultcache") if use_cache_dir else None
-        path = Path(base or tempfile.gettempdir()) / path
-    return path.absolute()
-
-
-def refuse_if_shared(backend: str, path: Path, what: str, *, allow_shared: bool) -> None:
-    """BackendError when another user owns the existing `path` or may write it.
-
-    Such a cache may have been created first by someone who reads (or replaces) what is
-    cached. `allow_shared` accepts it, with a warning.
-    """
-    reason = written_by_others(path)
-    if reason is None:
-        return
-    if check_bool(backend, "allow_shared", allow_shared):
-        logger.warning("using %s %s although %s (allow_shared=True)", what, path, reason)
-        return
-    raise BackendError(
-        f"{what} {path} is refused: {reason}, who could read and replace what is cached; "
-        "use a location of your own (use_cache_dir=True), fix its owner or mode, or pass "
-        "allow_shared=True to accept it",
-        backend=backend,
-        path=str(path),
-    )

@@ -16,17 +16,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from vaultcache.backends import filesystem, sqlite
-from vaultcache.backends.base import (
-    CacheNotFoundError,
-    check_options,
-    not_found,
-    open_mode,
-    refuse_if_shared,
-    resolve_location,
-)
+from vaultcache.backends import filesystem, sqlite_options
+from vaultcache.backends.errors import CacheNotFoundError
 from vaultcache.backends.filesystem import FileStorage
+from vaultcache.backends.location import not_found, refuse_if_shared, resolve_location
 from vaultcache.backends.memory import MemoryStorage
+from vaultcache.backends.options import check_options, open_mode
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
 from vaultcache.cache_key_function import KeyFunction
@@ -159,7 +154,7 @@ def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: A
     """
     storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
     known = (*storage, "create", "read_only", "expire_after")
-    check_options(sqlite.BACKEND, options, known)
+    check_options(sqlite_options.BACKEND, options, known)
     return SQLiteCache(cache_name, **options)
 
 

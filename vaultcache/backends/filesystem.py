@@ -7,11 +7,10 @@ as absent. A write goes to a private temp file in the same directory, is fsynced
 over the entry: readers in any thread or process see the old value or the new one, never a
 torn one. Temp files a crashed writer leaves behind are ignored, and removed by ``clear()``.
 
-A lock file, ``.vaultcache.lock`` in the directory, makes :meth:`FileStorage.replace` a true
-compare-and-swap: writers and deleters hold it shared (``fcntl.flock``) only while they rename
-or unlink, and ``replace`` and eviction hold it exclusively, so no write lands between
-``replace``'s read and its rename. Readers never take it. (Without ``fcntl``, on Windows, a
-lock of this object stands in for it, and ``replace`` is atomic only within the process.)
+A lock file (:mod:`~vaultcache.backends.filesystem_lock`) makes :meth:`FileStorage.replace`
+a true compare-and-swap; readers never take it. The entry file's format and its safe writing
+are in :mod:`~vaultcache.backends.filesystem_files`, eviction in
+:mod:`~vaultcache.backends.filesystem_lru`.
 
 For retention, a file's modification time is the entry's creation time (set exactly when it
 is written: the kernel's own clock ticks too coarsely to order writes), and the later of its
@@ -26,53 +25,40 @@ access times (under ``relatime``, once per write or per day).
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import logging
 import os
 import re
-import stat
-import struct
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
-from vaultcache.backends.base import (
-    AccessLog,
-    BackendError,
-    BaseStorage,
-    EntryStats,
-    check_bool,
-    lru_victims,
-    refuse_if_shared,
-    resolve_location,
+from vaultcache.backends.base import BaseStorage
+from vaultcache.backends.errors import BackendError
+from vaultcache.backends.filesystem_files import (
+    FileTimes,
+    check_extension,
+    entry_header,
+    install,
+    is_temp_name,
+    open_entry,
+    read_key,
+    write_temp,
 )
-from vaultcache.errors import ConfigError
+from vaultcache.backends.filesystem_lock import DirectoryLock
+from vaultcache.backends.filesystem_lru import evict_files, set_access_time
+from vaultcache.backends.location import refuse_if_shared, resolve_location
+from vaultcache.backends.options import check_bool
+from vaultcache.backends.usage import AccessLog, EntryStats
 from vaultcache.private_files import make_private_dirs
-
-if sys.platform != "win32":
-    import fcntl
 
 __all__ = ["FileStorage"]
 
 logger = logging.getLogger(__name__)
 
 BACKEND = "filesystem"
-_MAGIC = b"VCF1"
-_HEADER = struct.Struct(">4sI")  # magic, length of the UTF-8 key that follows
-_TEMP_PREFIX = ".vaultcache-"
-_TEMP_SUFFIX = ".tmp"
-_LOCK_NAME = ".vaultcache.lock"
-_NOATIME = getattr(os, "O_NOATIME", 0)
-# O_NONBLOCK: opening a FIFO planted at an entry's path would otherwise wait for a writer.
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
-_READ_FLAGS = _OPEN_FLAGS | getattr(os, "O_BINARY", 0) | _NOATIME
-_EXTENSION = re.compile(r"(\.[A-Za-z0-9_-]{1,16})?\Z")
 # A write whose temp file is removed under it by a concurrent clear() starts again.
 _WRITE_ATTEMPTS = 3
 
@@ -84,7 +70,7 @@ class FileStorage(BaseStorage):
     `use_temp`, to the system temp directory. `extension` (such as ``".bin"``) is appended to
     every entry's file name. An existing directory that another user owns, or that group or
     others may write, is refused (BackendError) unless `allow_shared` is True.
-    every entry's file name. With `read_only` nothing is created or written (a missing
+    With `read_only` nothing is created or written (a missing
     directory reads as empty), so a cache on read-only media can be read.
     """
 
@@ -102,10 +88,9 @@ class FileStorage(BaseStorage):
             BACKEND, cache_dir, use_cache_dir=use_cache_dir, use_temp=use_temp
         )
         refuse_if_shared(BACKEND, self.cache_dir, "cache directory", allow_shared=allow_shared)
-        self.extension = _check_extension(extension)
+        self.extension = check_extension(extension)
         self._entry_name = re.compile(r"[0-9a-f]{64}" + re.escape(self.extension) + r"\Z")
-        self._lock_path = self.cache_dir / _LOCK_NAME
-        self._process_lock = threading.Lock()  # stands in for the lock file without fcntl
+        self._lock = DirectoryLock(self.cache_dir)
         self._accesses = AccessLog()
         self.read_only = check_bool(BACKEND, "read_only", read_only)
         if not self.read_only:
@@ -118,7 +103,7 @@ class FileStorage(BaseStorage):
             raise KeyError(key)
         path = self._path(key)
         try:
-            with _open_entry(path) as file:
+            with open_entry(path) as file:
                 if not self._header_matches(file, key, path):
                     raise KeyError(key)
                 value = file.read()
@@ -133,13 +118,13 @@ class FileStorage(BaseStorage):
     def __setitem__(self, key: str, value: bytes) -> None:
         self._check_item(key, value)
         self._check_writable()
-        header = _header(key)
+        header = entry_header(key)
         path = self._path(key)
         for _ in range(_WRITE_ATTEMPTS):
             try:
-                temporary = self._write_temp(header, value)
+                temporary = write_temp(self.cache_dir, header, value)
                 with self._locked():
-                    replaced = self._install(temporary, path)
+                    replaced = install(temporary, path, measure=self.track_access)
                     if self.track_access:
                         # Under the lock, like eviction's count: neither misses the other.
                         self.usage.wrote(len(header) + len(value), replaced)
@@ -174,7 +159,7 @@ class FileStorage(BaseStorage):
             return False
         path = self._path(key)
         try:
-            with _open_entry(path) as file:
+            with open_entry(path) as file:
                 return self._header_matches(file, key, path)
         except FileNotFoundError:
             return False
@@ -211,7 +196,7 @@ class FileStorage(BaseStorage):
         except FileNotFoundError:
             pass  # no directory: nothing to clear
         except OSError as exc:
-            raise self._error(exc, "lock", self._lock_path) from exc
+            raise self._error(exc, "lock", self._lock.path) from exc
         self.usage.cleared()
 
     def size_of(self, key: str) -> int | None:
@@ -220,7 +205,7 @@ class FileStorage(BaseStorage):
             return None
         path = self._path(key)
         try:
-            with _open_entry(path) as file:
+            with open_entry(path) as file:
                 if not self._header_matches(file, key, path):
                     return None
                 return os.fstat(file.fileno()).st_size - file.tell()
@@ -239,19 +224,21 @@ class FileStorage(BaseStorage):
         self._check_item(key, new)
         if not isinstance(expected, bytes):
             raise TypeError(f"expected values must be bytes, not {type(expected).__name__}")
-        header = _header(key)
+        header = entry_header(key)
         path = self._path(key)
         try:
             with self._locked(exclusive=True):
                 try:
-                    with _open_entry(path) as file:
-                        if _read_key(file) != key.encode("utf-8") or file.read() != expected:
+                    with open_entry(path) as file:
+                        if read_key(file) != key.encode("utf-8") or file.read() != expected:
                             return False
                         times = os.fstat(file.fileno())
                 except FileNotFoundError:
                     return False
-                temporary = self._write_temp(header, new, (times.st_atime_ns, times.st_mtime_ns))
-                self._install(temporary, path)
+                temporary = write_temp(
+                    self.cache_dir, header, new, (times.st_atime_ns, times.st_mtime_ns)
+                )
+                install(temporary, path, measure=False)
         except FileNotFoundError:
             return False  # the directory is gone, and the entry with it
         except OSError as exc:
@@ -273,8 +260,8 @@ class FileStorage(BaseStorage):
         for name in self._names(self._entry_name):
             path = self.cache_dir / name
             try:
-                with _open_entry(path) as file:
-                    encoded = _read_key(file)
+                with open_entry(path) as file:
+                    encoded = read_key(file)
                     status = os.fstat(file.fileno())
             except FileNotFoundError:
                 continue  # deleted since the directory was listed
@@ -286,7 +273,7 @@ class FileStorage(BaseStorage):
                 continue
             if key is None or self._file_name(key) != name:
                 continue
-            times = _FileTimes.of(status)
+            times = FileTimes.of(status)
             noted = self._accesses.get(key) or 0.0
             stats.append(EntryStats(key, times.size, times.created, max(times.accessed, noted)))
         return iter(stats)
@@ -310,8 +297,14 @@ class FileStorage(BaseStorage):
         now = time.time() if now is None else now
         try:
             with self._locked(exclusive=True):
-                deleted, entries, size = self._evict(
-                    max_entries, max_bytes, max_age, now=now, slack=slack
+                self._flush_accesses()
+                deleted, entries, size = evict_files(
+                    self.cache_dir,
+                    self._names(self._entry_name),
+                    cutoff=None if max_age is None else now - max_age.total_seconds(),
+                    max_entries=max_entries,
+                    max_bytes=max_bytes,
+                    slack=slack,
                 )
                 self.usage.counted(entries, size, now)
         except FileNotFoundError:
@@ -321,63 +314,10 @@ class FileStorage(BaseStorage):
             raise self._error(exc, "evict from", self.cache_dir) from exc
         return deleted
 
-    def _evict(
-        self,
-        max_entries: int | None,
-        max_bytes: int | None,
-        max_age: timedelta | None,
-        *,
-        now: float,
-        slack: float,
-    ) -> tuple[int, int, int]:
-        """The body of :meth:`evict`, under the lock: (deleted, entries left, bytes left)."""
-        self._flush_accesses()
-        files: list[tuple[_FileTimes, str]] = []
-        for name in self._names(self._entry_name):
-            try:
-                files.append((_FileTimes.of(os.stat(self.cache_dir / name)), name))
-            except FileNotFoundError:
-                continue
-        doomed: list[str] = []
-        if max_age is not None:
-            cutoff = now - max_age.total_seconds()
-            doomed = [name for times, name in files if times.created < cutoff]
-            files = [(times, name) for times, name in files if times.created >= cutoff]
-        files.sort(key=lambda item: (item[0].accessed, item[1]))
-        victims, entries, size = lru_victims(
-            ((name, times.size) for times, name in files),
-            entries=len(files),
-            size=sum(times.size for times, _ in files),
-            max_entries=max_entries,
-            max_bytes=max_bytes,
-            slack=slack,
-        )
-        deleted = 0
-        for name in doomed + victims:
-            try:
-                os.unlink(self.cache_dir / name)
-            except FileNotFoundError:
-                continue
-            deleted += 1
-        return deleted, entries, size
-
     def _flush_accesses(self) -> None:
         """Set the access time of each file read since the last flush (never backwards)."""
         for key, when in self._accesses.take().items():
-            try:
-                fd = os.open(self._path(key), _OPEN_FLAGS)
-            except OSError:
-                continue  # deleted or replaced meanwhile: nothing to record
-            try:
-                status = os.fstat(fd)
-                when_ns = int(when * 1e9)
-                if when_ns > status.st_atime_ns:
-                    # By descriptor: the file we opened, even if renamed over meanwhile.
-                    os.utime(fd, ns=(when_ns, status.st_mtime_ns))
-            except OSError:
-                logger.debug("could not set the access time of a cache file", exc_info=True)
-            finally:
-                os.close(fd)
+            set_access_time(self._path(key), when)
 
     def close(self) -> None:
         """Set the access times of files read since the last write; safe to call again."""
@@ -395,79 +335,16 @@ class FileStorage(BaseStorage):
     def _path(self, key: str) -> Path:
         return self.cache_dir / self._file_name(key)
 
-    def _write_temp(
-        self, header: bytes, value: bytes, times_ns: tuple[int, int] | None = None
-    ) -> str:
-        """Write a complete, synced entry file under a temp name; return that name.
-
-        Its access and modification times are `times_ns`, or now.
-        """
-        # mkstemp creates the file with mode 0600, in the same directory so that
-        # os.replace is an atomic rename on one filesystem.
-        fd, temporary = tempfile.mkstemp(
-            dir=self.cache_dir, prefix=_TEMP_PREFIX, suffix=_TEMP_SUFFIX
-        )
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(header)
-                file.write(value)
-                file.flush()
-                if times_ns is None:
-                    now = time.time_ns()
-                    times_ns = (now, now)
-                # Exact times: the kernel stamps files from a clock that ticks every few ms.
-                os.utime(file.fileno(), ns=times_ns)
-                os.fsync(file.fileno())
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        return temporary
-
-    def _install(self, temporary: str, path: Path) -> int | None:
-        """Rename `temporary` over `path`; the size of the file it replaced, or None.
-
-        The caller holds the lock file.
-        """
-        try:
-            replaced: int | None = None
-            if self.track_access:
-                with contextlib.suppress(FileNotFoundError):
-                    replaced = os.stat(path).st_size
-            # No fsync of the directory: after a power cut the entry may be missing (a miss),
-            # which a cache tolerates, but it is never torn.
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
-            raise
-        return replaced
-
     @contextlib.contextmanager
     def _locked(self, *, exclusive: bool = False) -> Iterator[None]:
-        """Hold the lock file: shared to write or delete, exclusive to replace or evict.
-
-        A new descriptor each time: flock locks belong to an open file description, so
-        threads of this process exclude each other too. Raises FileNotFoundError when the
-        directory is gone.
-        """
+        """Hold the lock file (see :class:`DirectoryLock`), unless opened read-only."""
         self._check_writable()
-        if sys.platform == "win32":
-            with self._process_lock:
-                yield
-            return
-        # O_NOFOLLOW: a link planted here must not make us create or open a file elsewhere.
-        flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(self._lock_path, flags, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        with self._lock.hold(exclusive=exclusive):
             yield
-        finally:
-            os.close(fd)  # releases the lock
 
     def _header_matches(self, file: IO[bytes], key: str, path: Path) -> bool:
         """Read the header; True when it holds `key`, else log and return False."""
-        if _read_key(file) == key.encode("utf-8"):
+        if read_key(file) == key.encode("utf-8"):
             return True
         logger.warning(
             "cache file %s is damaged or holds another key; treating it as missing", path
@@ -476,8 +353,8 @@ class FileStorage(BaseStorage):
 
     def _stored_key(self, path: Path) -> str | None:
         try:
-            with _open_entry(path) as file:
-                encoded = _read_key(file)
+            with open_entry(path) as file:
+                encoded = read_key(file)
         except FileNotFoundError:
             return None  # deleted since the directory was listed
         except OSError as exc:
@@ -497,9 +374,7 @@ class FileStorage(BaseStorage):
         except OSError as exc:
             raise self._error(exc, "list", self.cache_dir) from exc
         for name in names:
-            if pattern.match(name) or (
-                temp and name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX)
-            ):
+            if pattern.match(name) or (temp and is_temp_name(name)):
                 yield name
 
     def _make_dir(self) -> None:
@@ -532,69 +407,3 @@ class FileStorage(BaseStorage):
             backend=BACKEND,
             path=str(path),
         )
-
-
-class _FileTimes(NamedTuple):
-    """What eviction needs of an entry file: its size and, in epoch seconds, its times."""
-
-    size: int
-    created: float
-    accessed: float
-
-    @classmethod
-    def of(cls, status: os.stat_result) -> _FileTimes:
-        # The modification time is set when the entry is written, the access time when it is
-        # read; an access time that is earlier (a replace keeps the old one) means "not since".
-        created = status.st_mtime_ns / 1e9
-        return cls(status.st_size, created, max(created, status.st_atime_ns / 1e9))
-
-
-def _open_entry(path: Path) -> IO[bytes]:
-    """Open an entry file for reading, without the kernel updating its access time.
-
-    With ``relatime`` the kernel would set it on the first read after our own ``utime`` (which
-    changes the status-change time), so merely listing keys would count as a use.
-    ``O_NOATIME`` (Linux) is refused for files this user does not own: then open normally.
-    """
-    try:
-        fd = os.open(path, _READ_FLAGS)
-    except PermissionError:
-        if not _NOATIME:
-            raise
-        fd = os.open(path, _READ_FLAGS & ~_NOATIME)
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        # A directory, FIFO or device where an entry should be: no entry (reading a FIFO
-        # would wait for a writer, a device would never end).
-        raise FileNotFoundError(errno.ENOENT, "not a regular file", str(path))
-    return os.fdopen(fd, "rb")
-
-
-def _header(key: str) -> bytes:
-    """The header an entry file starts with: magic, key length, key."""
-    encoded = key.encode("utf-8")
-    return _HEADER.pack(_MAGIC, len(encoded)) + encoded
-
-
-def _read_key(file: IO[bytes]) -> bytes | None:
-    """The key in a file's header, or None when the header is not ours or is truncated."""
-    header = file.read(_HEADER.size)
-    if len(header) != _HEADER.size:
-        return None
-    magic, length = _HEADER.unpack(header)
-    # A length past the end of the file is damage: reading it would allocate up to 4 GiB.
-    if magic != _MAGIC or length > os.fstat(file.fileno()).st_size - file.tell():
-        return None
-    encoded = file.read(length)
-    return encoded if len(encoded) == length else None
-
-
-def _check_extension(extension: object) -> str:
-    if not isinstance(extension, str) or not _EXTENSION.match(extension):
-        raise ConfigError(
-            f"extension {extension!r} is invalid: use '' or a dot and up to 16 letters, "
-            "digits, '-' or '_' (such as '.bin')",
-            key="backend.filesystem.extension",
-            expected="file extension",
-        )
-    return extension

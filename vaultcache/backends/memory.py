@@ -8,11 +8,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
-from vaultcache.backends.base import (
-    BaseStorage,
-    EntryStats,
-    lru_victims,
-)
+from vaultcache.backends.base import BaseStorage
+from vaultcache.backends.usage import EntryStats, lru_victims
 
 __all__ = ["MemoryStorage"]
 

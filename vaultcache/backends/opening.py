@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vaultcache.backends.base import CACHE_ARGUMENTS
+from vaultcache.backends.options import CACHE_ARGUMENTS
 from vaultcache.cache import BaseCache
 from vaultcache.errors import ConfigError
 from vaultcache.registry import get_registry

@@ -18,6 +18,7 @@ import pytest
 
 from vaultcache.backends import SQLiteStorage, sqlite_cache
 from vaultcache.backends.base import BackendError
+from vaultcache.backends.sqlite_connections import SQLiteConnections
 from vaultcache.errors import ConfigError
 from vaultcache.testing import StorageContract, StorageFactory, run_storage_workers
 
@@ -518,9 +519,9 @@ def test_text_that_does_not_decode_is_a_backend_error(
     with SQLiteStorage(tmp_path / "cache") as storage:
         storage["key"] = b"value"
 
-    def undecodable(self: SQLiteStorage) -> None:
+    def undecodable(self: SQLiteConnections) -> None:
         raise UnicodeDecodeError("utf-8", b"\xec", 0, 1, "invalid continuation byte")
 
-    monkeypatch.setattr(SQLiteStorage, "_connect", undecodable)
+    monkeypatch.setattr(SQLiteConnections, "_connect", undecodable)
     with pytest.raises(BackendError, match="not UTF-8"):
         SQLiteStorage(tmp_path / "cache")
