@@ -16,8 +16,8 @@ import requests
 
 from vaultcache import clock
 from vaultcache.cache_chunks import delete_chunks
-from vaultcache.errors import ConfigError
 from vaultcache.cache_key_function import KeyFunction
+from vaultcache.errors import ConfigError
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import ExpirationTime, validate_expiration
 

@@ -65,10 +65,10 @@ def test_a_key_used_as_a_table_name_is_not_shown(write: Write) -> None:
 
 
 def test_key_material_in_a_pyproject_is_named_under_tool(write: Write, tmp_path: Path) -> None:
-    write(f'[tool.vaultcache.crypto_keys]\nkeys = ["{KEY}"]', "pyproject.toml")
+    write(f'[tool.vaultcache.keys]\nkeys = ["{KEY}"]', "pyproject.toml")
     with pytest.raises(ConfigError, match="looks like key material") as caught:
         load_settings(environ={}, cwd=tmp_path)
-    assert caught.value.key == "tool.vaultcache.crypto_keys.keys"
+    assert caught.value.key == "tool.vaultcache.keys.keys"
 
 
 @pytest.mark.parametrize(
