@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Self
 import requests
 
 from vaultcache.errors import ConfigError
+from vaultcache.policy.expiration import validate_expiration
 from vaultcache.retention import Retention
 from vaultcache.serializers.pipeline import check_decode_content
 
@@ -113,6 +114,16 @@ def _retention_from_max_bytes(kwargs: dict[str, Any]) -> Any:
             key="max_cache_bytes",
         )
     return Retention(max_bytes=kwargs.pop("max_cache_bytes"))
+
+
+def session_defaults(serializer: Any, expire_after: Any) -> dict[str, Any]:
+    """What a backend object built with `serializer` and `expire_after` keeps as its
+    ``session_options`` for :func:`backend_defaults`; `expire_after` is checked now."""
+    validate_expiration(expire_after)
+    options: dict[str, Any] = {"expire_after": expire_after}
+    if serializer is not None:
+        options["serializer"] = serializer
+    return options
 
 
 def backend_defaults(backend: object, serializer: Any, expire_after: Any) -> tuple[Any, Any]:

@@ -15,7 +15,8 @@ so vaultcache can rearrange its modules without breaking plugins. The names by u
   :func:`not_found` and :func:`check_options` for factories, :class:`BaseCache` with
   :class:`EntryWriter`, :class:`CachedResponse` and :data:`NEVER_EXPIRE` for caches, and
   :class:`KeyFunction` and :class:`KeyRing`, the cache keys and crypto keys a session gives
-  a cache it builds;
+  a cache it builds, and :func:`session_defaults` for what a cache object keeps for the
+  session it is given to (``serializer``, ``expire_after``);
 - key sources: the :class:`KeySource` protocol, :class:`KeyRing`, :class:`Key` and
   :func:`generate_key`;
 - errors a plugin raises or catches; and :mod:`clock <vaultcache.clock>`, the one place
@@ -32,6 +33,7 @@ from vaultcache.backends.options import OpenMode, check_options, open_mode
 from vaultcache.backends.usage import AccessLog, EntryStats, StorageUsage, stored_number
 from vaultcache.cache import BaseCache
 from vaultcache.cache_key_function import KeyFunction
+from vaultcache.compat import session_defaults
 from vaultcache.crypto_key_sources import KeySource
 from vaultcache.crypto_keys import Key, KeyRing, generate_key
 from vaultcache.entries import EntryWriter
@@ -90,5 +92,6 @@ __all__ = [
     "open_mode",
     "parse_options",
     "reject_options",
+    "session_defaults",
     "stored_number",
 ]

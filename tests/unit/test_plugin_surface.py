@@ -54,6 +54,7 @@ PLUGIN_NAMES = [
     "open_mode",
     "parse_options",
     "reject_options",
+    "session_defaults",
     "stored_number",
 ]
 

@@ -25,19 +25,12 @@ from vaultcache.backends.options import check_options, open_mode
 from vaultcache.backends.sqlite import SQLiteStorage
 from vaultcache.cache import BaseCache
 from vaultcache.cache_key_function import KeyFunction
+from vaultcache.compat import session_defaults
 from vaultcache.crypto_keys import KeyRing
-from vaultcache.policy.expiration import NEVER_EXPIRE, validate_expiration
+from vaultcache.policy.expiration import NEVER_EXPIRE
 from vaultcache.serializers.pipeline import check_decode_content
 
 __all__ = ["FileCache", "SQLiteCache", "filesystem_cache", "memory_cache", "sqlite_cache"]
-
-
-def _session_options(serializer: Any, expire_after: Any) -> dict[str, Any]:
-    validate_expiration(expire_after)
-    options: dict[str, Any] = {"expire_after": expire_after}
-    if serializer is not None:
-        options["serializer"] = serializer
-    return options
 
 
 class SQLiteCache(BaseCache):
@@ -58,7 +51,7 @@ class SQLiteCache(BaseCache):
         create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
-        session_options = _session_options(serializer, expire_after)  # checked before opening
+        session_options = session_defaults(serializer, expire_after)  # checked before opening
         responses = SQLiteStorage(db_path, "responses", **options)
         try:
             redirects = responses.for_table("redirects")
@@ -114,7 +107,7 @@ class FileCache(BaseCache):
         **options: Any,
     ) -> None:
         check_decode_content(decode_content)
-        session_options = _session_options(serializer, expire_after)  # checked before opening
+        session_options = session_defaults(serializer, expire_after)  # checked before opening
         root = Path(cache_name)
         where = {name: options[name] for name in ("use_cache_dir", "use_temp") if name in options}
         refuse_if_shared(

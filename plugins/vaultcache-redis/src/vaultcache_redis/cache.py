@@ -30,6 +30,7 @@ from vaultcache.plugin import (
     clock,
     not_found,
     open_mode,
+    session_defaults,
 )
 from vaultcache_redis.options import BACKEND, RedisOptions, parse_options
 from vaultcache_redis.storage import RedisStorage, entry_ttl
@@ -64,6 +65,7 @@ class RedisCache(BaseCache):
         create_key: KeyFunction | None = None,
         **options: Any,
     ) -> None:
+        session_options = session_defaults(serializer, expire_after)  # checked before opening
         cache_name = options.pop("namespace", cache_name)  # requests-cache's name for it
         if responses is None or redirects is None:
             settings = parse_options(str(cache_name), _requests_cache_names(options))
@@ -83,9 +85,7 @@ class RedisCache(BaseCache):
         )
         self.ttl_grace: float | None = ttl_grace
         #: What the session this cache is given to uses unless it is given its own.
-        self.session_options: dict[str, Any] = {"expire_after": expire_after}
-        if serializer is not None:
-            self.session_options["serializer"] = serializer
+        self.session_options = session_options
 
     def ttl_for(self, response: CachedResponse) -> float | None:
         """Seconds Redis keeps `response`'s entry: its remaining freshness plus the grace."""
