@@ -30,7 +30,7 @@ from vaultcache.cache_queries import CacheQueries
 from vaultcache.cache_stats import CacheStats
 from vaultcache.cache_views import RedirectView, ResponseView
 from vaultcache.dictionaries.store import DictionaryStore
-from vaultcache.dictionaries.training import train
+from vaultcache.dictionaries.training import check_train_after, train
 from vaultcache.entries import (
     CHUNK_SIZE,
     ChunkedBody,
@@ -110,9 +110,7 @@ class BaseCache(CacheQueries):
         self._reported: set[str] = set()
         self._reported_lock = threading.Lock()
         self._dictionaries: DictionaryStore | None = None
-        #: Train a zstd dictionary once this many entries were written without one (None:
-        #: only ``vaultcache train`` does; see docs/stages.md).
-        self.train_after: int | None = None
+        self._train_after: int | None = None
         self._untrained_writes = 0
 
     def configure(
@@ -328,6 +326,18 @@ class BaseCache(CacheQueries):
         assert self.chunk_storage is not None
         self.chunk_storage[key] = record
 
+    @property
+    def train_after(self) -> int | None:
+        """Train a zstd dictionary once this many entries were written without one (None, the
+        default: only ``vaultcache train`` does; see docs/stages.md). Set it to at least 8,
+        with a serializer that has a ``zstd`` stage; a ConfigError says what is wrong."""
+        return self._train_after
+
+    @train_after.setter
+    def train_after(self, writes: int | None) -> None:
+        self._train_after = check_train_after(writes, self.serializer)
+        self._untrained_writes = 0
+
     def commit(self, writer: EntryWriter) -> None:
         """Store what `writer` wrote; the previous entry under its key is replaced whole."""
         key = writer.response.cache_key
@@ -339,13 +349,13 @@ class BaseCache(CacheQueries):
             self.redirect_storage[redirect_key] = key.encode("utf-8")
         if self.retention is not None and self.retention.after_write(self.storage):
             self.collect_orphan_chunks()
-        if self.train_after is not None and "(dict=" not in writer.header.spec:
+        if self._train_after is not None and "(dict=" not in writer.header.spec:
             self._train_when_due()
 
     def _train_when_due(self) -> None:
         """Count a write without a dictionary; train one when `train_after` are due."""
         self._untrained_writes += 1
-        if self.train_after is None or self._untrained_writes < self.train_after:
+        if self._train_after is None or self._untrained_writes < self._train_after:
             return
         self._untrained_writes = 0
         try:

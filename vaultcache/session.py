@@ -85,6 +85,7 @@ class CacheMixin(compat.SessionCompat, DeferredEnvironmentMixin):
         keys: KeyRing | str | Iterable[str] | None = None,
         serializer_options: Mapping[str, Mapping[str, Any]] | None = None,
         retention: Retention | None = None,
+        train_dictionary_after: int | None = None,
         read_only: bool = False,
         autoclose: bool = True,
         **kwargs: Any,
@@ -133,6 +134,8 @@ class CacheMixin(compat.SessionCompat, DeferredEnvironmentMixin):
         if retention is not None:
             self.cache.retention = retention
             retention.attach(self.cache.storage)
+        if train_dictionary_after is not None:
+            self.cache.train_after = train_dictionary_after
         self._key_locks = KeyLocks()
         self._refresher = Refresher()
         super().__init__(**session_kwargs)

@@ -40,6 +40,7 @@ SESSION_KEYWORDS: Final = frozenset(
         "keys",
         "serializer_options",
         "retention",
+        "train_dictionary_after",
         "read_only",
         "autoclose",
     }

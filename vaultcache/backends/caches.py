@@ -37,8 +37,8 @@ class SQLiteCache(BaseCache):
     """A cache in one sqlite file (``db_path``, suffix ``.sqlite`` added when it has none),
     with tables for responses, redirects and body chunks.
 
-    Storage options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal`` (see
-    :class:`~vaultcache.backends.SQLiteStorage`).
+    Storage options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``,
+    ``page_size`` (see :class:`~vaultcache.backends.SQLiteStorage`).
     """
 
     def __init__(
@@ -141,11 +141,12 @@ class FileCache(BaseCache):
 def sqlite_cache(cache_name: str | os.PathLike[str] = "http_cache", **options: Any) -> SQLiteCache:
     """A BaseCache with responses, redirects and body chunks in three tables of one sqlite file.
 
-    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``allow_shared``,
-    ``create`` and ``read_only`` (see :class:`~vaultcache.backends.SQLiteStorage`), and
-    ``serializer`` and ``expire_after`` for the session (see :class:`SQLiteCache`).
+    Options: ``use_cache_dir``, ``use_temp``, ``busy_timeout``, ``wal``, ``page_size``,
+    ``allow_shared``, ``create`` and ``read_only`` (see
+    :class:`~vaultcache.backends.SQLiteStorage`), and ``serializer`` and ``expire_after`` for
+    the session (see :class:`SQLiteCache`).
     """
-    storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "allow_shared")
+    storage = ("use_cache_dir", "use_temp", "busy_timeout", "wal", "page_size", "allow_shared")
     known = (*storage, "create", "read_only", "expire_after")
     check_options(sqlite_options.BACKEND, options, known)
     return SQLiteCache(cache_name, **options)

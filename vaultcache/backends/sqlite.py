@@ -40,7 +40,9 @@ from vaultcache.backends.sqlite_lru import LruTable
 from vaultcache.backends.sqlite_options import (
     BACKEND,
     DEFAULT_BUSY_TIMEOUT,
+    DEFAULT_PAGE_SIZE,
     check_busy_timeout,
+    check_page_size,
     check_table_name,
 )
 from vaultcache.backends.sqlite_schema import (
@@ -71,6 +73,9 @@ class SQLiteStorage(BaseStorage):
     one operation waits for other connections. `wal` (default True) uses write-ahead
     logging, which lets readers proceed while a writer commits; turn it off only for file
     systems that cannot share memory between processes (some network file systems).
+    `page_size` (bytes, a power of two from 512 to 65536, default 4096) applies when the file
+    is created; 1024 or 2048 store many small responses in less space (user guide,
+    "Backends").
     An existing file that another user owns, or that group or others may write, is refused
     (BackendError) unless `allow_shared` is True.
     With `create` False a missing file is a CacheNotFoundError instead of a new cache; with
@@ -87,6 +92,7 @@ class SQLiteStorage(BaseStorage):
         use_temp: bool = False,
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
         wal: bool = True,
+        page_size: int = DEFAULT_PAGE_SIZE,
         allow_shared: bool = False,
         create: bool = True,
         read_only: bool = False,
@@ -102,6 +108,7 @@ class SQLiteStorage(BaseStorage):
         self.table_name = check_table_name(table_name)
         self.busy_timeout = check_busy_timeout(busy_timeout)
         self.wal = check_bool(BACKEND, "wal", wal)
+        self.page_size = check_page_size(page_size)
         self.allow_shared = check_bool(BACKEND, "allow_shared", allow_shared)
         self._table = f'"{self.table_name}"'
         self._lru = LruTable(self._table, self.table_name)
@@ -109,7 +116,11 @@ class SQLiteStorage(BaseStorage):
         self._accesses = AccessLog()
         self.read_only = check_bool(BACKEND, "read_only", read_only)
         self._db = SQLiteConnections(
-            self.path, busy_timeout=self.busy_timeout, wal=self.wal, read_only=self.read_only
+            self.path,
+            busy_timeout=self.busy_timeout,
+            wal=self.wal,
+            read_only=self.read_only,
+            page_size=self.page_size,
         )
         if check_bool(BACKEND, "create", create) and not self.read_only:
             create_private_file(self.path, allow_shared=self.allow_shared)
@@ -410,6 +421,7 @@ class SQLiteStorage(BaseStorage):
             table_name,
             busy_timeout=self.busy_timeout,
             wal=self.wal,
+            page_size=self.page_size,
             allow_shared=self.allow_shared,
             read_only=self.read_only,
         )

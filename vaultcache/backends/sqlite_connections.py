@@ -19,9 +19,16 @@ from pathlib import Path
 from typing import TypeVar
 
 from vaultcache.backends.errors import BackendError
-from vaultcache.backends.sqlite_options import BACKEND
+from vaultcache.backends.sqlite_options import BACKEND, DEFAULT_PAGE_SIZE
 
-__all__ = ["JOURNAL_SIZE_LIMIT", "BusyError", "SQLiteConnections", "in_transaction", "is_busy"]
+__all__ = [
+    "CHECKPOINT_BYTES",
+    "JOURNAL_SIZE_LIMIT",
+    "BusyError",
+    "SQLiteConnections",
+    "in_transaction",
+    "is_busy",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +43,10 @@ _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
 #: Bytes the -wal file is truncated to after a checkpoint.
 JOURNAL_SIZE_LIMIT = 4 * 1024 * 1024
 
+#: Bytes written to the -wal file before a commit checkpoints it: sqlite's default of 1000
+#: pages at its default page size, kept for every page size.
+CHECKPOINT_BYTES = 1000 * 4096
+
 
 class BusyError(Exception):
     """The database stayed locked by other connections for the whole busy timeout."""
@@ -45,14 +56,24 @@ class SQLiteConnections:
     """The connections of one database file, one per thread, opened on first use.
 
     `busy_timeout` bounds, in seconds, how long one operation waits for other connections;
-    `wal` chooses write-ahead logging; `read_only` opens the file so that nothing is written.
+    `wal` chooses write-ahead logging; `page_size` is the page size of a file created empty
+    (an existing file keeps its own); `read_only` opens the file so that nothing is written.
     """
 
-    def __init__(self, path: Path, *, busy_timeout: float, wal: bool, read_only: bool) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        busy_timeout: float,
+        wal: bool,
+        read_only: bool,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> None:
         self.path = path
         self.busy_timeout = busy_timeout
         self.wal = wal
         self.read_only = read_only
+        self.page_size = page_size
         self._lock = threading.Lock()
         self._local = threading.local()
         self._connections: dict[threading.Thread, sqlite3.Connection] = {}
@@ -155,7 +176,11 @@ class SQLiteConnections:
         )
         wanted = "wal" if self.wal else "delete"
         try:
+            # Before anything writes: it sets the size of a new file's pages only.
+            conn.execute(f"PRAGMA page_size={self.page_size}")
             mode = conn.execute(f"PRAGMA journal_mode={wanted}").fetchone()[0]
+            pages = int(conn.execute("PRAGMA page_size").fetchone()[0])
+            conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BYTES // pages}")
             # In WAL mode NORMAL still never corrupts; a power cut may lose the last commits.
             conn.execute(f"PRAGMA synchronous={'NORMAL' if self.wal else 'FULL'}")
             # Without a limit the -wal file keeps the size of the largest write ever made.

@@ -1,4 +1,4 @@
-"""The sqlite backend's own options: the table name and the busy timeout."""
+"""The sqlite backend's own options: the table name, the busy timeout and the page size."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from vaultcache.errors import ConfigError
 __all__ = [
     "BACKEND",
     "DEFAULT_BUSY_TIMEOUT",
+    "DEFAULT_PAGE_SIZE",
     "MAX_BUSY_TIMEOUT",
     "check_busy_timeout",
+    "check_page_size",
     "check_table_name",
 ]
 
@@ -21,6 +23,11 @@ DEFAULT_BUSY_TIMEOUT = 30.0
 
 
 MAX_BUSY_TIMEOUT = 600.0
+
+#: sqlite's own default. Smaller pages pack many small entries tighter (a row of 2 to 4 KiB
+#: takes a 4 KiB page of its own) and read large bodies slower; see the user guide, "Backends".
+DEFAULT_PAGE_SIZE = 4096
+_PAGE_SIZES = tuple(2**n for n in range(9, 17))  # 512 to 65536, as sqlite allows
 
 
 # Table names are spliced into SQL (they cannot be parameters), so only plain identifiers.
@@ -56,3 +63,13 @@ def check_busy_timeout(value: object) -> float:
             expected=f"number of seconds in (0, {MAX_BUSY_TIMEOUT:g}]",
         )
     return float(value)
+
+
+def check_page_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value not in _PAGE_SIZES:
+        raise ConfigError(
+            f"page size {value!r} is invalid: a power of two from 512 to 65536 bytes",
+            key="backend.sqlite.page_size",
+            expected="one of " + ", ".join(map(str, _PAGE_SIZES)),
+        )
+    return value

@@ -38,6 +38,7 @@ from vaultcache.config.environment import ENVIRONMENT_VARIABLES
 from vaultcache.config.loading import load_settings
 from vaultcache.config.schema import (
     TOML_NAME,
+    DictionarySettings,
     ExpirySettings,
     KeySettings,
     MatchingSettings,
@@ -53,6 +54,7 @@ __all__ = [
     "CONFIG_VARIABLE",
     "ENVIRONMENT_VARIABLES",
     "TOML_NAME",
+    "DictionarySettings",
     "ExpirySettings",
     "KeySettings",
     "MatchingSettings",

@@ -33,6 +33,7 @@ ENVIRONMENT_VARIABLES: Final[Mapping[str, str]] = {
     "VAULTCACHE_RETENTION_MAX_ENTRIES": "retention.max_entries",
     "VAULTCACHE_RETENTION_MAX_BYTES": "retention.max_bytes",
     "VAULTCACHE_RETENTION_MAX_AGE": "retention.max_age",
+    "VAULTCACHE_DICTIONARY_TRAIN_AFTER": "dictionary.train_after",
     PLUGINS_VARIABLE: ALLOW_KEY,
 }
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})

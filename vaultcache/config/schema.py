@@ -34,6 +34,7 @@ from vaultcache.retention import Retention
 
 __all__ = [
     "TOML_NAME",
+    "DictionarySettings",
     "ExpirySettings",
     "KeySettings",
     "MatchingSettings",
@@ -116,6 +117,13 @@ class RetentionSettings:
 
 
 @attrs.frozen(kw_only=True)
+class DictionarySettings:
+    """``[dictionary]``: training zstd dictionaries (docs/stages.md)."""
+
+    train_after: Count | None = None
+
+
+@attrs.frozen(kw_only=True)
 class PluginSettings:
     """``[plugins]``: which installed plugin packages may be used (None: all of them)."""
 
@@ -143,6 +151,7 @@ class Settings:
     matching: MatchingSettings = attrs.field(factory=MatchingSettings)
     keys: KeySettings = attrs.field(factory=KeySettings)
     retention: RetentionSettings = attrs.field(factory=RetentionSettings)
+    dictionary: DictionarySettings = attrs.field(factory=DictionarySettings)
     plugins: PluginSettings = attrs.field(factory=PluginSettings)
     #: The file these settings were read from; None when no file was found.
     source: Path | None = attrs.field(default=None, metadata={TOML_NAME: None})
@@ -182,6 +191,7 @@ class Settings:
             "match_headers": matching.match_headers,
             "share_credentials": matching.share_credentials,
             "retention": self.retention.to_retention(),
+            "train_dictionary_after": self.dictionary.train_after,
             **overrides,
         }
         if "keys" not in kwargs and not keys.is_default:

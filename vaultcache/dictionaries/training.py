@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import attrs
 
 from vaultcache.backends.base import BaseStorage
 from vaultcache.dictionaries.store import DictionaryStore, takes_dictionary
 from vaultcache.entries import INLINE_LIMIT
-from vaultcache.errors import EntryError, TrainingError
+from vaultcache.errors import ConfigError, ConfigTypeError, EntryError, TrainingError
 from vaultcache.models import CachedResponse
+
+if TYPE_CHECKING:
+    from vaultcache.serializers.pipeline import SerializerPipeline
 
 __all__ = [
     "DEFAULT_DICTIONARY_SIZE",
     "DEFAULT_SAMPLES",
     "TrainableCache",
     "TrainingReport",
+    "check_train_after",
     "train",
 ]
 
@@ -140,3 +144,32 @@ def sample_records(cache: TrainableCache, count: int, rng: random.Random) -> lis
             record = encode(response)
             records.append(record.encode() if isinstance(record, str) else bytes(record))
     return records
+
+
+def check_train_after(value: object, pipeline: SerializerPipeline) -> int | None:
+    """`value` as the number of writes without a dictionary after which a cache trains one.
+
+    None turns automatic training off. ConfigError unless it is an integer of at least
+    :data:`MIN_SAMPLES` (fewer train nothing) and `pipeline` has a stage that takes a
+    dictionary (``zstd``).
+    """
+    key = "dictionary.train_after"
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigTypeError(
+            f"expected a number of writes, got {type(value).__name__}", key=key, expected="count"
+        )
+    if value < MIN_SAMPLES:
+        raise ConfigError(
+            f"{value} writes are too few to train a dictionary on: at least {MIN_SAMPLES}",
+            key=key,
+            expected=f"integer >= {MIN_SAMPLES}",
+        )
+    if not takes_dictionary(pipeline):
+        raise ConfigError(
+            f"serializer {pipeline.spec!r} has no stage that compresses with a dictionary: "
+            "add zstd to it",
+            key=key,
+        )
+    return value

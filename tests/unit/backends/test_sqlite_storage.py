@@ -156,6 +156,53 @@ def test_busy_timeout_is_bounded(tmp_path: Path, timeout: object) -> None:
     assert caught.value.key == "backend.sqlite.busy_timeout"
 
 
+@pytest.mark.parametrize("size", [0, 256, 1000, 131072, "4096", 4096.0, True, None])
+def test_page_size_is_a_power_of_two_sqlite_allows(tmp_path: Path, size: object) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SQLiteStorage(tmp_path / "cache", page_size=size)  # type: ignore[arg-type]
+    assert caught.value.key == "backend.sqlite.page_size"
+    assert not (tmp_path / "cache.sqlite").exists()
+
+
+def _pragma(storage: SQLiteStorage, name: str) -> int:
+    with closing(sqlite3.connect(storage.path)) as conn:
+        return int(conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+def test_page_size_applies_when_the_file_is_created(tmp_path: Path) -> None:
+    cache = sqlite_cache(tmp_path / "http", page_size=1024)
+    try:
+        cache.storage["key"] = b"value" * 1000
+        assert _pragma(cache.storage, "page_size") == 1024
+    finally:
+        cache.close()
+    # The -wal file is checkpointed after as many bytes as with sqlite's default pages.
+    connections = SQLiteConnections(
+        cache.storage.path, busy_timeout=1, wal=True, read_only=False, page_size=4096
+    )
+    try:
+        wal_pages = connections.connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    finally:
+        connections.close()
+    assert wal_pages == 4000
+    # An existing file keeps its pages whatever a later opening asks for.
+    with SQLiteStorage(tmp_path / "http", page_size=8192) as reopened:
+        assert reopened["key"] == b"value" * 1000
+        assert _pragma(reopened, "page_size") == 1024
+        assert reopened.for_table("redirects").page_size == 8192
+
+
+def test_small_pages_hold_many_small_entries_in_less_space(tmp_path: Path) -> None:
+    # A 3,000-byte row takes a 4 KiB page of its own; with 1 KiB pages it spills into full
+    # overflow pages and its remainder shares a page with others.
+    sizes = {}
+    for page_size in (4096, 1024):
+        with SQLiteStorage(tmp_path / f"cache-{page_size}", page_size=page_size) as storage:
+            storage.update({f"key-{number}": bytes(3000) for number in range(200)})
+        sizes[page_size] = storage.path.stat().st_size
+    assert sizes[1024] < 0.85 * sizes[4096]
+
+
 def test_in_memory_database_is_refused() -> None:
     with pytest.raises(ConfigError, match="'memory' backend"):
         SQLiteStorage(":memory:")

@@ -13,6 +13,7 @@ import pytest
 from vaultcache.cache_keys import DEFAULT_CREDENTIAL_PARAMETERS
 from vaultcache.config import (
     TOML_NAME,
+    DictionarySettings,
     ExpirySettings,
     KeySettings,
     MatchingSettings,
@@ -81,6 +82,9 @@ max_entries = 10000
 max_bytes = "1GiB"
 max_age = "30d"
 
+[dictionary]
+train_after = 500
+
 [plugins]
 allow = ["vaultcache-redis", "vaultcache_extra.plugin"]
 """
@@ -124,6 +128,7 @@ EXPECTED = Settings(
         options={"file": {"path": "~/.config/vaultcache/keys"}},
     ),
     retention=RetentionSettings(max_entries=10000, max_bytes=1024**3, max_age=timedelta(days=30)),
+    dictionary=DictionarySettings(train_after=500),
     plugins=PluginSettings(allow=("vaultcache-redis", "vaultcache_extra.plugin")),
 )
 
@@ -203,7 +208,7 @@ def test_an_empty_file_gives_the_defaults(write: Write) -> None:
 
 def test_empty_tables_give_their_defaults(write: Write) -> None:
     text = "".join(f"[{section}]\n" for section in ("serializer", "expiry", "matching", "keys"))
-    text += "[retention]\n[plugins]\n[backend_options]\n[expiry.urls]\n"
+    text += "[retention]\n[dictionary]\n[plugins]\n[backend_options]\n[expiry.urls]\n"
     path = write(text)
     assert load_settings(path, environ={}) == Settings(source=path)
 

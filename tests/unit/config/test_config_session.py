@@ -170,6 +170,7 @@ def test_session_kwargs_name_every_setting(write: Write) -> None:
         "stale_if_error",
         "stale_while_revalidate",
         "retention",
+        "train_dictionary_after",
     }
     assert kwargs["serializer_options"] == {"zstd": {"level": 19}}
     assert kwargs["urls_expire_after"] == {"api.test/static/*": None}

@@ -9,8 +9,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+import requests_mock
 
-from vaultcache import CachedResponse, generate_key
+from vaultcache import CachedResponse, CachedSession, generate_key
 from vaultcache.archive import export_archive, import_archive, rotate
 from vaultcache.backends.caches import FileCache
 from vaultcache.backends.memory import MemoryStorage
@@ -19,7 +20,7 @@ from vaultcache.crypto_keys import KeyRing
 from vaultcache.dictionaries import dictionary_key, train
 from vaultcache.dictionaries.store import CURRENT_KEY
 from vaultcache.entries import parse_header
-from vaultcache.errors import TrainingError
+from vaultcache.errors import ConfigError, ConfigTypeError, TrainingError
 from vaultcache.serializers import build_pipeline
 
 KEY = generate_key()
@@ -221,6 +222,58 @@ def test_a_cache_trains_by_itself_after_train_after_writes() -> None:
 
     assert cache.dictionaries.current_id() is not None
     assert "dict=" in _spec(cache, _key(50))
+
+
+@pytest.mark.parametrize(
+    ("writes", "error", "message"),
+    [
+        (0, ConfigError, "at least 8"),
+        (7, ConfigError, "at least 8"),
+        (-1, ConfigError, "at least 8"),
+        (True, ConfigTypeError, "got bool"),
+        ("100", ConfigTypeError, "got str"),
+        (100.0, ConfigTypeError, "got float"),
+    ],
+)
+def test_train_after_is_a_count_of_at_least_eight(
+    writes: object, error: type[ConfigError], message: str
+) -> None:
+    cache = _cache()
+    with pytest.raises(error, match=message) as caught:
+        cache.train_after = writes  # type: ignore[assignment]
+    assert caught.value.key == "dictionary.train_after"
+    assert cache.train_after is None
+
+
+def test_train_after_needs_a_serializer_with_zstd() -> None:
+    cache = _cache("json+aesgcm")
+    with pytest.raises(ConfigError, match="add zstd"):
+        cache.train_after = 100
+
+
+def test_a_session_trains_after_the_writes_it_is_told(tmp_path: Path) -> None:
+    adapter = requests_mock.Adapter()
+    for index in range(31):
+        adapter.register_uri("GET", f"https://api.example/{index}", content=_body(index))
+    with CachedSession(str(tmp_path / "http"), keys=[KEY], train_dictionary_after=30) as session:
+        session.mount("https://api.example/", adapter)
+        for index in range(29):
+            session.get(f"https://api.example/{index}")
+        assert session.cache.dictionaries.current_id() is None
+        session.get("https://api.example/29")  # the 30th write: trained after it
+        current = session.cache.dictionaries.current_id()
+        assert current is not None
+        session.get("https://api.example/30")
+        stored = session.get("https://api.example/30")
+        assert stored.from_cache
+        assert f"dict={current}" in _spec(session.cache, stored.cache_key)
+
+
+def test_the_config_file_sets_train_after(tmp_path: Path) -> None:
+    config = tmp_path / "vaultcache.toml"
+    config.write_text(f'name = "{tmp_path / "http"}"\n[dictionary]\ntrain_after = 40\n')
+    with CachedSession.from_config(config, keys=[KEY]) as session:
+        assert session.cache.train_after == 40
 
 
 def test_rotation_seals_dictionaries_again_so_the_old_key_can_be_retired() -> None:
