@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from typing import Any
 
 from vaultcache.entries import parse_header
@@ -62,3 +64,43 @@ def test_verify_reports_entries_of_a_damaged_dictionary_as_kept(
     assert document["outcomes"]["damaged dictionary"] == 1
     assert document["kept"] == 1
     assert cache.marker not in report.out
+
+
+def _train(cache: Any, cli: Any) -> str:
+    trained = cli("train", "--cache", cache.name, "--size", "2048", "--json")
+    assert trained.status == 0, trained.stderr
+    return str(trained.json()["dictionary"])
+
+
+def test_prune_deletes_only_dictionaries_no_entry_names(cache: Any, cli: Any, origin: Any) -> None:
+    session = cache.session()
+    for index in range(30):
+        session.get(origin.url(f"/data/item-{index}"), timeout=10)
+    session.close()
+    first = _train(cache, cli)
+    session = cache.session()
+    session.get(origin.url("/data/with-the-first"), timeout=10)
+    session.close()
+    unused = _train(cache, cli)  # current, then replaced before any entry named it
+    current = _train(cache, cli)
+
+    held = cli("train", "--prune", "--cache", cache.name)
+    session = cache.session()
+    # The dictionaries were stored two hours ago, as far as the grace is concerned.
+    storage = session.cache.chunk_storage
+    with closing(sqlite3.connect(storage.path)) as conn, conn:
+        conn.execute("UPDATE chunks SET created = created - 7200 WHERE key LIKE 'dictionary/%'")
+    session.close()
+    pruned = cli("train", "--prune", "--json", "--cache", cache.name)
+    listed = cli("train", "--list", "--json", "--cache", cache.name)
+
+    assert held.status == 0, held.stderr
+    assert "no dictionary deleted: the current dictionary was trained less than" in held.out
+    assert pruned.status == 0, pruned.stderr
+    assert pruned.json() == {
+        "deleted": [unused],
+        "kept": sorted([first, current]),
+        "held_back": None,
+    }
+    assert {row["id"] for row in listed.json()["dictionaries"]} == {first, current}
+    assert cli("train", "--list", "--prune", "--cache", cache.name).status == 2

@@ -1,9 +1,11 @@
 """zstd dictionaries: trained from a cache's bodies, stored sealed in it, named by entries.
 
 :mod:`~vaultcache.dictionaries.store` keeps them (see its docstring for the stored form),
-:mod:`~vaultcache.dictionaries.training` trains them. docs/stages.md explains their use.
+:mod:`~vaultcache.dictionaries.training` trains them, :mod:`~vaultcache.dictionaries.pruning`
+deletes those no entry can be read with any more. docs/stages.md explains their use.
 """
 
+from vaultcache.dictionaries.pruning import PruneReport, prune
 from vaultcache.dictionaries.store import (
     MAX_DICTIONARY_SIZE,
     DictionaryStore,
@@ -23,8 +25,10 @@ __all__ = [
     "DEFAULT_SAMPLES",
     "MAX_DICTIONARY_SIZE",
     "DictionaryStore",
+    "PruneReport",
     "TrainingReport",
     "dictionary_key",
+    "prune",
     "split_dictionary_key",
     "train",
     "with_dictionary",

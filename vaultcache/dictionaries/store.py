@@ -19,7 +19,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Final
 
 from vaultcache.entries.header import EntryHeader
@@ -230,6 +230,12 @@ class DictionaryStore:
                 self._loaded[dictionary_id] = ZstdDictionary(dictionary_id, data)
             return True
         return False
+
+    def forget(self, dictionary_ids: Iterable[str]) -> None:
+        """Drop what this store holds in memory of dictionaries deleted from its storage."""
+        with self._lock:
+            for dictionary_id in dictionary_ids:
+                self._loaded.pop(dictionary_id, None)
 
     def ids(self) -> Iterator[str]:
         """The ids of the stored dictionaries (a scan of the storage's keys)."""

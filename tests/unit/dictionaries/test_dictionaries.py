@@ -13,11 +13,12 @@ import requests_mock
 
 from vaultcache import CachedResponse, CachedSession, generate_key
 from vaultcache.archive import export_archive, import_archive, rotate
-from vaultcache.backends.caches import FileCache
+from vaultcache.backends.base import BaseStorage
+from vaultcache.backends.caches import FileCache, sqlite_cache
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
 from vaultcache.crypto_keys import KeyRing
-from vaultcache.dictionaries import dictionary_key, train
+from vaultcache.dictionaries import PruneReport, dictionary_key, prune, train
 from vaultcache.dictionaries.store import CURRENT_KEY
 from vaultcache.entries import parse_header
 from vaultcache.errors import ConfigError, ConfigTypeError, TrainingError
@@ -383,3 +384,86 @@ def test_a_filesystem_cache_holds_dictionaries(tmp_path: Path) -> None:
     assert f"dict={dictionary_id}" in _spec(reopened, _key(41))
     assert reopened.get_response(_key(41)).content == _body(41)
     assert reopened.dictionaries.current_id() == dictionary_id
+
+
+# -- pruning ----------------------------------------------------------------------------------
+
+
+def _sqlite_cache(tmp_path: Path) -> BaseCache:
+    cache = sqlite_cache(tmp_path / "dicts")
+    cache.serializer = build_pipeline("zstd+aesgcm", keys=KeyRing([KEY]))
+    return cache
+
+
+def _retrained(cache: BaseCache) -> tuple[str, str]:
+    """Two dictionaries trained one after the other; the first named by entries 60-64 only."""
+    _fill(cache, 0, 60)
+    first = train(cache, size=4096, seed=1).dictionary_id
+    _fill(cache, 60, 5)
+    second = train(cache, size=4096, seed=2).dictionary_id
+    return first, second
+
+
+def test_prune_deletes_a_dictionary_no_entry_names_and_keeps_the_rest(tmp_path: Path) -> None:
+    cache = _sqlite_cache(tmp_path)
+    first, second = _retrained(cache)
+
+    kept = prune(cache, min_age=0)
+    _fill(cache, 60, 5)  # the entries naming the first are written again, with the second
+    pruned = prune(cache, min_age=0)
+
+    assert kept == PruneReport((), tuple(sorted((first, second))))
+    assert pruned == PruneReport((first,), (second,))
+    assert dictionary_key(first) not in cache.chunk_storage
+    assert cache.dictionaries.current_id() == second
+    for index in (0, 62, 64):
+        assert cache.get_response(_key(index)).content == _body(index)
+    cache.close()
+
+
+def test_prune_waits_until_the_current_dictionary_is_old_enough(tmp_path: Path) -> None:
+    cache = _sqlite_cache(tmp_path)
+    first, second = _retrained(cache)
+    _fill(cache, 60, 5)
+
+    report = prune(cache)  # the default: an hour
+
+    assert report.deleted == ()
+    assert report.held_back == "the current dictionary was trained less than 3600 s ago"
+    assert {first, second} <= set(cache.dictionaries.ids())
+    cache.close()
+
+
+class _UntimedStorage(MemoryStorage):
+    """A storage that does not record when values were written (BaseStorage's default)."""
+
+    entry_stats = BaseStorage.entry_stats
+
+
+def test_prune_deletes_nothing_where_storage_times_are_unknown() -> None:
+    cache = _cache()
+    cache.chunk_storage = _UntimedStorage()
+    first, _ = _retrained(cache)
+    _fill(cache, 60, 5)
+
+    report = prune(cache, min_age=0)
+
+    assert report.deleted == ()
+    assert report.held_back == "_UntimedStorage does not record when a dictionary was stored"
+    assert first in set(cache.dictionaries.ids())
+
+
+def test_prune_keeps_a_dictionary_an_unreadable_entry_names(tmp_path: Path) -> None:
+    # Headers are read unverified: an entry that no longer authenticates still keeps the
+    # dictionary it names (a forged header can keep one, never delete one).
+    cache = _sqlite_cache(tmp_path)
+    first, _ = _retrained(cache)
+    _fill(cache, 60, 4)
+    head = cache.storage[_key(64)]
+    cache.storage[_key(64)] = head[:-1] + bytes([head[-1] ^ 1])
+
+    report = prune(cache, min_age=0)
+
+    assert report.deleted == ()
+    assert first in report.kept
+    cache.close()
