@@ -214,7 +214,8 @@ def key_ring_for(
     `required` (the serializer signs or encrypts): the ring :func:`load_key_ring` finds, or
     creates as `auto_create` allows; KeyRingError when there is none. Otherwise keys only
     strengthen cache keys: the ring found without creating one, or None (also when the
-    keys cannot be read).
+    sources' keys cannot be read). `keys` given explicitly are checked either way: an
+    invalid one is a KeyRingError, never silently dropped.
     """
     if required:
         return load_key_ring(
@@ -225,6 +226,8 @@ def key_ring_for(
             keys, sources=sources, options=options, registry=registry, auto_create=False
         )
     except KeyRingError:
+        if keys is not None:
+            raise
         return None
 
 
