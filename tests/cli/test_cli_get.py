@@ -100,10 +100,13 @@ def test_only_if_cached_miss_says_so_without_include(origin: Any, cli: Any, tmp_
 
 def test_network_error_is_one_line_exit_1(cli: Any, tmp_path: Path) -> None:
     with socket.socket() as unused:
+        # Bound but not listening, for as long as the command runs: connections to it are
+        # refused, and no other socket can take the port meanwhile (once closed, another
+        # process could listen on it, or the command's own connection could get it as its
+        # source port and connect to itself).
         unused.bind(("127.0.0.1", 0))
         port = unused.getsockname()[1]
-    # Nothing listens on the port once the socket is closed.
-    result = cli("get", f"http://127.0.0.1:{port}/x", "--cache", str(tmp_path / "c"))
+        result = cli("get", f"http://127.0.0.1:{port}/x", "--cache", str(tmp_path / "c"))
 
     result.assert_error(1, f"could not connect to 127.0.0.1:{port}")
     assert result.stdout == b""
