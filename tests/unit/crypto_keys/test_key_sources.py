@@ -20,6 +20,7 @@ import vaultcache
 import vaultcache.crypto_key_sources
 from vaultcache import (
     CachedResponse,
+    CachedSession,
     ConfigError,
     KeyRing,
     KeyRingError,
@@ -418,3 +419,22 @@ def test_a_plugin_key_source_is_used_when_named() -> None:
     assert _primary(load_key_ring(sources=["vault"], registry=registry)) == _hex(key)
     with pytest.raises(KeyRingError):
         load_key_ring(sources=["env"], registry=registry, auto_create=False)
+
+
+@pytest.mark.parametrize("serializer", ["json", "zstd+aesgcm"])
+def test_an_invalid_key_given_explicitly_is_refused_whatever_the_serializer(
+    serializer: str,
+) -> None:
+    # Without signing or encryption keys only strengthen cache keys, and keys the sources
+    # cannot read are left out; a key the caller passed is still checked, not dropped.
+    with pytest.raises(KeyRingError) as caught:
+        CachedSession(backend="memory", serializer=serializer, keys=["not-a-key-at-all"])
+    assert "not-a-key-at-all" not in str(caught.value)
+
+
+def test_unreadable_source_keys_are_left_out_when_none_is_needed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VAULTCACHE_KEYS", "not-a-key-at-all")
+    with CachedSession(backend="memory", serializer="json") as session:
+        assert session.key_ring is None
