@@ -2584,6 +2584,131 @@ def print_dictionary(report: dict[str, Any]) -> None:
     print("targets: disk / raw <= 0.35x with a dictionary; hit ratio <= 1.0 (none: no dictionary)")
 
 
+# -- chunk compression benchmark ---------------------------------------------------------------
+
+CHUNKING_CHUNK = MIB  # vaultcache's CHUNK_SIZE
+
+
+def _per_chunk_codec(
+    level: int, key: bytes
+) -> tuple[Callable[[list[bytes]], list[bytes]], Callable[[list[bytes]], int]]:
+    """Write and read one body as vaultcache does: each chunk its own zstd frame, then sealed
+    with AES-GCM (a random nonce per chunk)."""
+    import zstandard
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    compressor = zstandard.ZstdCompressor(level=level)
+    decompressor = zstandard.ZstdDecompressor()
+    cipher = AESGCM(key)
+
+    def write(chunks: list[bytes]) -> list[bytes]:
+        out = []
+        for index, chunk in enumerate(chunks):
+            nonce = os.urandom(12)
+            out.append(nonce + cipher.encrypt(nonce, compressor.compress(chunk), b"%d" % index))
+        return out
+
+    def read(stored: list[bytes]) -> int:
+        total = 0
+        for index, record in enumerate(stored):
+            plain = cipher.decrypt(record[:12], record[12:], b"%d" % index)
+            total += len(decompressor.decompress(plain, max_output_size=2 * CHUNKING_CHUNK))
+        return total
+
+    return write, read
+
+
+def _cross_chunk_codec(
+    level: int, key: bytes
+) -> tuple[Callable[[list[bytes]], list[bytes]], Callable[[list[bytes]], int]]:
+    """Write and read one body as a single zstd stream across chunks: each stored chunk is
+    the stream's output up to a block flush (so it can be decoded in order), sealed alike."""
+    import zstandard
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    compressor = zstandard.ZstdCompressor(level=level)
+    decompressor = zstandard.ZstdDecompressor()
+    cipher = AESGCM(key)
+
+    def write(chunks: list[bytes]) -> list[bytes]:
+        stream = compressor.compressobj()
+        out = []
+        for index, chunk in enumerate(chunks):
+            last = index == len(chunks) - 1
+            flush = (
+                zstandard.COMPRESSOBJ_FLUSH_FINISH if last else zstandard.COMPRESSOBJ_FLUSH_BLOCK
+            )
+            data = stream.compress(chunk) + stream.flush(flush)
+            nonce = os.urandom(12)
+            out.append(nonce + cipher.encrypt(nonce, data, b"%d" % index))
+        return out
+
+    def read(stored: list[bytes]) -> int:
+        stream = decompressor.decompressobj()
+        total = 0
+        for index, record in enumerate(stored):
+            total += len(stream.decompress(cipher.decrypt(record[:12], record[12:], b"%d" % index)))
+        return total
+
+    return write, read
+
+
+def run_chunking(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``chunking`` benchmark: zstd per 1 MiB chunk (vaultcache's choice) against one zstd
+    stream across the chunks, both sealed per chunk with AES-GCM, on the same JSON body."""
+    size = (16 if args.quick else 64) * MIB
+    plan = Plan(rounds=args.rounds or (5 if args.quick else 15), batch_ms=1)
+    env = environment(dt.datetime.now(dt.UTC))
+    body = make_body(size, seed=7_000)
+    chunks = [body[offset : offset + CHUNKING_CHUNK] for offset in range(0, size, CHUNKING_CHUNK)]
+    key = os.urandom(32)
+    report: dict[str, Any] = {
+        "benchmark": "chunking",
+        "environment": env,
+        "body_bytes": size,
+        "chunk_bytes": CHUNKING_CHUNK,
+        "plan": {"rounds": plan.rounds},
+        "candidates": [],
+    }
+    codecs = {"per chunk": _per_chunk_codec(3, key), "across chunks": _cross_chunk_codec(3, key)}
+    candidates: dict[tuple[str, str], Candidate] = {}
+    for name, (write, read) in codecs.items():
+        stored = write(chunks)
+        if read(stored) != size:
+            raise SystemExit(f"chunking: {name} did not round-trip")
+        candidates[name, "write"] = Candidate(f"{name} write", lambda w=write: w(chunks), size)
+        candidates[name, "read"] = Candidate(f"{name} read", lambda r=read, d=stored: r(d), size)
+        report["candidates"].append({"name": name, "stored_bytes": sum(map(len, stored))})
+    _progress(f"chunking: {size // MIB} MiB in {len(chunks)} chunks, {plan.rounds} rounds ...")
+    measure_round_robin(list(candidates.values()), plan)
+    for row in report["candidates"]:
+        for step in ("write", "read"):
+            row[f"{step}_ns"] = statistics.median(candidates[row["name"], step].samples)
+        row["size_ratio"] = row["stored_bytes"] / size
+    for step in ("write", "read"):
+        q1, ratio, q3 = paired_ratio(
+            candidates["across chunks", step], candidates["per chunk", step]
+        )
+        report[f"{step}_ratio"] = {"ratio": ratio, "q1": q1, "q3": q3}
+    if hasattr(os, "getloadavg"):
+        env["load_average"] = [round(value, 2) for value in os.getloadavg()]
+    print_environment(report)
+    print(f"{size // MIB} MiB JSON body in {len(chunks)} chunks of 1 MiB, zstd level 3 + AES-GCM")
+    print(f"{'':<16} {'write MB/s':>11} {'read MB/s':>10} {'stored / body':>14}")
+    for row in report["candidates"]:
+        print(
+            f"{row['name']:<16} {size / row['write_ns'] * 1e3:>11.0f}"
+            f" {size / row['read_ns'] * 1e3:>10.0f} {row['size_ratio']:>13.4f}x"
+        )
+    for step in ("write", "read"):
+        found = report[f"{step}_ratio"]
+        print(
+            f"{step} time, across / per chunk: {found['ratio']:.3f}"
+            f" ({found['q1']:.3f}-{found['q3']:.3f})"
+        )
+    return report
+
+
 # -- command line ------------------------------------------------------------------------------
 
 BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]] = {
@@ -2593,6 +2718,7 @@ BENCHMARKS: dict[str, tuple[Callable[[argparse.Namespace], dict[str, Any]], str]
     "small-hit": (run_small_hit, "1 KiB hit of the default spec vs requests-cache, for A/B"),
     "floor": (run_floor, "1 KiB to 16 MiB hits vs the primitives on the stored bytes"),
     "construction": (run_construction, "CachedSession() import and construction times"),
+    "chunking": (run_chunking, "zstd per 1 MiB chunk against one stream across chunks"),
     "streaming": (
         run_streaming,
         "streamed 1 GiB store and hit vs their floors, 16 MiB memory, listing 1000 entries",
