@@ -48,6 +48,12 @@ class StreamedEntry:
         """Store the entry's head; then the variant's copy."""
         try:
             self.cache.commit(self.writer)
+        except (BackendError, EncodeError, EntryError) as exc:
+            # As save_response does: the chunks stored so far belong to no entry.
+            logger.warning("cache write failed, response not stored: %s", exc)
+            self.abort()
+            return
+        try:
             if self.variant_key is not None:
                 stored = self.cache.get_response(self.cached.cache_key)
                 if stored is not None:

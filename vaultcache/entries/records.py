@@ -10,6 +10,7 @@ another entry or place, dropped or cut off without failing to authenticate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 from vaultcache.crypto_keys import Key
@@ -44,7 +45,7 @@ class RecordCodec:
         # Whether a stage seals is decided once: a runtime Protocol check is slow.
         seals = [isinstance(stage, SealingStage) for stage in pipeline.stages]
         self._writing: tuple[Step, ...] = tuple(
-            (stage_name(stage), stage.seal if sealing else stage.dumps, sealing)
+            (stage_name(stage), _bounded(stage, stage.seal if sealing else stage.dumps), sealing)
             for stage, sealing in zip(pipeline.stages, seals, strict=True)
         )
         self._reading: tuple[Step, ...] = tuple(
@@ -72,6 +73,30 @@ class RecordCodec:
     def open_chunk(self, data: bytes | memoryview, context: bytes) -> bytes:
         """Undo :meth:`seal_chunk`."""
         return bytes(run_steps(self._reading[:-1], data, *_READING, context, self.key))
+
+
+def _bounded(stage: Any, step: Callable[..., Any]) -> Callable[..., Any]:
+    """`step` of `stage`, refusing input larger than the stage's ``max_size``, if it has one.
+
+    Reading, such a stage refuses to give back more than ``max_size`` bytes: what it was given
+    when the record was written, which is the output of the stages before it (the format's
+    encoding of the whole response, a signature added to a chunk), not just the body.
+    """
+    limit = getattr(stage, "max_size", None)
+    if not isinstance(limit, int):
+        return step
+    name = stage_name(stage)
+
+    def bounded(value: Any, *sealing: Any) -> Any:
+        if isinstance(value, bytes | bytearray | memoryview) and memoryview(value).nbytes > limit:
+            raise EncodeError(
+                f"a record of {memoryview(value).nbytes} bytes is more than stage {name!r} "
+                f"may read back (max_size {limit}); not stored",
+                stage=name,
+            )
+        return step(value, *sealing)
+
+    return bounded
 
 
 _WRITING = (VaultCacheError, EncodeError, "write")

@@ -229,7 +229,9 @@ class EntryWriter:
         """Finish the body and return the head to store (nothing is stored by this call).
 
         EncodeError when the body, or one chunk of it, is larger than a stage may expand on
-        reading (its ``max_size``): stored, it could never be read back.
+        reading (its ``max_size``): stored, it could never be read back. Each record is also
+        checked as it is sealed, with what the stage is given (the encoded response, a chunk
+        with its signature): see :class:`~vaultcache.entries.records.RecordCodec`.
         """
         if self._adopted is not None:
             layout, inline = self._adopted, b""

@@ -22,6 +22,13 @@ The contract covers :meth:`BaseStorage.replace` (compare-and-swap) and retention
 (:meth:`BaseStorage.evict` and :class:`vaultcache.retention.Retention`). A storage that keeps
 the defaults of :class:`BaseStorage` passes them too: the tests that need recorded reads
 (``note_access``) or creation times (``entry_stats``) skip, saying so, when it has none.
+
+It also checks that the storage can hold a cache's chunked bodies
+(:mod:`vaultcache.testing.storage_chunks`): a cache whose response and chunk storages are two
+storages from :meth:`StorageContract.make_storage` (in subdirectories ``responses`` and
+``chunks`` of the test's ``tmp_path``; override ``chunk_cache_storages`` if yours cannot keep
+two places apart) stores a body of several 1 MiB chunks, reads it back whole and streamed,
+and leaves no chunk behind when the entry is replaced or deleted.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from pathlib import Path
 import pytest
 
 from vaultcache.backends.base import BaseStorage
+from vaultcache.testing.storage_chunks import ChunkTests
 from vaultcache.testing.storage_retention import RetentionTests
 from vaultcache.testing.storage_sharing import SharingTests
 
@@ -52,13 +60,16 @@ ODD_KEYS: dict[str, str] = {
 _MIB = 1024 * 1024
 
 
-class StorageContract(SharingTests, RetentionTests):
+class StorageContract(SharingTests, RetentionTests, ChunkTests):
     """Base class of the storage contract tests; implement :meth:`storage_args`.
 
     Not collected itself (no ``Test`` prefix). Class attributes switch optional parts on:
     ``persistent`` (entries outlive the instance that wrote them: a new instance at the same
     place sees them, and so does another instance open there at the same time) and
-    ``multiprocess`` (several processes may use one place at once).
+    ``multiprocess`` (several processes may use one place at once). The tests come from
+    :class:`~vaultcache.testing.storage_sharing.SharingTests`,
+    :class:`~vaultcache.testing.storage_retention.RetentionTests` and
+    :class:`~vaultcache.testing.storage_chunks.ChunkTests` as well as this class.
     """
 
     def test_is_a_base_storage(self, storage: BaseStorage) -> None:

@@ -1,8 +1,9 @@
 """What every part of the storage contract shares: how a test gets its storage, and checks.
 
 The tests themselves are in :mod:`vaultcache.testing.storage` (single and many entries),
-:mod:`vaultcache.testing.storage_sharing` (threads, processes, persistence, compare-and-swap)
-and :mod:`vaultcache.testing.storage_retention`; :class:`StorageContract` gathers them.
+:mod:`vaultcache.testing.storage_sharing` (threads, processes, persistence, compare-and-swap),
+:mod:`vaultcache.testing.storage_retention` and :mod:`vaultcache.testing.storage_chunks` (the
+chunks of large bodies); :class:`StorageContract` gathers them.
 """
 
 from __future__ import annotations
