@@ -214,8 +214,8 @@ def key_ring_for(
     `required` (the serializer signs or encrypts): the ring :func:`load_key_ring` finds, or
     creates as `auto_create` allows; KeyRingError when there is none. Otherwise keys only
     strengthen cache keys: the ring found without creating one, or None (also when the
-    sources' keys cannot be read). `keys` given explicitly are checked either way: an
-    invalid one is a KeyRingError, never silently dropped.
+    sources' keys cannot be read). Keys given explicitly are checked either way: an
+    invalid one is a KeyRingError, never silently dropped (an empty list gives none).
     """
     if required:
         return load_key_ring(
@@ -226,7 +226,7 @@ def key_ring_for(
             keys, sources=sources, options=options, registry=registry, auto_create=False
         )
     except KeyRingError:
-        if keys is not None:
+        if keys:  # keys given (not an empty list): one that does not parse is refused
             raise
         return None
 

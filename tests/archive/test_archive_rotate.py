@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from vaultcache import generate_key
+from vaultcache import KeyRing, build_pipeline, generate_key
 from vaultcache.archive import ArchiveError, rotate
 from vaultcache.crypto_keys import Key
 from vaultcache.entries import peek_key_id
@@ -195,3 +195,26 @@ def test_a_serializer_without_keys_has_nothing_to_rotate(make_session: SessionFa
     session = make_session("plain", [], serializer="zstd")
     with pytest.raises(ArchiveError, match="no signing or encryption stage"):
         rotate(session.cache)
+
+
+def test_an_entry_the_target_cannot_hold_is_reported_kept_and_leaves_no_chunks(
+    make_session: SessionFactory, old_key: str
+) -> None:
+    # The target's zstd may read back at most 1 MiB, so a 1 MiB chunk with its signature
+    # (signed+zstd: zstd is given the signed chunk) cannot be written under it.
+    session = make_session("tight", [old_key], backend="sqlite")
+    big = bytes(range(256)) * (2 * 1024 * 1024 // 256 + 1000)
+    _fill_one(session, "big", big)
+    _fill(session, 3)
+    chunks_before = set(session.cache.chunk_storage)
+    target = build_pipeline(
+        "signed+zstd", keys=KeyRing([old_key]), options={"zstd": {"max_size": 1024 * 1024}}
+    )
+
+    report = rotate(session.cache, to=target)
+
+    assert report.rotated == 3
+    assert [skipped.key for skipped in report.unreadable] == ["big"]
+    assert "cannot be written as" in report.unreadable[0].reason
+    assert session.cache.get_response("big").content == big
+    assert set(session.cache.chunk_storage) == chunks_before

@@ -23,7 +23,7 @@ from vaultcache.archive.common import (
     untracked,
 )
 from vaultcache.entries import CHUNK_SIZE, chunk_keys, parse_header, peek_key_id
-from vaultcache.errors import EntryError, ForeignEntryError, describe
+from vaultcache.errors import EncodeError, EntryError, ForeignEntryError, describe
 
 if TYPE_CHECKING:
     from vaultcache.cache import BaseCache
@@ -93,17 +93,24 @@ def _rotate_one(
         if header.spec == pipeline.spec and header.key_id == primary:
             return "current"
         response = cache.read_entry(key, old)
-        # Through the cache, so that a backend's way of storing chunks (a TTL) applies.
-        writer = cache.entry_writer(response, pipeline=pipeline)
+    except ForeignEntryError as exc:
+        return _skipped(key, old, str(exc))
+    except EntryError as exc:
+        return _skipped(key, old, describe(exc))
+    # Through the cache, so that a backend's way of storing chunks (a TTL) applies.
+    writer = cache.entry_writer(response, pipeline=pipeline)
+    try:
         if response.body_loaded:
             writer.write(response.content or b"")
         else:
             writer.write_all(response.raw.stream(CHUNK_SIZE))
         new = writer.head()
-    except ForeignEntryError as exc:
-        return _skipped(key, old, str(exc))
-    except EntryError as exc:
-        return _skipped(key, old, describe(exc))
+    except (EntryError, EncodeError) as exc:
+        # The old entry stays as it was; the chunks written for the new one go.
+        writer.abort()
+        if isinstance(exc, EncodeError):
+            return _skipped(key, old, f"cannot be written as {_spec(pipeline)}: {exc}")
+        return _skipped(key, old, str(exc) if isinstance(exc, ForeignEntryError) else describe(exc))
     # False: another process changed the entry after we read it; what it wrote stands.
     if not cache.storage.replace(key, old, new):
         writer.abort()
