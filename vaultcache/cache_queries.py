@@ -8,6 +8,7 @@ reading and writing one entry; it works through the cache's storages, ``get_resp
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,9 @@ class CacheQueries:
         def get_response(self, key: str, default: Any = None) -> CachedResponse | Any:
             """The response stored under `key` (or the key it redirects to), or `default`."""
 
+        def reset_expiration(self, expire_after: ExpirationTime = None) -> int:
+            """Set a new expiration on every stored response; returns how many."""
+
     def keys(self, check_expiry: bool = False) -> Iterator[str]:
         """Keys of stored responses, and redirect keys; with `check_expiry`, fresh ones only."""
         if not check_expiry:
@@ -71,21 +75,27 @@ class CacheQueries:
 
     def filter(
         self,
-        *,
         valid: bool = True,
         expired: bool = True,
+        invalid: bool = False,
         older_than: datetime | ExpirationTime = None,
+        *,
         url: str | None = None,
     ) -> Iterator[CachedResponse]:
-        """Readable responses, selected by expiry, age and URL glob.
+        """Readable responses, selected by expiry, age and URL glob, in requests-cache's
+        argument order.
 
-        `older_than` is a datetime, or (as in requests-cache) a duration before now.
+        `older_than` is a datetime, or (as in requests-cache) a duration before now. With
+        `invalid`, each entry that cannot be read (another key's, a stage not installed,
+        damaged) is also given, as an empty 504 response carrying its ``cache_key``.
         """
         now = clock.now()
         older_than = as_cutoff(older_than, now)
         for key in list(self.storage):
             response = self.get_response(key)
             if response is None:
+                if invalid:
+                    yield CachedResponse(status_code=504, reason="", cache_key=key)
                 continue
             is_expired = response.expires is not None and response.expires <= now
             if (is_expired and not expired) or (not is_expired and not valid):
@@ -95,6 +105,20 @@ class CacheQueries:
             if url is not None and not fnmatch.fnmatchcase(response.url, url):
                 continue
             yield response
+
+    def remove_expired_responses(self, expire_after: ExpirationTime = None) -> int:
+        """requests-cache's deprecated name: :meth:`reset_expiration` (when `expire_after` is
+        given), then ``delete(expired=True)``. Unlike requests-cache it leaves the entries it
+        cannot read (they may be another key's); ``delete(invalid=True)`` removes those."""
+        warnings.warn(
+            "remove_expired_responses() is deprecated: use cache.delete(expired=True), "
+            "and cache.delete(invalid=True) for entries that cannot be read",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if expire_after is not None:
+            self.reset_expiration(expire_after)
+        return self.delete(expired=True)
 
     def contains(
         self,

@@ -4,6 +4,7 @@ item 1): ``SQLiteCache`` / ``FileCache`` with storage options, ``serializer`` an
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,9 @@ def test_session_options_win_over_the_backends(
     assert session.get(url).expires == clock.current + timedelta(seconds=10)
 
 
-def test_file_cache_use_temp_and_cache_dir(sessions: Any, origin: Any, tmp_path: Path) -> None:
+def test_file_cache_with_a_serializer_and_its_cache_dir(
+    sessions: Any, origin: Any, tmp_path: Path
+) -> None:
     backend = FileCache(str(tmp_path / "files"), serializer="json")
     session = sessions(backend=backend)
     url = origin.url("/data/file-class")
@@ -85,3 +88,35 @@ def test_the_factory_takes_the_same_options(tmp_path: Path) -> None:
 def test_a_bad_expire_after_on_the_backend_fails_at_once(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         SQLiteCache(str(tmp_path / "c"), expire_after=object())
+
+
+@pytest.mark.parametrize("cls", [SQLiteCache, FileCache])
+def test_use_temp_and_use_cache_dir_place_the_cache(
+    cls: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
+    (tmp_path / "tmp").mkdir()
+    for option, root in (("use_temp", tmp_path / "tmp"), ("use_cache_dir", tmp_path / "xdg")):
+        cache = cls("placed", serializer="json", **{option: True})
+        try:
+            cache.storage["k"] = b"v"
+            where = Path(getattr(cache.storage, "path", None) or cache.cache_dir)
+            assert root in where.parents, (option, where)
+        finally:
+            cache.close()
+
+
+@pytest.mark.parametrize(
+    ("name", "instead"),
+    [
+        ("SQLiteDict", "SQLiteStorage"),
+        ("FileDict", "FileStorage"),
+        ("RedisCache", "vaultcache_redis.RedisCache"),
+        ("MongoCache", "backend plugin"),
+    ],
+)
+def test_requests_cache_backend_names_say_what_to_use(name: str, instead: str) -> None:
+    with pytest.raises(ImportError, match=rf"no {name} \(a requests-cache name\): use .*{instead}"):
+        exec(f"from vaultcache.backends import {name}", {})

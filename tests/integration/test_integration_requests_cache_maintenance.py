@@ -171,3 +171,42 @@ def test_urls_property_and_method(make_session: Any, origin: Any, clock: Any) ->
     assert session.cache.urls == both
     assert session.cache.urls() == both
     assert session.cache.urls(expired=False) == [origin.url("/data/urls-new")]
+
+
+def test_filter_with_invalid_gives_unreadable_entries_as_empty_504s(
+    make_session: Any, origin: Any, cache_path: str
+) -> None:
+    old = make_session(keys=[generate_key()])
+    old.get(origin.url("/data/old-ring"))
+    current = make_session(cache_name=cache_path)
+    current.get(origin.url("/data/current-ring"))
+
+    everything = list(current.cache.filter(True, True, True))  # requests-cache's order
+    readable = list(current.cache.filter())
+
+    assert [r.url for r in readable] == [origin.url("/data/current-ring")]
+    (placeholder,) = [r for r in everything if r.status_code == 504]
+    assert placeholder.content == b""
+    assert placeholder.cache_key == _key(old, origin.url("/data/old-ring"))
+    assert len(current.cache.storage) == 2  # filtering deletes nothing it cannot read
+
+
+def test_remove_expired_responses_is_the_deprecated_delete_expired(
+    make_session: Any, origin: Any, clock: Any, cache_path: str
+) -> None:
+    old = make_session(keys=[generate_key()])
+    old.get(origin.url("/data/old-ring"))
+    session = make_session(cache_name=cache_path, expire_after=60)
+    session.get(origin.url("/data/will-expire"))
+    session.get(origin.url("/data/fresh"), expire_after=3600)
+    clock.advance(120)
+
+    with pytest.warns(DeprecationWarning, match=r"delete\(expired=True\)"):
+        removed = session.cache.remove_expired_responses()
+    with pytest.warns(DeprecationWarning, match="remove_expired_responses"):
+        session.cache.remove_expired_responses(expire_after=1)
+    clock.advance(2)
+
+    assert removed == 1
+    assert session.cache.delete(expired=True) == 1  # the new expiry applied to the rest
+    assert len(session.cache.storage) == 1  # the other key's entry is left, unlike rc

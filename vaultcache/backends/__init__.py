@@ -38,3 +38,28 @@ __all__ = [
     "open_mode",
     "sqlite_cache",
 ]
+
+#: requests-cache 1.x names with no vaultcache class of that name: what to use instead.
+_REQUESTS_CACHE_NAMES = {
+    "SQLiteDict": "vaultcache.backends.SQLiteStorage (it stores sealed bytes, not objects)",
+    "SQLitePickleDict": "vaultcache.backends.SQLiteStorage (nothing is pickled unsealed)",
+    "FileDict": "vaultcache.backends.FileStorage (it stores sealed bytes, not objects)",
+    "RedisCache": "vaultcache_redis.RedisCache (pip install vaultcache-redis)",
+    "RedisDict": "vaultcache_redis.RedisStorage (pip install vaultcache-redis; bytes only)",
+    "RedisHashDict": "vaultcache_redis.RedisStorage (pip install vaultcache-redis; bytes only)",
+    "MongoCache": "a backend plugin (there is no MongoDB one yet; see docs/plugins.md)",
+    "GridFSCache": "a backend plugin (there is no GridFS one yet; see docs/plugins.md)",
+    "DynamoDbCache": "a backend plugin (there is no DynamoDB one yet; see docs/plugins.md)",
+}
+
+
+def __getattr__(name: str) -> object:
+    # A requests-cache import names the vaultcache way instead of "cannot import name".
+    instead = _REQUESTS_CACHE_NAMES.get(name)
+    if instead is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise ImportError(
+        f"vaultcache.backends has no {name} (a requests-cache name): use {instead}; "
+        "see docs/migrating.md",
+        name=name,
+    )
