@@ -186,10 +186,13 @@ def test_page_size_applies_when_the_file_is_created(tmp_path: Path) -> None:
         connections.close()
     assert wal_pages == 4000
     # An existing file keeps its pages whatever a later opening asks for.
-    with SQLiteStorage(tmp_path / "http", page_size=8192) as reopened:
+    with (
+        SQLiteStorage(tmp_path / "http", page_size=8192) as reopened,
+        reopened.for_table("redirects") as redirects,
+    ):
         assert reopened["key"] == b"value" * 1000
         assert _pragma(reopened, "page_size") == 1024
-        assert reopened.for_table("redirects").page_size == 8192
+        assert redirects.page_size == 8192
 
 
 def test_small_pages_hold_many_small_entries_in_less_space(tmp_path: Path) -> None:
