@@ -18,6 +18,7 @@ from vaultcache.entries.records import (
     chunk_context,
 )
 from vaultcache.errors import EntryError, IntegrityError
+from vaultcache.serializers.pipeline import Handover
 
 __all__ = ["BodyWriter", "ChunkedBody"]
 
@@ -173,7 +174,10 @@ class ChunkedBody(io.RawIOBase):
             if sealed is None:
                 raise IntegrityError("body")
             final = self._next == layout.count - 1
-            plain = self.codec.open_chunk(sealed, chunk_context(self._identity, self._next, final))
+            context = chunk_context(self._identity, self._next, final)
+            # Handed over: the sealed chunk is freed before the plaintext is decompressed.
+            record, sealed = Handover(sealed), None
+            plain = self.codec.open_chunk(record, context)
             self._delivered += len(plain)
             if self._delivered > layout.size or (final and self._delivered != layout.size):
                 raise IntegrityError("body")

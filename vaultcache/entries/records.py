@@ -15,7 +15,13 @@ from typing import Any, Final
 
 from vaultcache.crypto_keys import Key
 from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
-from vaultcache.serializers.pipeline import SerializerPipeline, Step, run_steps, stage_name
+from vaultcache.serializers.pipeline import (
+    Handover,
+    SerializerPipeline,
+    Step,
+    run_steps,
+    stage_name,
+)
 from vaultcache.serializers.sealing import SealingStage
 
 __all__ = ["RecordCodec", "chunk_context", "meta_context"]
@@ -70,8 +76,8 @@ class RecordCodec:
         """Run every stage but the format over one chunk of a body."""
         return bytes(run_steps(self._writing[1:], data, *_WRITING, context, self.key))
 
-    def open_chunk(self, data: bytes | memoryview, context: bytes) -> bytes:
-        """Undo :meth:`seal_chunk`."""
+    def open_chunk(self, data: bytes | memoryview | Handover, context: bytes) -> bytes:
+        """Undo :meth:`seal_chunk` (on a record handed over: freed once it is opened)."""
         return bytes(run_steps(self._reading[:-1], data, *_READING, context, self.key))
 
 

@@ -18,6 +18,7 @@ from vaultcache.registrars import AUTHENTICATING_KINDS
 from vaultcache.serializers.sealing import SealingStage
 
 __all__ = [
+    "Handover",
     "SerializerPipeline",
     "Stage",
     "StageLike",
@@ -228,6 +229,22 @@ def _reads_with_stdlib_pickle(stage: Any) -> bool:
 Step = tuple[str, Callable[..., Any], bool]
 
 
+class Handover:
+    """A value given to :func:`run_steps` to keep: the caller drops its own reference, so
+    the value (a sealed record) is freed as soon as the first step has opened it, instead of
+    staying alive, held by the call, while later steps decompress."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def take(self) -> Any:
+        """The value, given up: a second take returns None."""
+        value, self._value = self._value, None
+        return value
+
+
 def run_steps(
     steps: Iterable[Step],
     value: Any,
@@ -238,8 +255,10 @@ def run_steps(
 ) -> Any:
     """Run `steps` in order; a failure other than a `typed` one becomes `error` naming the
     stage and the exception's type, never its message. Sealing steps get `sealing` (the
-    context and key) after the value."""
+    context and key) after the value, which may come in a :class:`Handover`."""
     name = failure = ""
+    if isinstance(value, Handover):
+        value = value.take()
     try:
         for stage, step, seals in steps:
             name = stage

@@ -7,6 +7,7 @@ are small (the body compresses well), so what is left is the body and what the r
 from __future__ import annotations
 
 import gc
+import random
 import tracemalloc
 from pathlib import Path
 
@@ -56,3 +57,17 @@ def test_reading_a_chunked_body_whole_peaks_near_the_body(
 
     assert content == body
     assert peak < limit * size, peak / size
+
+
+def test_a_sealed_chunk_is_freed_before_its_plaintext_is_decompressed(tmp_path: Path) -> None:
+    # Random bytes do not compress: the sealed chunk is as large as the body. Held while zstd
+    # runs, it would make a third body-sized object beside the decrypted frame and the output.
+    body = random.Random(3).randbytes(MiB)
+    with CachedSession(str(tmp_path / "cache"), keys=[generate_key()]) as session:
+        response = CachedResponse(url="https://example.org/big", content=body, cache_key="big")
+        session.cache.save_response(response)
+
+        peak, content = _peak_of_reading(session, "big")
+
+    assert content == body
+    assert peak < 2.3 * MiB, peak / MiB
