@@ -799,8 +799,9 @@ def _redis_candidates(redis_url: str) -> list[SessionCandidate]:
 def redis_server(url: str | None, enabled: bool) -> Iterator[str | None]:
     """The redis URL to measure: `url`, else a redis-server started here; None to skip.
 
-    A server started here listens on a free port of 127.0.0.1, keeps nothing on disk
-    (``--save "" --appendonly no``) and is stopped on exit.
+    A server started here listens on a Unix socket of its own folder (no TCP port, so none
+    to race for), keeps nothing on disk (``--save "" --appendonly no``) and is stopped on
+    exit.
     """
     import importlib.util
 
@@ -819,22 +820,18 @@ def redis_server(url: str | None, enabled: bool) -> Iterator[str | None]:
         _progress("session: redis-server is not installed; skipping the redis backend")
         yield None
         return
-    import socket
-
     import redis
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     with tempfile.TemporaryDirectory(prefix="vaultcache-bench-redis-") as folder:
-        arguments = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        socket_path = os.path.join(folder, "redis.sock")
+        arguments = ["--port", "0", "--unixsocket", socket_path, "--save", "", "--appendonly"]
         process = subprocess.Popen(
             [binary, *arguments, "no", "--dir", folder, "--logfile", ""],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         try:
-            client = redis.Redis(host="127.0.0.1", port=port)
+            client = redis.Redis(unix_socket_path=socket_path)
             deadline = time.monotonic() + 20
             while True:
                 with contextlib.suppress(redis.exceptions.ConnectionError):
@@ -844,8 +841,8 @@ def redis_server(url: str | None, enabled: bool) -> Iterator[str | None]:
                     raise SystemExit("session: the redis-server started for the benchmark failed")
                 time.sleep(0.02)
             client.close()
-            _progress(f"session: started redis-server on 127.0.0.1:{port}")
-            yield f"redis://127.0.0.1:{port}/0"
+            _progress(f"session: started redis-server on {socket_path}")
+            yield f"unix://{socket_path}?db=0"
         finally:
             process.terminate()
             process.wait(10)
