@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -72,6 +72,15 @@ class Candidate:
     batch: int = 1
     #: Called after each batch, outside the timing (e.g. to delete what the batch stored).
     reset: Callable[[], None] | None = None
+
+
+_T = TypeVar("_T")
+
+
+def calling(function: Callable[[_T], object], argument: _T) -> Callable[[], object]:
+    """A Candidate's `run` that calls ``function(argument)``, both bound now (a lambda made in
+    a loop would see the loop's last values)."""
+    return lambda: function(argument)
 
 
 @dataclass(frozen=True)
@@ -387,13 +396,9 @@ def serializers_timings(
             token = _round_trip(codec, body, response)
             out_sizes[codec.label] = len(token)
             value = response if codec.takes_response else body
-            dumps, loads = codec.dumps, codec.loads
-            candidates[codec.label, "dumps"] = Candidate(
-                codec.label, lambda f=dumps, v=value: f(v), size
-            )
-            candidates[codec.label, "loads"] = Candidate(
-                codec.label, lambda f=loads, t=token: f(t), size
-            )
+            dumps, loads = calling(codec.dumps, value), calling(codec.loads, token)
+            candidates[codec.label, "dumps"] = Candidate(codec.label, dumps, size)
+            candidates[codec.label, "loads"] = Candidate(codec.label, loads, size)
         _progress(f"serializers: {_size_label(size)}, {len(candidates)} candidates ...")
         measure_round_robin(list(candidates.values()), plan)
         for (label, operation), candidate in candidates.items():
@@ -2687,8 +2692,8 @@ def run_chunking(args: argparse.Namespace) -> dict[str, Any]:
         stored = write(chunks)
         if read(stored) != size:
             raise SystemExit(f"chunking: {name} did not round-trip")
-        candidates[name, "write"] = Candidate(f"{name} write", lambda w=write: w(chunks), size)
-        candidates[name, "read"] = Candidate(f"{name} read", lambda r=read, d=stored: r(d), size)
+        candidates[name, "write"] = Candidate(f"{name} write", calling(write, chunks), size)
+        candidates[name, "read"] = Candidate(f"{name} read", calling(read, stored), size)
         report["candidates"].append({"name": name, "stored_bytes": sum(map(len, stored))})
     _progress(f"chunking: {size // MIB} MiB in {len(chunks)} chunks, {plan.rounds} rounds ...")
     measure_round_robin(list(candidates.values()), plan)

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from vaultcache.backends.memory import MemoryStorage
-from vaultcache.entries import CHUNK_SIZE, parse_header
+from vaultcache.entries import CHUNK_SIZE, parse_header, split_chunk_key
 from vaultcache.session import CachedSession
 
 BIG = 3 * CHUNK_SIZE + 12345  # four chunks, the last one short
@@ -40,6 +40,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(size))
+        if self.path.startswith("/vary/"):
+            self.send_header("Vary", "Accept")
         self.end_headers()
         if self.path.startswith("/short/"):
             # Declares the whole body, sends part of it, and hangs up.
@@ -99,6 +101,31 @@ def test_a_streamed_miss_is_stored_in_chunks_and_streamed_back(
     assert hit.from_cache
     assert b"".join(hit.iter_content(100_000)) == body_of(BIG)
     assert session.get(url).content == body_of(BIG)
+
+
+def test_a_streamed_miss_with_vary_gives_its_variant_the_same_chunk_records(
+    session: CachedSession, server: str
+) -> None:
+    url = f"{server}/vary/{BIG}"
+    with session.get(url, stream=True, headers={"Accept": "text/plain"}) as response:
+        assert b"".join(response.iter_content(64 * 1024)) == body_of(BIG)
+    chunks = session.cache.chunk_storage
+    assert chunks is not None
+    records: dict[str, dict[int, bytes]] = {}
+    for key, record in chunks.items():
+        parts = split_chunk_key(key)
+        assert parts is not None
+        records.setdefault(parts[0], {})[parts[2]] = record
+
+    # Primary and variant: the variant adopts the primary's records, stored again under its
+    # own key (checked by reading them back), not sealed again.
+    assert len(session.cache.storage) == 2
+    primary, variant = records.values()
+    assert primary == variant
+    assert sorted(primary) == [0, 1, 2, 3]
+    hit = session.get(url, stream=True, headers={"Accept": "text/plain"})
+    assert hit.from_cache
+    assert b"".join(hit.iter_content(100_000)) == body_of(BIG)
 
 
 def test_a_streamed_hit_reads_one_chunk_before_it_is_returned(

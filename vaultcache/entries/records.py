@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from vaultcache.crypto_keys import Key
-from vaultcache.errors import DecodeError, EncodeError, EntryError, VaultCacheError
+from vaultcache.errors import DecodeError, EncodeError, EntryError, SizeLimitError, VaultCacheError
 from vaultcache.serializers.pipeline import (
     Handover,
     SerializerPipeline,
@@ -60,6 +60,7 @@ class RecordCodec:
         )
         if any(seals) and key is None:
             raise EncodeError("a signing or encryption stage has no key to use")
+        self._has_bounds = any(_limit(stage) is not None for stage in pipeline.stages)
 
     def seal_meta(self, value: Any, context: bytes) -> bytes:
         """Run every stage over `value`; the result as bytes."""
@@ -80,29 +81,65 @@ class RecordCodec:
         """Undo :meth:`seal_chunk` (on a record handed over: freed once it is opened)."""
         return bytes(run_steps(self._reading[:-1], data, *_READING, context, self.key))
 
+    def check_chunk(self, data: bytes | memoryview, context: bytes) -> None:
+        """EncodeError, as :meth:`seal_chunk` gives, for a chunk record sealed elsewhere (same
+        spec and key) that a stage of this codec could not read back within its ``max_size``.
+
+        When a stage has a ``max_size``, the record is read back to know. One that fails to
+        read for another reason is left for readers to find damaged, as any stored record is.
+        """
+        if not self._has_bounds:
+            return
+        try:
+            self.open_chunk(data, context)
+        except SizeLimitError as exc:
+            raise _refusal("a sealed chunk", exc.stage or "?", exc.limit) from None
+        except EntryError:
+            pass
+
+
+def _limit(stage: Any) -> int | None:
+    """The stage's ``max_size``: the most its ``loads`` gives back; None without one."""
+    limit = getattr(stage, "max_size", None)
+    return limit if isinstance(limit, int) else None
+
 
 def _bounded(stage: Any, step: Callable[..., Any]) -> Callable[..., Any]:
     """`step` of `stage`, refusing input larger than the stage's ``max_size``, if it has one.
 
     Reading, such a stage refuses to give back more than ``max_size`` bytes: what it was given
     when the record was written, which is the output of the stages before it (the format's
-    encoding of the whole response, a signature added to a chunk), not just the body.
+    encoding of the whole response, a signature added to a chunk), not just the body. Text is
+    counted in UTF-8 bytes.
     """
-    limit = getattr(stage, "max_size", None)
-    if not isinstance(limit, int):
+    limit = _limit(stage)
+    if limit is None:
         return step
     name = stage_name(stage)
 
     def bounded(value: Any, *sealing: Any) -> Any:
-        if isinstance(value, bytes | bytearray | memoryview) and memoryview(value).nbytes > limit:
-            raise EncodeError(
-                f"a record of {memoryview(value).nbytes} bytes is more than stage {name!r} "
-                f"may read back (max_size {limit}); not stored",
-                stage=name,
-            )
+        size = _size(value)
+        if size is not None and size > limit:
+            raise _refusal(f"a record of {size} bytes", name, limit)
         return step(value, *sealing)
 
     return bounded
+
+
+def _size(value: Any) -> int | None:
+    """The size in bytes of what a stage is given; None for what is not bytes or text."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8"))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return memoryview(value).nbytes
+    return None
+
+
+def _refusal(record: str, stage: str, limit: int) -> EncodeError:
+    return EncodeError(
+        f"{record} is more than stage {stage!r} may read back (max_size {limit}); not stored",
+        stage=stage,
+    )
 
 
 _WRITING = (VaultCacheError, EncodeError, "write")

@@ -17,7 +17,7 @@ from vaultcache.backends.base import BaseStorage
 from vaultcache.entries.body import BodyWriter, ChunkedBody
 from vaultcache.entries.header import BodyLayout, EntryHeader, parse_header, peek_header
 from vaultcache.entries.reader import ReaderPolicy
-from vaultcache.entries.records import CHUNK_SIZE, RecordCodec, meta_context
+from vaultcache.entries.records import RecordCodec, chunk_context, meta_context
 from vaultcache.errors import (
     DecodeError,
     EncodeError,
@@ -210,14 +210,21 @@ class EntryWriter:
         )
 
     def adopt(self, body: ChunkedBody) -> None:
-        """Take `body`'s sealed chunk records as this entry's (see :meth:`reuses`)."""
+        """Take `body`'s sealed chunk records as this entry's (see :meth:`reuses`).
+
+        EncodeError, before the record is stored again, for one that a stage of this writer
+        could not read back within its ``max_size`` (see :meth:`RecordCodec.check_chunk`).
+        """
         old = body.header
         self.header = attrs.evolve(self.header, entry_id=old.entry_id)
         self._adopted = old.body
+        identity = self.header.identity()
         for index in range(old.body.count):
             record = body.source(index)
             if record is None:
                 raise IntegrityError("body")
+            final = index == old.body.count - 1
+            self._codec.check_chunk(record, chunk_context(identity, index, final))
             if old.body.mode == "packed":
                 self._body.packed.append(record)
             elif chunk_key(self.response.cache_key, old.entry_id, index) != _source_key(
@@ -228,17 +235,15 @@ class EntryWriter:
     def head(self) -> bytes:
         """Finish the body and return the head to store (nothing is stored by this call).
 
-        EncodeError when the body, or one chunk of it, is larger than a stage may expand on
-        reading (its ``max_size``): stored, it could never be read back. Each record is also
-        checked as it is sealed, with what the stage is given (the encoded response, a chunk
-        with its signature): see :class:`~vaultcache.entries.records.RecordCodec`.
+        EncodeError when a record is larger than a stage may give back on reading (its
+        ``max_size``): stored, it could never be read back. Each record is checked as it is
+        sealed, with what the stage is given (the encoded response, a chunk with its
+        signature): see :class:`~vaultcache.entries.records.RecordCodec`.
         """
         if self._adopted is not None:
             layout, inline = self._adopted, b""
         else:
             layout, inline = self._body.finish()
-        largest = len(inline) if layout.mode == "inline" else min(layout.size, CHUNK_SIZE)
-        _check_readable_size(self.pipeline, largest)
         self.header = self.header.with_body(layout)
         meta: Any = attrs.evolve(self.response, content=inline)
         line = self.header.encode()
@@ -264,18 +269,6 @@ class EntryWriter:
         if self.chunks is not None and self._stored:
             self.chunks.bulk_delete(self._stored)
             self._stored.clear()
-
-
-def _check_readable_size(pipeline: SerializerPipeline, size: int) -> None:
-    for stage in pipeline.stages:
-        limit = getattr(stage, "max_size", None)
-        if isinstance(limit, int) and size > limit:
-            name = getattr(stage, "name", type(stage).__name__)
-            raise EncodeError(
-                f"a body of {size} bytes is more than stage {name!r} may read back "
-                f"(max_size {limit}); not stored",
-                stage=name,
-            )
 
 
 def _source_key(body: ChunkedBody, index: int) -> str | None:

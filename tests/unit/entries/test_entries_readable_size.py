@@ -5,23 +5,35 @@ decompresses is what it was given on writing: one chunk of a chunked body, the w
 response for an inline body, a chunk with its signature under ``signed+zstd``. Each such
 entry is refused at store time (EncodeError, logged by a session), and nothing of it is
 stored; one just within the limit is stored and reads back. A streamed body whose head cannot
-be stored leaves none of its chunks either.
+be stored leaves none of its chunks either. The same holds for chunk records a writer keeps
+as they were sealed (a stored response saved again, its body unread: they are read back to be
+checked), and for text given to a bounded stage (counted in UTF-8 bytes).
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import zlib
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests_mock
 
-from vaultcache import BackendError, CachedResponse, EncodeError, KeyRing, generate_key
+from vaultcache import (
+    BackendError,
+    CachedResponse,
+    EncodeError,
+    KeyRing,
+    SizeLimitError,
+    generate_key,
+)
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
 from vaultcache.entries import CHUNK_SIZE, INLINE_LIMIT, parse_header
 from vaultcache.serializers.builder import build_pipeline
+from vaultcache.serializers.pipeline import SerializerPipeline
 from vaultcache.session import CachedSession
 
 #: The zstd stage's max_size in these tests: a body this large is one chunk.
@@ -201,3 +213,147 @@ def test_a_streamed_body_whose_head_is_not_stored_leaves_no_chunk(
 
     assert list(chunks) == []
     assert any("read-only" in record.getMessage() for record in caplog.records)
+
+
+# -- chunks adopted from a stored entry ---------------------------------------------------------
+# A stored response saved again with its body unread keeps its sealed chunk records (same spec
+# and key): nothing seals them again. Here another writer stored them, with the same spec and
+# key but a larger max_size.
+
+
+def sharing_caches(spec: str, limit: int) -> tuple[BaseCache, BaseCache]:
+    """Two caches on one store, with one spec and key ring: the first has a zstd max_size of
+    4 MiB, the second one of `limit`."""
+    ring = KeyRing([generate_key()])
+    responses, chunks = MemoryStorage(), MemoryStorage()
+
+    def cache(size: int) -> BaseCache:
+        pipeline = build_pipeline(spec, keys=ring, options={"zstd": {"max_size": size}})
+        return BaseCache(responses=responses, chunks=chunks, serializer=pipeline, key_ring=ring)
+
+    return cache(4 * CHUNK_SIZE), cache(limit)
+
+
+def stored_unread(cache: BaseCache, key: str = "k") -> CachedResponse:
+    response = cache.get_response(key)
+    assert response is not None
+    assert not response.body_loaded
+    return response
+
+
+@pytest.mark.parametrize("new_key", ["k", "copy"], ids=["same-key", "new-key"])
+def test_adopted_chunks_beyond_max_size_are_refused(new_key: str) -> None:
+    writer, adopter = sharing_caches("zstd+aesgcm", limit=CHUNK_SIZE - 1)
+    body = body_of(2 * CHUNK_SIZE + 10)
+    save(writer, body)
+    before = stored_keys(writer)
+    response = stored_unread(adopter)
+
+    with pytest.raises(EncodeError, match=f"stage 'zstd'.*max_size {CHUNK_SIZE - 1}") as caught:
+        adopter.save_response(response, new_key)
+
+    assert caught.value.stage == "zstd"
+    assert stored_keys(writer) == before  # no chunk left; the entry stored before stands
+    again = writer.get_response("k")
+    assert again is not None
+    assert again.content == body
+
+
+def test_adopted_chunks_within_max_size_are_kept_as_they_are() -> None:
+    writer, adopter = sharing_caches("zstd+aesgcm", limit=CHUNK_SIZE)
+    body = body_of(2 * CHUNK_SIZE + 10)
+    save(writer, body)
+    assert adopter.chunk_storage is not None
+    records = dict(adopter.chunk_storage.items())
+    response = stored_unread(adopter)
+    response.reason = "Adopted"
+
+    adopter.save_response(response)
+
+    assert dict(adopter.chunk_storage.items()) == records  # not sealed again
+    again = adopter.get_response("k")
+    assert again is not None
+    assert (again.reason, again.content) == ("Adopted", body)
+
+
+def test_what_a_signature_adds_to_an_adopted_chunk_counts() -> None:
+    # Under signed+zstd a chunk of CHUNK_SIZE is compressed with its signature: more than a zstd
+    # stage of max_size CHUNK_SIZE could read back, though the chunk itself is not.
+    writer, adopter = sharing_caches("signed+zstd", limit=CHUNK_SIZE)
+    save(writer, body_of(CHUNK_SIZE + 10))
+    before = stored_keys(writer)
+    response = stored_unread(adopter)
+
+    with pytest.raises(EncodeError, match=f"stage 'zstd'.*max_size {CHUNK_SIZE}"):
+        adopter.save_response(response, "copy")
+
+    assert stored_keys(writer) == before
+
+
+def test_a_damaged_adopted_chunk_is_left_for_the_reader() -> None:
+    # Only a stage's max_size refuses an adopted chunk; one that fails to authenticate is
+    # adopted as before, and the first read of the new entry finds it damaged.
+    writer, adopter = sharing_caches("zstd+aesgcm", limit=CHUNK_SIZE)
+    save(writer, body_of(2 * CHUNK_SIZE + 10))
+    chunks = adopter.chunk_storage
+    assert chunks is not None
+    (last,) = [key for key in chunks if key.endswith("/2")]
+    chunks[last] = chunks[last][:-1] + bytes([chunks[last][-1] ^ 1])
+
+    adopter.save_response(stored_unread(adopter), "copy")
+
+    copy = stored_unread(adopter, "copy")
+    assert not adopter.load_body(copy)
+    assert adopter.get_response("copy") is None
+
+
+# -- a bounded stage given text -----------------------------------------------------------------
+
+
+class TextFormat:
+    """A format stage of a hand-built pipeline that gives text: msgpack's bytes as latin-1."""
+
+    name = "textformat"
+
+    def __init__(self) -> None:
+        self._format = build_pipeline("zstd").stages[0]
+
+    def dumps(self, value: Any) -> str:
+        return str(self._format.dumps(value), "latin-1")
+
+    def loads(self, text: str) -> Any:
+        return self._format.loads(text.encode("latin-1"))
+
+
+class TextZlib:
+    """Compresses text; ``loads`` gives back at most ``max_size`` bytes of it (UTF-8)."""
+
+    name = "textzlib"
+
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+
+    def dumps(self, text: str) -> bytes:
+        return zlib.compress(text.encode("utf-8"))
+
+    def loads(self, data: bytes) -> str:
+        plain = zlib.decompressobj().decompress(data, self.max_size + 1)
+        if len(plain) > self.max_size:
+            raise SizeLimitError(self.name, self.max_size)
+        return plain.decode("utf-8")
+
+
+def test_text_given_to_a_bounded_stage_is_bounded_too() -> None:
+    limit = 10_000
+    pipeline = SerializerPipeline([TextFormat(), TextZlib(limit)])
+    cache = BaseCache(responses=MemoryStorage(), chunks=MemoryStorage(), serializer=pipeline)
+
+    with pytest.raises(EncodeError, match=f"stage 'textzlib'.*max_size {limit}"):
+        save(cache, body_of(limit + 1))
+    assert stored_keys(cache) == ([], [])
+
+    body = body_of(limit // 4)
+    save(cache, body)
+    response = cache.get_response("k")
+    assert response is not None
+    assert response.content == body
