@@ -18,7 +18,7 @@ import requests
 
 from vaultcache.backends.base import BackendError
 from vaultcache.cache import BaseCache
-from vaultcache.errors import EncodeError
+from vaultcache.errors import EncodeError, EntryError
 from vaultcache.models import AnyResponse, CachedResponse, OriginalResponse
 from vaultcache.policy.actions import CacheActions
 from vaultcache.policy.settings import CacheSettings
@@ -216,10 +216,11 @@ class CacheAccess:
             self.write(self._save_one, attrs.evolve(cached, cache_key=variant), ())
 
     def write(self, operation: Callable[..., Any], *args: Any) -> None:
-        """Call `operation`; a storage or encoding failure is logged, not raised."""
+        """Call `operation`; a storage or encoding failure, or a stored body that turns out
+        damaged or missing while it is copied (EntryError), is logged, not raised."""
         try:
             operation(*args)
-        except (BackendError, EncodeError) as exc:
+        except (BackendError, EncodeError, EntryError) as exc:
             logger.warning("cache write failed, response not stored: %s", exc)
 
     def _join_variants(

@@ -212,8 +212,10 @@ class EntryWriter:
     def adopt(self, body: ChunkedBody) -> None:
         """Take `body`'s sealed chunk records as this entry's (see :meth:`reuses`).
 
-        EncodeError, before the record is stored again, for one that a stage of this writer
-        could not read back within its ``max_size`` (see :meth:`RecordCodec.check_chunk`).
+        EncodeError, before anything is stored again, when a stage of this writer could not
+        read the first chunk back within its ``max_size`` (see
+        :meth:`RecordCodec.check_chunk`): every chunk but the last holds a whole chunk of the
+        body and the last no more, so the first is the largest, and the only one read back.
         """
         old = body.header
         self.header = attrs.evolve(self.header, entry_id=old.entry_id)
@@ -223,8 +225,9 @@ class EntryWriter:
             record = body.source(index)
             if record is None:
                 raise IntegrityError("body")
-            final = index == old.body.count - 1
-            self._codec.check_chunk(record, chunk_context(identity, index, final))
+            if index == 0:
+                final = old.body.count == 1
+                self._codec.check_chunk(record, chunk_context(identity, index, final))
             if old.body.mode == "packed":
                 self._body.packed.append(record)
             elif chunk_key(self.response.cache_key, old.entry_id, index) != _source_key(
