@@ -118,6 +118,10 @@ class ReaderPolicy:
         registry = self._registry or get_registry()
         names, options = _parse(spec)
         dictionary_ids = {n: o.pop("dict") for n, o in options.items() if "dict" in o}
+        if dictionary_ids and _spec_of(names, options) == self.pipeline.spec:
+            # This cache's own spec with a dictionary: read with its own stages, so the
+            # options it was configured with (zstd's max_size) bound these entries too.
+            return self._with_dictionaries(spec, self.pipeline, dictionary_ids)
         registrations = []
         for name in names:
             try:
@@ -169,6 +173,16 @@ class ReaderPolicy:
                 raise MissingDictionaryError(dictionary_id)
             stages.append(stage.with_dictionary(self._dictionaries(dictionary_id)))
         return SerializerPipeline(stages, is_binary=pipeline.is_binary)
+
+
+def _spec_of(names: list[str], options: dict[str, dict[str, Any]]) -> str:
+    """The canonical spec of `names` with their `options` (as :func:`_parse` gives them)."""
+    parts = []
+    for name in names:
+        given = options.get(name)
+        values = ",".join(f"{k}={v}" for k, v in sorted(given.items())) if given else ""
+        parts.append(f"{name}({values})" if values else name)
+    return "+".join(parts)
 
 
 def _parse(spec: str) -> tuple[list[str], dict[str, dict[str, Any]]]:

@@ -101,6 +101,24 @@ def test_entries_of_every_dictionary_read_after_retraining() -> None:
     assert fresh.stats.kept == fresh.stats.discarded == 0
 
 
+def test_entries_with_a_dictionary_are_read_within_the_configured_max_size() -> None:
+    cache = _cache()
+    _fill(cache, 0, 60)
+    train(cache, size=4096, seed=1)
+    big = json.dumps([json.loads(_body(seed)) for seed in range(100, 110)]).encode()
+    cache.save_response(CachedResponse(url="https://api.example/big", content=big, cache_key="b"))
+    assert "dict=" in _spec(cache, "b")
+    assert 20_000 < len(big) < 64 * 1024  # inline: read with the metadata record
+    reader = _cache()  # the same cache, configured to decompress at most 20,000 bytes
+    reader.serializer = build_pipeline(
+        "zstd+aesgcm", keys=KeyRing([KEY]), options={"zstd": {"max_size": 20_000}}
+    )
+    reader.storage, reader.chunk_storage = cache.storage, cache.chunk_storage
+
+    assert reader.get_response("b") is None
+    assert reader.get_response(_key(5)).content == _body(5)  # small ones still read
+
+
 @pytest.mark.parametrize("where", ["record", "header-id", "swapped"])
 def test_a_tampered_dictionary_decodes_nothing_and_its_entries_are_kept(
     where: str, caplog: pytest.LogCaptureFixture
