@@ -388,8 +388,10 @@ class BaseCache(CacheQueries):
 
     def _body_failed(self, key: str, head: bytes, exc: EntryError) -> None:
         """A chunk of `key`'s body could not be read: delete the entry if it is damaged and
-        still the one that was read (a rewrite replaces chunks under a reader's feet)."""
+        still the one that was read (a rewrite replaces chunks under a reader's feet); keep
+        it when another reader could read it (a chunk over this reader's size bound)."""
         if isinstance(exc, ForeignEntryError):
+            self._keep(key, exc)
             return
         if self.storage.get(key) == head:
             self._discard(key, describe(exc))

@@ -25,7 +25,8 @@ built-in (in brackets below), so ``except ValueError`` in migrated code still wo
     └── EntryError                  a stored entry cannot be read; the cache treats it as a miss
         ├── IntegrityError          proven damaged: fails to authenticate under a key in the ring
         ├── DecodeError             authentic (or unauthenticated) bytes that do not decode
-        │   └── SizeLimitError      decompressed output would exceed the configured bound
+        │   └── SizeLimitError      decompressed output would exceed the configured bound;
+        │                           also a ForeignEntryError (kept: a larger bound reads it)
         └── ForeignEntryError       readable elsewhere, not here: the entry is kept
             ├── UnknownKeyError     written under a key id that is not in the key ring
             ├── MissingStageError   names a stage that is not installed or not allowed
@@ -258,8 +259,22 @@ class DecodeError(EntryError):
     """An entry's bytes are not valid for a stage (corrupt, or written in another format)."""
 
 
-class SizeLimitError(DecodeError):
-    """Decompressing an entry would exceed the configured maximum size."""
+class ForeignEntryError(EntryError):
+    """An entry that this reader cannot read but another could (with a key, a plugin, or
+    another vaultcache version): a miss that is kept, never deleted."""
+
+    #: Short name of the outcome, as ``vaultcache verify`` reports it.
+    outcome = "foreign"
+
+
+class SizeLimitError(DecodeError, ForeignEntryError):
+    """Decompressing an entry would exceed the configured maximum size.
+
+    Still a DecodeError for whoever catches those; in a cache it is a kept miss: the entry
+    is not proven damaged, and a reader with a larger bound may read it.
+    """
+
+    outcome = "too large"
 
     def __init__(self, stage: str, limit: int) -> None:
         self.limit = limit
@@ -268,14 +283,6 @@ class SizeLimitError(DecodeError):
             f"raise the stage's max_size option if responses this large are expected",
             stage=stage,
         )
-
-
-class ForeignEntryError(EntryError):
-    """An entry that this reader cannot read but another could (with a key, a plugin, or
-    another vaultcache version): a miss that is kept, never deleted."""
-
-    #: Short name of the outcome, as ``vaultcache verify`` reports it.
-    outcome = "foreign"
 
 
 class UnknownKeyError(ForeignEntryError):

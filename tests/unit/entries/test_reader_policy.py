@@ -13,6 +13,7 @@ from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
 from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries import EntryWriter, parse_header
+from vaultcache.errors import SizeLimitError
 from vaultcache.serializers import build_pipeline
 
 KEY = generate_key()
@@ -69,6 +70,31 @@ def test_an_entry_under_a_stranger_key_is_kept_unread() -> None:
     assert cache.get_response("k") is None
     assert "k" in cache.storage
     assert cache.stats.kept == 1
+
+
+@pytest.mark.parametrize("body_size", [40_000, 3 * 1024 * 1024])  # inline; three chunks
+def test_an_entry_larger_than_this_readers_bound_is_kept_for_a_larger_one(
+    body_size: int,
+) -> None:
+    writer = _cache()
+    body = bytes(range(256)) * (body_size // 256)
+    writer.save_response(CachedResponse(url="https://e.org/", content=body, cache_key="k"))
+    stored = dict(writer.storage), dict(writer.chunk_storage or {})
+    small = _cache()  # the same entries, read with zstd's max_size at 20,000 bytes
+    small.serializer = build_pipeline(
+        "zstd+aesgcm", keys=KeyRing([KEY]), options={"zstd": {"max_size": 20_000}}
+    )
+    small.storage, small.chunk_storage = writer.storage, writer.chunk_storage
+
+    response = small.get_response("k")
+    if response is not None:  # a chunked body: its metadata fits, its first chunk does not
+        with pytest.raises(SizeLimitError):
+            _ = response.content
+
+    assert (dict(small.storage), dict(small.chunk_storage or {})) == stored  # nothing deleted
+    assert small.stats.kept == 1
+    assert small.stats.discarded == 0
+    assert writer.get_response("k").content == body  # the default bound reads it
 
 
 @pytest.mark.parametrize(
