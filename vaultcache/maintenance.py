@@ -7,15 +7,19 @@ whatever the entry format.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 import attrs
 
 from vaultcache import clock
+from vaultcache.errors import EntryError, describe
 from vaultcache.models import CachedResponse
 from vaultcache.policy.expiration import get_expiration_datetime
 from vaultcache.saving import has_redactions
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["KeyRecreation", "MaintainedCache", "recreate_keys", "reset_expiration"]
 
@@ -53,13 +57,18 @@ class MaintainedCache(Protocol):
 def reset_expiration(cache: MaintainedCache, expire_after: Any = None) -> int:
     """Give every readable response a new expiry, `expire_after` from now; returns how many.
 
-    None (or -1) means never; 0 means expired now (revalidated on next use).
+    None (or -1) means never; 0 means expired now (revalidated on next use). A response
+    whose stored body turns out damaged or missing while it is rewritten is left as it is.
     """
     expires = get_expiration_datetime(expire_after, now=clock.now())
     count = 0
     for response in cache.filter():
         response.expires = expires
-        cache.save_response(response)
+        try:
+            cache.save_response(response)
+        except EntryError as exc:
+            logger.warning("expiry of %s not reset: %s", response.cache_key, describe(exc))
+            continue
         count += 1
     return count
 
@@ -80,8 +89,9 @@ def recreate_keys(cache: MaintainedCache, create_key: Callable[..., str]) -> Key
     place (``skipped``): entries whose request had credentials (they were redacted when
     stored, so the key they need cannot be computed; recomputing it would give the key of
     a request whose credential is the placeholder), Vary variants, and entries whose new
-    key is already taken. Redirects that led to a moved entry lead to it at its new key, and
-    so do the new keys of the redirects in its history.
+    key is already taken, or whose stored body turns out damaged or missing while it is
+    copied. Redirects that led to a moved entry lead to it at its new key, and so do the new
+    keys of the redirects in its history.
     """
     report = KeyRecreation()
     for old_key in list(cache.responses):
@@ -109,7 +119,12 @@ def recreate_keys(cache: MaintainedCache, create_key: Callable[..., str]) -> Key
                     *(create_key(item.request) for item in response.history),
                     new_key,
                 ]
-            cache.save_response(response, new_key, redirect_keys=leading)
+            try:
+                cache.save_response(response, new_key, redirect_keys=leading)
+            except EntryError as exc:
+                logger.warning("entry %s not moved: %s", old_key, describe(exc))
+                report.skipped += 1
+                continue
             cache.delete(old_key)
             report.moved += 1
     return report

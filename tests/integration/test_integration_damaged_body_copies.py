@@ -49,3 +49,45 @@ def test_a_chunk_missing_while_the_session_copies_a_body_is_a_logged_failed_writ
         if copy_to != "big":
             assert copy_to not in session.cache.storage
         assert set(chunks) <= set(before)  # nothing of the failed copy left behind
+
+
+def _second_entry(session: CachedSession) -> bytes:
+    body = b"small and whole"
+    url = "https://example.org/small"
+    session.cache.save_response(CachedResponse(url=url, content=body, cache_key="small"))
+    return body
+
+
+def test_reset_expiration_goes_past_a_body_with_a_missing_chunk(tmp_path: Path) -> None:
+    with _session_with_a_chunked_entry(tmp_path) as session:
+        chunks = session.cache.chunk_storage
+        assert chunks is not None
+        _second_entry(session)
+        del chunks[chunk_keys("big", session.cache.storage["big"])[1]]
+
+        count = session.cache.reset_expiration(60)
+
+        assert count == 1
+        small = session.cache.get_response("small")
+        assert small is not None
+        assert small.expires is not None
+
+
+def test_recreate_keys_leaves_an_entry_whose_body_has_a_missing_chunk(tmp_path: Path) -> None:
+    # "big" and "small" are keys of their own, not the ones the key function gives.
+    with _session_with_a_chunked_entry(tmp_path) as session:
+        chunks = session.cache.chunk_storage
+        assert chunks is not None
+        body = _second_entry(session)
+        head = session.cache.storage["big"]
+        del chunks[chunk_keys("big", head)[1]]
+
+        report = session.cache.recreate_keys()
+
+        assert (report.moved, report.skipped) == (1, 1)
+        assert session.cache.storage.get("big") == head  # left where it was
+        (moved,) = set(session.cache.storage) - {"big"}
+        assert moved != "small"
+        response = session.cache.get_response(moved)
+        assert response is not None
+        assert response.content == body
