@@ -27,6 +27,7 @@ from vaultcache.errors import (
     MissingStageError,
     OldFormatError,
     RefusedSpecError,
+    SizeLimitError,
     UnknownKeyError,
     describe,
 )
@@ -63,6 +64,7 @@ OUTCOMES = (
     OldFormatError.outcome,
     MissingDictionaryError.outcome,
     DamagedDictionaryError.outcome,
+    SizeLimitError.outcome,
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 from vaultcache import CachedResponse, generate_key
 from vaultcache.backends.memory import MemoryStorage
 from vaultcache.cache import BaseCache
+from vaultcache.cli import scan
 from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries import EntryWriter, parse_header
 from vaultcache.errors import SizeLimitError
@@ -95,6 +96,8 @@ def test_an_entry_larger_than_this_readers_bound_is_kept_for_a_larger_one(
     assert small.stats.kept == 1
     assert small.stats.discarded == 0
     assert writer.get_response("k").content == body  # the default bound reads it
+    verified = scan.read_entry(small, "k", small.storage["k"], deep=True)
+    assert verified.outcome == "too large" in scan.OUTCOMES
 
 
 @pytest.mark.parametrize(
