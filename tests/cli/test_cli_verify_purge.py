@@ -25,6 +25,7 @@ def test_verify_passes_on_an_intact_cache(cache: Any, cli: Any) -> None:
         "old format": 0,
         "missing dictionary": 0,
         "damaged dictionary": 0,
+        "too large": 0,
     }
 
 
