@@ -22,10 +22,12 @@ from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries.header import EntryHeader
 from vaultcache.entries.records import RecordCodec
 from vaultcache.errors import (
+    ConfigError,
     DecodeError,
     KeyRingError,
     MissingDictionaryError,
     MissingStageError,
+    PluginError,
     RefusedSpecError,
     SpecError,
     UnknownKeyError,
@@ -146,6 +148,8 @@ class ReaderPolicy:
             )
         if any(r.authenticates for r in registrations) and self.keys is None:
             raise UnknownKeyError(key_id or "-")
+        if any("max_size" in given for given in options.values()):
+            raise RefusedSpecError(spec, "a header cannot set max_size; the reader's settings do")
         try:
             built = build_pipeline(
                 "+".join(names),
@@ -154,8 +158,14 @@ class ReaderPolicy:
                 registry=registry,
                 as_written=True,
             )
-        except (SpecError, KeyRingError) as exc:
-            raise RefusedSpecError(spec, getattr(exc, "reason", type(exc).__name__)) from None
+        except SpecError as exc:
+            raise RefusedSpecError(spec, exc.reason) from None
+        except KeyRingError:
+            raise RefusedSpecError(spec, "KeyRingError") from None
+        except (ConfigError, PluginError, TypeError, ValueError) as exc:
+            # Options a stage refuses (the header is not authenticated yet): kept, never raised.
+            reason = f"a stage refused its options ({type(exc).__name__})"
+            raise RefusedSpecError(spec, reason) from None
         return self._with_dictionaries(spec, built, dictionary_ids) if dictionary_ids else built
 
     def _with_dictionaries(

@@ -14,6 +14,7 @@ from vaultcache.cache import BaseCache
 from vaultcache.cli import scan
 from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries import EntryWriter, parse_header
+from vaultcache.entries.stored import frame
 from vaultcache.errors import SizeLimitError
 from vaultcache.serializers import build_pipeline
 
@@ -67,6 +68,24 @@ def test_an_unauthenticated_cache_reads_unauthenticated_entries_of_other_specs()
 def test_an_entry_under_a_stranger_key_is_kept_unread() -> None:
     cache = _cache()
     cache.storage["k"] = _planted("zstd+aesgcm", key=generate_key())
+
+    assert cache.get_response("k") is None
+    assert "k" in cache.storage
+    assert cache.stats.kept == 1
+
+
+@pytest.mark.parametrize("spec", ["zstd+aesgcm", "zstd"])
+@pytest.mark.parametrize(
+    "option", ["level=abc", "level=99", "nosuch=1", "max_size=5", "max_size=1099511627776"]
+)
+def test_a_header_naming_stage_options_is_kept_unread_never_raised(spec: str, option: str) -> None:
+    """Attack: plant a header whose spec gives a stage options (a bound above the reader's,
+    or ones the stage refuses); the header is not authenticated when the pipeline is built."""
+    cache = _cache(spec)
+    key = "-" if spec == "zstd" else KeyRing([KEY]).primary.id.hex()
+    stages = spec.replace("zstd", f"zstd({option})")
+    line = f"vaultcache/2 spec=msgpack+{stages} key={key} entry={'0' * 32} body=inline\n"
+    cache.storage["k"] = line.encode() + frame(b"\x28\xb5\x2f\xfd" + bytes(40))
 
     assert cache.get_response("k") is None
     assert "k" in cache.storage
