@@ -22,12 +22,10 @@ from vaultcache.crypto_keys import KeyRing
 from vaultcache.entries.header import EntryHeader
 from vaultcache.entries.records import RecordCodec
 from vaultcache.errors import (
-    ConfigError,
     DecodeError,
     KeyRingError,
     MissingDictionaryError,
     MissingStageError,
-    PluginError,
     RefusedSpecError,
     SpecError,
     UnknownKeyError,
@@ -162,8 +160,9 @@ class ReaderPolicy:
             raise RefusedSpecError(spec, exc.reason) from None
         except KeyRingError:
             raise RefusedSpecError(spec, "KeyRingError") from None
-        except (ConfigError, PluginError, TypeError, ValueError) as exc:
-            # Options a stage refuses (the header is not authenticated yet): kept, never raised.
+        except Exception as exc:
+            # The header is not authenticated yet, and a stage's factory (a plugin's too) may
+            # refuse the options it names in any way: kept as a refused spec, never raised.
             reason = f"a stage refused its options ({type(exc).__name__})"
             raise RefusedSpecError(spec, reason) from None
         return self._with_dictionaries(spec, built, dictionary_ids) if dictionary_ids else built
