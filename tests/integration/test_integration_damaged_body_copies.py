@@ -16,7 +16,6 @@ import pytest
 from vaultcache import CachedResponse, CachedSession, generate_key
 from vaultcache.entries import chunk_keys
 
-MiB = 1024 * 1024
 URL = "https://example.org/big"
 
 

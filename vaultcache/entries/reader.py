@@ -33,7 +33,7 @@ from vaultcache.errors import (
 )
 from vaultcache.registry import PluginRegistry, get_registry
 from vaultcache.serializers.builder import build_pipeline
-from vaultcache.serializers.pipeline import SerializerPipeline, stage_name
+from vaultcache.serializers.pipeline import SerializerPipeline, spec_part, stage_name
 from vaultcache.serializers.zstd_dictionary import ZstdDictionary
 
 #: Gives the dictionary of an id, or raises a ForeignEntryError (it is missing or damaged).
@@ -118,7 +118,9 @@ class ReaderPolicy:
         registry = self._registry or get_registry()
         names, options = _parse(spec)
         dictionary_ids = {n: o.pop("dict") for n, o in options.items() if "dict" in o}
-        if dictionary_ids and _spec_of(names, options) == self.pipeline.spec:
+        if dictionary_ids and self.pipeline.spec == "+".join(
+            spec_part(name, options.get(name, {})) for name in names
+        ):
             # This cache's own spec with a dictionary: read with its own stages, so the
             # options it was configured with (zstd's max_size) bound these entries too.
             return self._with_dictionaries(spec, self.pipeline, dictionary_ids)
@@ -182,16 +184,6 @@ class ReaderPolicy:
                 raise MissingDictionaryError(dictionary_id)
             stages.append(stage.with_dictionary(self._dictionaries(dictionary_id)))
         return SerializerPipeline(stages, is_binary=pipeline.is_binary)
-
-
-def _spec_of(names: list[str], options: dict[str, dict[str, Any]]) -> str:
-    """The canonical spec of `names` with their `options` (as :func:`_parse` gives them)."""
-    parts = []
-    for name in names:
-        given = options.get(name)
-        values = ",".join(f"{k}={v}" for k, v in sorted(given.items())) if given else ""
-        parts.append(f"{name}({values})" if values else name)
-    return "+".join(parts)
 
 
 def _parse(spec: str) -> tuple[list[str], dict[str, dict[str, Any]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pickle
 import re
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from vaultcache.errors import ConfigError, DecodeError, EncodeError, EntryError, VaultCacheError
@@ -27,6 +27,7 @@ __all__ = [
     "canonical_name",
     "check_decode_content",
     "run_steps",
+    "spec_part",
     "stage_name",
 ]
 
@@ -287,7 +288,11 @@ def canonical_name(stage: Any) -> str:
     """
     name = _NOT_IN_SPECS.sub("-", stage_name(stage).lower()).lstrip("_-")[:64] or "stage"
     reading = getattr(stage, "reading_options", None)
-    options = reading() if callable(reading) else {}
+    return spec_part(name, reading() if callable(reading) else {})
+
+
+def spec_part(name: str, options: Mapping[str, Any]) -> str:
+    """One stage of a spec as specs spell it: ``name``, or ``name(k=v,...)`` in key order."""
     if not options:
         return name
     return f"{name}({','.join(f'{k}={v}' for k, v in sorted(options.items()))})"
